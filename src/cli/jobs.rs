@@ -1,0 +1,94 @@
+//! `parley jobs list | retry ID | enqueue KIND`.
+
+use clap::Subcommand;
+
+use crate::app::StartError;
+use crate::config::Config;
+use crate::db::ids::JobId;
+use crate::jobs::{kinds, queue};
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List recent jobs across all tenants.
+    List {
+        /// Only jobs in this state: queued, running or dead.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put a dead job back in the queue with a fresh attempt budget.
+    Retry { id: i64 },
+    /// Enqueue a job of KIND to run now.
+    Enqueue { kind: String },
+}
+
+pub async fn run(command: JobsCommand, config: &Config) -> Result<(), StartError> {
+    match command {
+        JobsCommand::List { state, limit } => {
+            if let Some(s) = &state
+                && !["queued", "running", "dead"].contains(&s.as_str())
+            {
+                return Err(StartError::Other(
+                    "--state must be queued, running or dead".into(),
+                ));
+            }
+            let jobs = super::with_connection(config, move |conn| {
+                queue::list(conn, None, state.as_deref(), limit)
+                    .map_err(|e| StartError::Db(e.into()))
+            })
+            .await?;
+            if jobs.is_empty() {
+                println!("no jobs");
+            }
+            for job in jobs {
+                println!(
+                    "{:>8} {:<8} {:<28} tenant={:<6} attempts={}/{} run_at={} {}",
+                    job.id,
+                    job.state,
+                    job.kind,
+                    job.tenant_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    job.attempts,
+                    job.max_attempts,
+                    job.run_at.format("%Y-%m-%d %H:%M:%S"),
+                    job.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        JobsCommand::Retry { id } => {
+            let retried = super::with_connection(config, move |conn| {
+                queue::retry(conn, JobId(id), None).map_err(|e| StartError::Db(e.into()))
+            })
+            .await?;
+            if retried {
+                println!("job {id} is queued again");
+                Ok(())
+            } else {
+                Err(StartError::Other(format!(
+                    "job {id} does not exist or is not dead"
+                )))
+            }
+        }
+        JobsCommand::Enqueue { kind } => {
+            if !kinds::KNOWN.contains(&kind.as_str()) {
+                return Err(StartError::Other(format!(
+                    "unknown job kind {kind:?}; known kinds: {}",
+                    kinds::KNOWN.join(", ")
+                )));
+            }
+            let id = super::with_connection(config, move |conn| {
+                queue::enqueue(conn, &queue::NewJob::new(&kind, serde_json::json!({})))
+                    .map_err(|e| StartError::Db(e.into()))
+            })
+            .await?;
+            match id {
+                Some(id) => println!("enqueued job {id}"),
+                None => println!("an identical job is already queued"),
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ...`.
+
+mod admin;
+mod demo;
+mod jobs;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, StartError};
+use crate::config::Config;
+use crate::keyfiles::Missing;
+
+/// Parley: a self-hosted, multi-tenant inbox for Meta business messaging.
+///
+/// Configuration comes from environment variables (and a .env file): see README.md.
+/// With DATABASE_URL unset, Parley runs its own PostgreSQL under $PARLEY_DATA_DIR/pg.
+#[derive(Debug, Parser)]
+#[command(name = "parley", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (and the job worker, unless --no-worker).
+    Serve {
+        /// Do not run background jobs in this process (run `parley worker` elsewhere).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run background jobs only.
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Serve with a demo tenant and admin (credentials are printed at start).
+    Demo,
+    /// Operator commands for tenants and users.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Inspect and steer the background job queue.
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::JobsCommand,
+    },
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
+    match cli.command {
+        Command::Serve { no_worker } => {
+            let runtime = app::prepare(config, Missing::Generate)?;
+            app::serve(runtime, !no_worker).await
+        }
+        Command::Worker => {
+            let runtime = app::prepare(config, Missing::Fail)?;
+            app::work(runtime).await
+        }
+        Command::Migrate => {
+            let database = app::open_database(&config)?;
+            drop(database);
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Demo => demo::run(config).await,
+        Command::Admin { command } => admin::run(command, &config).await,
+        Command::Jobs { command } => jobs::run(command, &config).await,
+    }
+}
+
+/// Runs blocking database work for a CLI command on the blocking pool.
+async fn with_connection<T, F>(config: &Config, work: F) -> Result<T, StartError>
+where
+    F: FnOnce(&mut diesel::PgConnection) -> Result<T, StartError> + Send + 'static,
+    T: Send + 'static,
+{
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || {
+        let database = app::open_database(&config)?;
+        let mut conn = crate::db::connect(secrecy::ExposeSecret::expose_secret(&database.url))?;
+        let result = work(&mut conn);
+        drop(conn);
+        drop(database);
+        result
+    })
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))?
+}

@@ -1,0 +1,287 @@
+//! Typed configuration read from the environment (and `.env`).
+//!
+//! Every value is validated up front so that a bad deployment fails at start with one line naming
+//! the variable and what it expects, instead of failing later in the middle of a request.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+/// A configuration value that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// What was expected (never echoes a secret's value).
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings of Parley's one Meta app.
+#[derive(Debug, Clone)]
+pub struct MetaConfig {
+    pub app_id: Option<String>,
+    pub app_secret: Option<SecretString>,
+    pub verify_token: Option<SecretString>,
+    pub graph_url: String,
+    pub graph_version: String,
+    pub dialog_url: String,
+}
+
+/// The whole configuration of one Parley process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` means: run the embedded private PostgreSQL cluster under `data_dir/pg`.
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub public_url: String,
+    /// 64 bytes used to sign and encrypt session cookies; `None` until generated or loaded.
+    pub session_key: Option<SecretBytes>,
+    /// 32 bytes (AES-256) used to encrypt stored Meta tokens.
+    pub encryption_key: Option<SecretBytes>,
+    pub meta: MetaConfig,
+    pub log_format: LogFormat,
+}
+
+/// Key material that never prints.
+#[derive(Clone)]
+pub struct SecretBytes(secrecy::SecretBox<[u8]>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(secrecy::SecretBox::new(bytes.into_boxed_slice()))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        use secrecy::ExposeSecret;
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBytes([REDACTED])")
+    }
+}
+
+/// Byte length of `PARLEY_SESSION_KEY` (actix-session's cookie key needs at least 64).
+pub const SESSION_KEY_LEN: usize = 64;
+/// Byte length of `PARLEY_ENCRYPTION_KEY` (AES-256).
+pub const ENCRYPTION_KEY_LEN: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(SecretString::from(url))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "DATABASE_URL",
+                    "expected a PostgreSQL URL like postgres://user:password@host:5432/parley \
+                     (or leave it unset to use the embedded database)",
+                ));
+            }
+            None => None,
+        };
+        let data_dir = PathBuf::from(get("PARLEY_DATA_DIR").unwrap_or_else(|| "./.parley".into()));
+        let bind_text = get("PARLEY_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            ConfigError::new(
+                "PARLEY_BIND",
+                format!("expected an address and port like 127.0.0.1:8080, got {bind_text:?}"),
+            )
+        })?;
+        let public_url = match get("PARLEY_PUBLIC_URL") {
+            Some(url) => parse_base_url("PARLEY_PUBLIC_URL", &url)?,
+            None => format!("http://{bind}"),
+        };
+        let session_key = get("PARLEY_SESSION_KEY")
+            .map(|v| parse_hex_key("PARLEY_SESSION_KEY", &v, SESSION_KEY_LEN))
+            .transpose()?;
+        let encryption_key = get("PARLEY_ENCRYPTION_KEY")
+            .map(|v| parse_hex_key("PARLEY_ENCRYPTION_KEY", &v, ENCRYPTION_KEY_LEN))
+            .transpose()?;
+
+        let app_id = get("META_APP_ID");
+        if let Some(id) = &app_id
+            && !id.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(ConfigError::new(
+                "META_APP_ID",
+                "expected the numeric app id from Meta's App Dashboard",
+            ));
+        }
+        let graph_version = get("META_GRAPH_VERSION").unwrap_or_else(|| "v24.0".into());
+        if !is_graph_version(&graph_version) {
+            return Err(ConfigError::new(
+                "META_GRAPH_VERSION",
+                format!("expected a Graph API version like v24.0, got {graph_version:?}"),
+            ));
+        }
+        let meta = MetaConfig {
+            app_id,
+            app_secret: get("META_APP_SECRET").map(SecretString::from),
+            verify_token: get("META_VERIFY_TOKEN").map(SecretString::from),
+            graph_url: parse_base_url(
+                "META_GRAPH_URL",
+                &get("META_GRAPH_URL").unwrap_or_else(|| "https://graph.facebook.com".into()),
+            )?,
+            graph_version,
+            dialog_url: parse_base_url(
+                "META_DIALOG_URL",
+                &get("META_DIALOG_URL").unwrap_or_else(|| "https://www.facebook.com".into()),
+            )?,
+        };
+        let log_format = match get("PARLEY_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PARLEY_LOG_FORMAT",
+                    format!("expected \"text\" or \"json\", got {other:?}"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            data_dir,
+            bind,
+            public_url,
+            session_key,
+            encryption_key,
+            meta,
+            log_format,
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn is_graph_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('v') else {
+        return false;
+    };
+    let mut parts = rest.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(major), Some(minor), None)
+            if !major.is_empty() && !minor.is_empty()
+                && major.chars().all(|c| c.is_ascii_digit())
+                && minor.chars().all(|c| c.is_ascii_digit())
+    )
+}
+
+/// Accepts `http(s)://host[:port][/path]` and returns it without a trailing slash.
+fn parse_base_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(ConfigError::new(
+            var,
+            format!("expected an http:// or https:// URL, got {value:?}"),
+        )),
+    }
+}
+
+fn parse_hex_key(var: &'static str, value: &str, len: usize) -> Result<SecretBytes, ConfigError> {
+    let expected = || {
+        ConfigError::new(
+            var,
+            format!(
+                "expected {} hexadecimal characters ({len} random bytes, e.g. from `openssl rand -hex {len}`)",
+                len * 2
+            ),
+        )
+    };
+    let bytes = hex::decode(value.trim()).map_err(|_| expected())?;
+    if bytes.len() != len {
+        return Err(expected());
+    }
+    Ok(SecretBytes::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert!(c.database_url.is_none());
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.meta.graph_version, "v24.0");
+        assert_eq!(c.meta.graph_url, "https://graph.facebook.com");
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn each_malformed_value_names_its_variable() {
+        let cases = [
+            ("PARLEY_BIND", "nonsense"),
+            ("DATABASE_URL", "mysql://x"),
+            ("PARLEY_SESSION_KEY", "abcd"),
+            ("PARLEY_ENCRYPTION_KEY", "zz"),
+            ("META_GRAPH_VERSION", "24"),
+            ("META_GRAPH_URL", "graph.facebook.com"),
+            ("PARLEY_PUBLIC_URL", "ftp://x"),
+            ("PARLEY_LOG_FORMAT", "xml"),
+            ("META_APP_ID", "abc"),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed_in_errors() {
+        let err = config(&[("PARLEY_SESSION_KEY", "my-secret-value")]).unwrap_err();
+        assert!(!err.to_string().contains("my-secret-value"));
+    }
+}

@@ -1,0 +1,51 @@
+//! Typed ids, so a tenant id can never be passed where a user id is expected.
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::BigInt;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            AsExpression, FromSqlRow, serde::Serialize, serde::Deserialize,
+        )]
+        #[diesel(sql_type = BigInt)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl ToSql<BigInt, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <i64 as ToSql<BigInt, Pg>>::to_sql(&self.0, &mut out.reborrow())
+            }
+        }
+
+        impl FromSql<BigInt, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                <i64 as FromSql<BigInt, Pg>>::from_sql(bytes).map($name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A tenant: one business using Parley. Every tenant-owned query is scoped by it.
+    TenantId
+);
+typed_id!(
+    /// A person who signs in to Parley.
+    UserId
+);
+typed_id!(
+    /// A background job.
+    JobId
+);

@@ -1,0 +1,37 @@
+//! The job kinds this version of Parley runs, and the dispatch from a job row to its code.
+
+use diesel::RunQueryDsl;
+
+use crate::jobs::JobError;
+use crate::jobs::queue::Job;
+use crate::state::AppState;
+
+/// Deletes sign-in throttle rows whose window and lock have both passed.
+pub const CLEANUP_LOGIN_THROTTLE: &str = "cleanup_login_throttle";
+
+/// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
+pub const KNOWN: &[&str] = &[CLEANUP_LOGIN_THROTTLE];
+
+/// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
+pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
+    match job.kind.as_str() {
+        CLEANUP_LOGIN_THROTTLE => cleanup_login_throttle(state).await,
+        other => Err(JobError::Permanent(format!(
+            "this version of Parley has no job kind {other:?}"
+        ))),
+    }
+}
+
+async fn cleanup_login_throttle(state: &AppState) -> Result<(), JobError> {
+    let removed = crate::db::run(&state.pool, |conn| {
+        Ok(diesel::sql_query(
+            "DELETE FROM login_throttle
+              WHERE window_started < now() - interval '1 day'
+                AND (locked_until IS NULL OR locked_until < now())",
+        )
+        .execute(conn)?)
+    })
+    .await?;
+    tracing::debug!(removed, "cleaned up sign-in throttle rows");
+    Ok(())
+}

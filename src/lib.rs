@@ -1,0 +1,17 @@
+//! Parley: a self-hosted, multi-tenant inbox for Meta's business messaging.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod embedded_pg;
+pub mod error;
+pub mod jobs;
+pub mod keyfiles;
+pub mod models;
+pub mod state;
+pub mod team;
+pub mod telemetry;
+pub mod web;

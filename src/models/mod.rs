@@ -1,0 +1,7 @@
+//! Rows and queries, one file per aggregate. Every query on tenant data takes a [`TenantId`].
+//!
+//! [`TenantId`]: crate::db::ids::TenantId
+
+pub mod login_throttle;
+pub mod tenants;
+pub mod users;

@@ -1,0 +1,8 @@
+//! The HTTP layer: thin handlers that extract, authorize, call a service and render.
+
+pub mod layout;
+pub mod metrics;
+pub mod pages;
+pub mod render;
+pub mod routes;
+pub mod server;
