@@ -53,12 +53,27 @@ pub struct EmbeddedPostgres {
     password: SecretString,
     run_as: Option<(String, u32, u32)>,
     started_here: bool,
+    durability: Durability,
+}
+
+/// Whether the server flushes commits to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Normal PostgreSQL settings: what Parley uses for real data.
+    Durable,
+    /// fsync and synchronous commit off: only for throwaway test clusters.
+    Throwaway,
 }
 
 impl EmbeddedPostgres {
     /// Initialises (first time), starts (unless already running) and returns the cluster under
     /// `root`, with the application database created.
     pub fn start(root: &Path) -> Result<Self, EmbeddedPgError> {
+        Self::start_with(root, Durability::Durable)
+    }
+
+    /// Like [`EmbeddedPostgres::start`], choosing whether commits are flushed to disk.
+    pub fn start_with(root: &Path, durability: Durability) -> Result<Self, EmbeddedPgError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedPgError::BinariesMissing)?;
         let run_as = if is_root() {
             Some(system_user().ok_or(EmbeddedPgError::NoSystemUser)?)
@@ -84,6 +99,7 @@ impl EmbeddedPostgres {
             bin_dir,
             run_as,
             started_here: false,
+            durability,
         };
         // The secrets live beside (not inside) the cluster directory, readable only by Parley.
         let secrets = pg.secrets_dir();
@@ -197,10 +213,13 @@ impl EmbeddedPostgres {
 
     fn start_server(&self) -> Result<(), EmbeddedPgError> {
         let log = self.root.join("server.log");
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200",
+        let mut options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300",
             self.port
         );
+        if self.durability == Durability::Throwaway {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
         let out = self
             .command("pg_ctl")
             .arg("-D")
@@ -241,6 +260,11 @@ impl EmbeddedPostgres {
             }
         }
         Ok(())
+    }
+
+    /// Leaves the server running when this value is dropped (shared test clusters).
+    pub fn keep_running(mut self) {
+        self.started_here = false;
     }
 
     /// Stops the server if this process started it.

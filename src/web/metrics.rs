@@ -112,7 +112,6 @@ pub async fn track(
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().to_string();
-    let path = req.path().to_string();
     let request_id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
@@ -135,11 +134,9 @@ pub async fn track(
         metrics.observe(&method, &route, status, elapsed);
     }
     tracing::info!(
-        method,
-        path,
         status,
         ms = (elapsed * 1000.0 * 10.0).round() / 10.0,
-        "request"
+        "request finished"
     );
     result.map(|mut res| {
         if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
@@ -166,5 +163,31 @@ mod tests {
         assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.005\"} 1"));
         assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.25\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
+    }
+}
+
+/// The root span of every request: method, path (never the query string, which can carry OAuth
+/// codes) and the request id, so every log line of a request can be found together.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %request_id
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        _span: tracing::Span,
+        _outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
     }
 }

@@ -83,7 +83,7 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
             )
             .wrap(Compress::default())
             .wrap(from_fn(metrics::track))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<metrics::RequestSpan>::new())
     })
     .listen(listener)
     .map_err(|e| AppError::Internal(format!("cannot listen: {e}")))?

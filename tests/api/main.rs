@@ -1,1 +1,15 @@
-fn main() {}
+//! Integration tests: the real application over HTTP against a real PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod cli;
+mod csrf;
+mod jobs;
+mod migrations;
+mod ops;
+mod roles;
+mod team;
+mod tenancy;

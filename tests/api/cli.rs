@@ -1,0 +1,192 @@
+//! The `parley` binary: configuration errors, operator commands.
+
+use std::process::{Command, Output};
+
+use crate::support::TestDb;
+
+fn parley(db: Option<&TestDb>, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_parley"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env(
+            "PARLEY_DATA_DIR",
+            std::env::temp_dir().join("parley-cli-test"),
+        )
+        .env("RUST_LOG", "warn");
+    if let Some(db) = db {
+        cmd.env("DATABASE_URL", &db.url);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_malformed_variable_fails_with_one_clear_line_naming_it() {
+    let cases = [
+        (
+            "PARLEY_BIND",
+            "not-an-address",
+            "PARLEY_BIND: expected an address and port",
+        ),
+        (
+            "PARLEY_SESSION_KEY",
+            "tooshort",
+            "PARLEY_SESSION_KEY: expected 128 hexadecimal characters",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://localhost/x",
+            "DATABASE_URL: expected a PostgreSQL URL",
+        ),
+        (
+            "META_GRAPH_VERSION",
+            "latest",
+            "META_GRAPH_VERSION: expected a Graph API version",
+        ),
+        (
+            "PARLEY_LOG_FORMAT",
+            "yaml",
+            "PARLEY_LOG_FORMAT: expected \"text\" or \"json\"",
+        ),
+    ];
+    for (var, value, expected) in cases {
+        let out = parley(None, &[(var, value)], &["migrate"]);
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line for {var}: {err}");
+        assert!(err.contains(expected), "{var}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = parley(None, &[], &["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "worker", "migrate", "demo", "admin", "jobs"] {
+        assert!(text.contains(cmd), "{cmd} in --help");
+    }
+    let out = parley(None, &[], &["admin", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("create-user") && text.contains("list-users"));
+}
+
+#[test]
+fn admin_create_user_creates_the_tenant_and_lists_users() {
+    let db = TestDb::new();
+    let out = parley(
+        Some(&db),
+        &[("PARLEY_PASSWORD", "operator chosen password")],
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "Globex",
+            "--email",
+            "Hank@Globex.test",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("created hank@globex.test (admin) in tenant \"Globex\"")
+    );
+
+    // The password can also come from standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
+        .args([
+            "admin",
+            "create-user",
+            "--tenant",
+            "globex",
+            "--email",
+            "ivy@globex.test",
+            "--role",
+            "analyst",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("PARLEY_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"stdin password here\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = parley(Some(&db), &[], &["admin", "list-users"]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("hank@globex.test"));
+    assert!(listing.contains("ivy@globex.test"));
+    assert_eq!(
+        listing.matches("Globex").count(),
+        2,
+        "one tenant, matched case-insensitively: {listing}"
+    );
+
+    // Bad input is refused with a reason.
+    let out = parley(
+        Some(&db),
+        &[("PARLEY_PASSWORD", "operator chosen password")],
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "Globex",
+            "--email",
+            "x@globex.test",
+            "--role",
+            "owner",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--role must be one of"));
+    let out = parley(
+        Some(&db),
+        &[("PARLEY_PASSWORD", "short")],
+        &[
+            "admin",
+            "create-user",
+            "--tenant",
+            "Globex",
+            "--email",
+            "x@globex.test",
+            "--role",
+            "agent",
+        ],
+    );
+    assert!(stderr(&out).contains("at least 10 characters"));
+}
+
+#[test]
+fn jobs_commands_enqueue_list_and_refuse_unknown_kinds() {
+    let db = TestDb::new();
+    let out = parley(
+        Some(&db),
+        &[],
+        &["jobs", "enqueue", "cleanup_login_throttle"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = parley(Some(&db), &[], &["jobs", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cleanup_login_throttle"));
+    let out = parley(Some(&db), &[], &["jobs", "enqueue", "launch_rockets"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown job kind"));
+    let out = parley(Some(&db), &[], &["jobs", "retry", "12345"]);
+    assert!(stderr(&out).contains("does not exist or is not dead"));
+}

@@ -1,0 +1,105 @@
+//! Health, readiness, metrics, request ids, static assets and the 404 page.
+
+use parley::auth::Role;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = TestApp::spawn().await;
+    let mut client = app.client();
+    let res = client.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ok");
+    let res = client.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    // Point a server at a port where no database listens.
+    let mut config = (*app.state.config).clone();
+    config.database_url = None;
+    let pool = parley::db::build_pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
+    let state = parley::state::AppState {
+        pool,
+        config: std::sync::Arc::new(config),
+        metrics: Default::default(),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(parley::web::server::build(state, listener).unwrap());
+    let res = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(res.status(), 503);
+    // A page that needs the database says it is unavailable (503), not "not found".
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "alive even without a database");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::spawn().await;
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    admin.page("/team").await;
+    admin.page("/team").await;
+    admin.page("/nope").await;
+    let body = admin.get("/metrics").await.text().await.unwrap();
+    assert!(body.contains("# TYPE parley_http_requests_total counter"));
+    assert!(
+        body.contains("parley_http_requests_total{method=\"GET\",route=\"/team\",status=\"200\"}"),
+        "{body}"
+    );
+    assert!(body.contains("parley_http_request_duration_seconds_bucket{method=\"GET\",route=\"/team\",status=\"200\",le=\"+Inf\"}"));
+    assert!(body.contains("status=\"404\""));
+}
+
+#[tokio::test]
+async fn responses_carry_a_request_id_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let res = app.client().get("/login").await;
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a uuid: {id}");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+}
+
+#[tokio::test]
+async fn static_assets_are_served_locally() {
+    let app = TestApp::spawn().await;
+    let mut client = app.client();
+    for path in [
+        "/static/htmx.min.js",
+        "/static/app.css",
+        "/static/app.js",
+        "/static/htmx-ext-sse.min.js",
+    ] {
+        let res = client.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let (_, login) = client.page("/login").await;
+    assert!(!login.contains("https://"), "no CDN links");
+}
+
+#[tokio::test]
+async fn unknown_pages_are_a_readable_404() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.client().page("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("Not found"));
+}

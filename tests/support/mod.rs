@@ -1,0 +1,382 @@
+//! Shared test harness: a real PostgreSQL (Parley's own embedded cluster, started once and shared
+//! by every test process), a fresh database per test cloned from a migrated template, and the
+//! real application served over HTTP on a random port.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use diesel::prelude::*;
+use parley::auth::Role;
+use parley::config::Config;
+use parley::db::ids::{TenantId, UserId};
+use parley::db::{self, PgPool};
+use parley::embedded_pg::{Durability, EmbeddedPostgres};
+use parley::models::{tenants, users};
+use parley::state::AppState;
+use parley::web::metrics::Metrics;
+use secrecy::ExposeSecret;
+use sha2::Digest;
+
+/// Where the shared test cluster lives.
+fn cluster_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-pg")
+}
+
+/// URL of a database on the test server that is used to create the others.
+fn maintenance_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("PARLEY_TEST_DATABASE_URL") {
+            return url;
+        }
+        let root = cluster_root();
+        std::fs::create_dir_all(&root).unwrap();
+        // One process at a time initialises or starts the shared cluster.
+        let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
+        // SAFETY: flock on a file descriptor we own; released when `lock` is dropped.
+        assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+        let pg = EmbeddedPostgres::start_with(&root.join("pg"), Durability::Throwaway)
+            .unwrap_or_else(|e| panic!("cannot start the test PostgreSQL cluster: {e}"));
+        let url = pg.database_url().expose_secret().to_string();
+        pg.keep_running();
+        drop(lock);
+        url
+    })
+}
+
+/// Name of the migrated template database for the current migrations.
+fn template_name() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flat_map(|e| std::fs::read_dir(e.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut hasher = sha2::Sha256::new();
+    for f in files {
+        hasher.update(f.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&f).unwrap());
+    }
+    format!("parley_tmpl_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn url_for(database: &str) -> String {
+    let base = maintenance_url();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{database}")
+}
+
+fn ensure_template(conn: &mut PgConnection) -> String {
+    let name = template_name();
+    diesel::sql_query("SELECT pg_advisory_lock(4242)")
+        .execute(conn)
+        .unwrap();
+    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result(conn)
+    .unwrap();
+    if !exists {
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(conn)
+            .unwrap();
+        let mut tmpl = db::connect(&url_for(&name)).unwrap();
+        db::migrate(&mut tmpl).unwrap();
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(4242)")
+        .execute(conn)
+        .unwrap();
+    name
+}
+
+/// A database of its own for one test, dropped at the end.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A fresh, migrated database.
+    pub fn new() -> Self {
+        Self::create(true)
+    }
+
+    /// A fresh database with no tables (for migration tests).
+    pub fn empty() -> Self {
+        Self::create(false)
+    }
+
+    fn create(migrated: bool) -> Self {
+        let mut conn = db::connect(maintenance_url()).unwrap();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let sql = if migrated {
+            format!(
+                "CREATE DATABASE {name} TEMPLATE {}",
+                ensure_template(&mut conn)
+            )
+        } else {
+            format!("CREATE DATABASE {name}")
+        };
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+        TestDb {
+            url: url_for(&name),
+            name,
+        }
+    }
+
+    pub fn connect(&self) -> PgConnection {
+        db::connect(&self.url).unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = db::connect(maintenance_url()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// Configuration for a test app on `db`.
+pub fn test_config(db: &TestDb, extra: &[(&str, &str)]) -> Config {
+    let data_dir =
+        std::env::temp_dir().join(format!("parley-test-{}", uuid::Uuid::new_v4().simple()));
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db.url.clone()),
+        ("PARLEY_DATA_DIR".into(), data_dir.display().to_string()),
+        ("PARLEY_BIND".into(), "127.0.0.1:0".into()),
+        ("PARLEY_SESSION_KEY".into(), parley::crypto::random_hex(64)),
+        (
+            "PARLEY_ENCRYPTION_KEY".into(),
+            parley::crypto::random_hex(32),
+        ),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+}
+
+/// The application served over real HTTP on a random port, with its own database.
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub db: TestDb,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra_env: &[(&str, &str)]) -> Self {
+        install_crypto_provider();
+        parley::telemetry::init(parley::config::LogFormat::Text);
+        let db = tokio::task::spawn_blocking(TestDb::new).await.unwrap();
+        let mut config = test_config(&db, extra_env);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        config.public_url = address.clone();
+        let state = AppState {
+            pool: db::build_pool(&db.url, 8).unwrap(),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        };
+        let server = parley::web::server::build(state.clone(), listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            address,
+            state,
+            db,
+            server: handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.state.pool
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.address.clone(),
+            csrf: None,
+        }
+    }
+
+    /// Creates a user (and the tenant if needed) directly in the database.
+    pub async fn create_user(
+        &self,
+        tenant: &str,
+        email: &str,
+        role: Role,
+        password: &str,
+    ) -> (TenantId, UserId) {
+        let (tenant, email, password) =
+            (tenant.to_string(), email.to_string(), password.to_string());
+        parley::db::run(self.pool(), move |conn| {
+            let t = tenants::find_or_create(conn, &tenant)?;
+            let hash = parley::auth::password::hash(&password).unwrap();
+            let display_name = email.split('@').next().unwrap().to_string();
+            let u = users::create(
+                conn,
+                &users::NewUser {
+                    tenant_id: t.id,
+                    email: &email,
+                    display_name: &display_name,
+                    password_hash: &hash,
+                    role,
+                },
+            )?;
+            Ok((t.id, u.id))
+        })
+        .await
+        .unwrap()
+    }
+
+    /// A client signed in as a new user of `tenant` with `role`.
+    pub async fn signed_in(
+        &self,
+        tenant: &str,
+        email: &str,
+        role: Role,
+    ) -> (Client, TenantId, UserId) {
+        let (t, u) = self.create_user(tenant, email, role, PASSWORD).await;
+        let mut client = self.client();
+        let res = client.login(email, PASSWORD).await;
+        assert_eq!(res.status(), 303, "sign-in as {email} failed");
+        (client, t, u)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting; the database is dropped (with FORCE) right after.
+        drop(self.server.stop(false));
+    }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// An HTTP client with a cookie jar and the last CSRF token it saw.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+/// Finds `name="csrf_token" value="..."` in a page.
+pub fn csrf_from(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+impl Client {
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET a page and return its status and body, remembering its CSRF token.
+    pub async fn page(&mut self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        if let Some(token) = csrf_from(&body) {
+            self.csrf = Some(token);
+        }
+        (status, body)
+    }
+
+    /// POST a form with the remembered CSRF token added.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        self.http
+            .post(format!("{}{}", self.base, path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_form_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{}", self.base, path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let (status, _) = self.page("/login").await;
+        assert_eq!(status, 200);
+        let res = self
+            .post_form(
+                "/login",
+                &[("email", email), ("password", password), ("next", "/")],
+            )
+            .await;
+        if res.status() == 303 {
+            // The session (and its CSRF token) is renewed at sign-in: follow to a page to read it.
+            let mut next = location(&res);
+            for _ in 0..3 {
+                let r = self.get(&next).await;
+                if r.status() == 303 {
+                    next = location(&r);
+                    continue;
+                }
+                if let Some(token) = csrf_from(&r.text().await.unwrap()) {
+                    self.csrf = Some(token);
+                }
+                break;
+            }
+        }
+        res
+    }
+}
+
+/// The Location header of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
