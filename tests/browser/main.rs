@@ -1,1 +1,8 @@
-fn main() {}
+//! Browser tests: the real application in headless Chromium driven through chromedriver.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod harness;
+mod sign_in;

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile the release binary (PostgreSQL client library needed to link diesel).
+FROM rust:1.95-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+COPY tests ./tests
+RUN cargo build --release --locked --bin parley
+
+# Runtime stage: the binary, its static files, libpq, and the PostgreSQL server binaries so that
+# `parley demo` works without DATABASE_URL. Runs as an unprivileged user.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 ca-certificates postgresql \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --home-dir /var/lib/parley --shell /usr/sbin/nologin parley
+COPY --from=build /src/target/release/parley /usr/local/bin/parley
+COPY static /usr/share/parley/static
+ENV PARLEY_STATIC_DIR=/usr/share/parley/static \
+    PARLEY_DATA_DIR=/var/lib/parley \
+    PARLEY_BIND=0.0.0.0:8080
+USER parley
+WORKDIR /var/lib/parley
+VOLUME ["/var/lib/parley"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+ENTRYPOINT ["/usr/local/bin/parley"]
+CMD ["serve"]
