@@ -147,25 +147,6 @@ pub async fn track(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_counts_and_cumulative_buckets() {
-        let m = Metrics::default();
-        m.observe("GET", "/team", 200, 0.003);
-        m.observe("GET", "/team", 200, 0.2);
-        let text = m.render();
-        assert!(text.contains(
-            "parley_http_requests_total{method=\"GET\",route=\"/team\",status=\"200\"} 2"
-        ));
-        assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.005\"} 1"));
-        assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.25\"} 2"));
-        assert!(text.contains("le=\"+Inf\"} 2"));
-    }
-}
-
 /// The root span of every request: method, path (never the query string, which can carry OAuth
 /// codes) and the request id, so every log line of a request can be found together.
 pub struct RequestSpan;
@@ -189,5 +170,24 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         _span: tracing::Span,
         _outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.observe("GET", "/team", 200, 0.003);
+        m.observe("GET", "/team", 200, 0.2);
+        let text = m.render();
+        assert!(text.contains(
+            "parley_http_requests_total{method=\"GET\",route=\"/team\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.005\"} 1"));
+        assert!(text.contains("route=\"/team\",status=\"200\",le=\"0.25\"} 2"));
+        assert!(text.contains("le=\"+Inf\"} 2"));
     }
 }

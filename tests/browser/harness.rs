@@ -15,7 +15,11 @@ pub struct Browser {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn find(candidates: &[&str]) -> Option<String> {
@@ -28,13 +32,21 @@ fn find(candidates: &[&str]) -> Option<String> {
 impl Browser {
     /// None (with a printed notice) when Chromium is not installed; `make test` installs it.
     pub async fn start() -> Option<Browser> {
-        let chrome = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
+        let chrome = find(&[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ]);
         let driver_bin = find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let (Some(chrome), Some(driver_bin)) = (chrome, driver_bin) else {
             if std::env::var_os("CI").is_some() {
-                panic!("Chromium and chromedriver are required in CI (apt-get install chromium chromium-driver)");
+                panic!(
+                    "Chromium and chromedriver are required in CI (apt-get install chromium chromium-driver)"
+                );
             }
-            eprintln!("SKIPPED: chromium/chromedriver not installed (run `make test` to install them)");
+            eprintln!(
+                "SKIPPED: chromium/chromedriver not installed (run `make test` to install them)"
+            );
             return None;
         };
         let port = free_port();
@@ -47,10 +59,14 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         while reqwest::get(format!("{url}/status")).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(15), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "chromedriver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = std::env::temp_dir().join(format!("parley-chrome-{}", uuid::Uuid::new_v4().simple()));
+        let profile =
+            std::env::temp_dir().join(format!("parley-chrome-{}", uuid::Uuid::new_v4().simple()));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": chrome,
@@ -71,7 +87,11 @@ impl Browser {
             .connect(&url)
             .await
             .unwrap();
-        Some(Browser { client, driver, profile })
+        Some(Browser {
+            client,
+            driver,
+            profile,
+        })
     }
 
     /// Saves a PNG screenshot under target/screenshots/.
