@@ -1,0 +1,126 @@
+//! Page, Instagram account and media insights.
+
+use serde::Deserialize;
+
+use crate::meta::client::{Auth, Call, GraphClient};
+use crate::meta::error::GraphError;
+use crate::meta::paging::Paged;
+use crate::meta::token::AccessToken;
+
+/// One point of a time series; `value` is a number or, for breakdowns, an object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InsightValue {
+    #[serde(default)]
+    pub value: serde_json::Value,
+    #[serde(default)]
+    pub end_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BreakdownResult {
+    #[serde(default)]
+    pub dimension_values: Vec<String>,
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Breakdown {
+    #[serde(default)]
+    pub dimension_keys: Vec<String>,
+    #[serde(default)]
+    pub results: Vec<BreakdownResult>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TotalValue {
+    #[serde(default)]
+    pub value: serde_json::Value,
+    #[serde(default)]
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// One metric of an insights answer (time series or total value).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InsightMetric {
+    pub name: String,
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub values: Vec<InsightValue>,
+    #[serde(default)]
+    pub total_value: Option<TotalValue>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// A date range in unix seconds (Meta allows at most 90 days per Page insights request).
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    pub since: i64,
+    pub until: i64,
+}
+
+impl GraphClient {
+    /// `GET /{page-id}/insights` (empty when Meta has no data: that is not zero).
+    pub async fn page_insights(
+        &self,
+        page_id: &str,
+        token: &AccessToken,
+        metrics: &[&str],
+        period: &str,
+        range: Range,
+    ) -> Result<Vec<InsightMetric>, GraphError> {
+        let call = Call::get(format!("{page_id}/insights"), Auth::Token(token))
+            .query("metric", metrics.join(","))
+            .query("period", period)
+            .query("since", range.since.to_string())
+            .query("until", range.until.to_string())
+            .budget(page_id);
+        self.call::<Paged<InsightMetric>>(call)
+            .await
+            .map(|p| p.data)
+    }
+
+    /// `GET /{ig-user-id}/insights`; `metric_type` is `time_series` or `total_value`.
+    pub async fn instagram_insights(
+        &self,
+        ig_id: &str,
+        token: &AccessToken,
+        metrics: &[&str],
+        period: &str,
+        metric_type: &str,
+        range: Range,
+    ) -> Result<Vec<InsightMetric>, GraphError> {
+        let call = Call::get(format!("{ig_id}/insights"), Auth::Token(token))
+            .query("metric", metrics.join(","))
+            .query("period", period)
+            .query("metric_type", metric_type)
+            .query("since", range.since.to_string())
+            .query("until", range.until.to_string())
+            .budget(ig_id);
+        self.call::<Paged<InsightMetric>>(call)
+            .await
+            .map(|p| p.data)
+    }
+
+    /// `GET /{media-id}/insights` (lifetime totals of one post, reel or story).
+    pub async fn media_insights(
+        &self,
+        media_id: &str,
+        token: &AccessToken,
+        ig_id: &str,
+        metrics: &[&str],
+    ) -> Result<Vec<InsightMetric>, GraphError> {
+        let call = Call::get(format!("{media_id}/insights"), Auth::Token(token))
+            .query("metric", metrics.join(","))
+            .budget(ig_id);
+        self.call::<Paged<InsightMetric>>(call)
+            .await
+            .map(|p| p.data)
+    }
+}

@@ -1,0 +1,279 @@
+//! Meta's usage headers (`X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage`) and the
+//! tracker that slows Parley down before Meta starts refusing.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// Percentages of one budget over Meta's rolling window (0–100, may exceed 100).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+pub struct UsagePercent {
+    #[serde(default)]
+    pub call_count: f64,
+    #[serde(default)]
+    pub total_cputime: f64,
+    #[serde(default)]
+    pub total_time: f64,
+}
+
+impl UsagePercent {
+    /// The highest of the three figures: the one that will run out first.
+    pub fn max(&self) -> f64 {
+        self.call_count.max(self.total_cputime).max(self.total_time)
+    }
+}
+
+/// One entry of `X-Business-Use-Case-Usage`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct BusinessUseCaseUsage {
+    #[serde(default, rename = "type")]
+    pub use_case: String,
+    #[serde(flatten)]
+    pub usage: UsagePercent,
+    /// Minutes (not seconds) until calls are allowed again.
+    #[serde(default)]
+    pub estimated_time_to_regain_access: f64,
+}
+
+/// Everything the usage headers of one response said.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UsageReport {
+    pub app: Option<UsagePercent>,
+    pub page: Option<UsagePercent>,
+    /// By business object id (Page, IG account, WABA…).
+    pub business: HashMap<String, Vec<BusinessUseCaseUsage>>,
+}
+
+impl UsageReport {
+    /// Reads the usage headers; malformed ones are ignored (they only tune our pace).
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> UsageReport {
+        let json = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        UsageReport {
+            app: json("x-app-usage").and_then(|s| serde_json::from_str(&s).ok()),
+            page: json("x-page-usage").and_then(|s| serde_json::from_str(&s).ok()),
+            business: json("x-business-use-case-usage")
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.app.is_none() && self.page.is_none() && self.business.is_empty()
+    }
+}
+
+/// How to pace the next call against one budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    Go,
+    /// Wait this long, then call.
+    Delay(Duration),
+    /// Do not call until this much time has passed (a job should be rescheduled).
+    Blocked(Duration),
+}
+
+/// The pace for a budget at `percent` use with `regain_minutes` announced by Meta.
+pub fn pace_for(percent: f64, regain_minutes: f64) -> Pace {
+    if regain_minutes > 0.0 {
+        return Pace::Blocked(Duration::from_secs_f64(regain_minutes * 60.0));
+    }
+    if percent >= 100.0 {
+        Pace::Blocked(Duration::from_secs(60))
+    } else if percent >= 95.0 {
+        Pace::Delay(Duration::from_millis(2_000))
+    } else if percent >= 85.0 {
+        Pace::Delay(Duration::from_millis(500))
+    } else if percent >= 75.0 {
+        Pace::Delay(Duration::from_millis(100))
+    } else {
+        Pace::Go
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    percent: f64,
+    blocked_until: Option<Instant>,
+    seen: Instant,
+}
+
+/// Usage last reported per budget key ("app", or a business object id), shared by all calls.
+#[derive(Debug, Default)]
+pub struct UsageTracker {
+    budgets: Mutex<HashMap<String, Budget>>,
+}
+
+/// Reports older than this no longer slow us down (Meta's window is one rolling hour, and each
+/// fresh response brings a fresh report).
+const STALE_AFTER: Duration = Duration::from_secs(300);
+
+impl UsageTracker {
+    /// Records what a response's headers said.
+    pub fn record(&self, report: &UsageReport) {
+        if report.is_empty() {
+            return;
+        }
+        let Ok(mut budgets) = self.budgets.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        let mut put = |key: String, percent: f64, regain_minutes: f64| {
+            let blocked_until = (regain_minutes > 0.0)
+                .then(|| now + Duration::from_secs_f64(regain_minutes * 60.0));
+            budgets.insert(
+                key,
+                Budget {
+                    percent,
+                    blocked_until,
+                    seen: now,
+                },
+            );
+        };
+        if let Some(app) = report.app {
+            put("app".into(), app.max(), 0.0);
+        }
+        if let Some(page) = report.page {
+            put("page".into(), page.max(), 0.0);
+        }
+        for (id, entries) in &report.business {
+            let percent = entries.iter().map(|e| e.usage.max()).fold(0.0, f64::max);
+            let regain = entries
+                .iter()
+                .map(|e| e.estimated_time_to_regain_access)
+                .fold(0.0, f64::max);
+            put(id.clone(), percent, regain);
+        }
+    }
+
+    /// The pace for a call that counts against `keys` (the slowest budget wins).
+    pub fn pace(&self, keys: &[&str]) -> Pace {
+        let Ok(budgets) = self.budgets.lock() else {
+            return Pace::Go;
+        };
+        let now = Instant::now();
+        let mut worst = Pace::Go;
+        for key in keys {
+            let Some(b) = budgets.get(*key) else { continue };
+            if now.duration_since(b.seen) > STALE_AFTER {
+                continue;
+            }
+            let pace = match b.blocked_until {
+                Some(until) if until > now => Pace::Blocked(until - now),
+                _ => pace_for(b.percent, 0.0),
+            };
+            worst = slower(worst, pace);
+        }
+        worst
+    }
+}
+
+fn slower(a: Pace, b: Pace) -> Pace {
+    fn rank(p: &Pace) -> (u8, Duration) {
+        match p {
+            Pace::Go => (0, Duration::ZERO),
+            Pace::Delay(d) => (1, *d),
+            Pace::Blocked(d) => (2, *d),
+        }
+    }
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn parses_all_three_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            HeaderValue::from_static(r#"{"call_count":28,"total_time":25,"total_cputime":25}"#),
+        );
+        h.insert(
+            "x-page-usage",
+            HeaderValue::from_static(r#"{"call_count":91,"total_time":5,"total_cputime":5}"#),
+        );
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_static(r#"{"1015":[{"type":"pages","call_count":97,"total_cputime":23,"total_time":23,"estimated_time_to_regain_access":3}]}"#),
+        );
+        let r = UsageReport::from_headers(&h);
+        assert_eq!(r.app.unwrap().max(), 28.0);
+        assert_eq!(r.page.unwrap().call_count, 91.0);
+        let b = &r.business["1015"][0];
+        assert_eq!(b.use_case, "pages");
+        assert_eq!(b.estimated_time_to_regain_access, 3.0);
+    }
+
+    #[test]
+    fn the_meta_example_header_values_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/meta-examples");
+        let (Ok(app), Ok(buc)) = (
+            std::fs::read_to_string(dir.join("header_x_app_usage_value.json")),
+            std::fs::read_to_string(dir.join("header_x_business_use_case_usage_value.json")),
+        ) else {
+            eprintln!("SKIPPED: meta-examples not found beside the checkout");
+            return;
+        };
+        let mut h = HeaderMap::new();
+        let compact = |s: &str| {
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(s).unwrap()).unwrap()
+        };
+        h.insert(
+            "x-app-usage",
+            HeaderValue::from_str(&compact(&app)).unwrap(),
+        );
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_str(&compact(&buc)).unwrap(),
+        );
+        let r = UsageReport::from_headers(&h);
+        assert!(r.app.is_some());
+        assert!(!r.business.is_empty());
+    }
+
+    #[test]
+    fn pace_slows_then_blocks() {
+        assert_eq!(pace_for(10.0, 0.0), Pace::Go);
+        assert!(matches!(pace_for(80.0, 0.0), Pace::Delay(_)));
+        assert!(matches!(pace_for(100.0, 0.0), Pace::Blocked(_)));
+        assert_eq!(
+            pace_for(20.0, 2.0),
+            Pace::Blocked(Duration::from_secs(120)),
+            "minutes, not seconds"
+        );
+    }
+
+    #[test]
+    fn tracker_uses_the_slowest_budget_for_the_keys_asked() {
+        let t = UsageTracker::default();
+        let mut r = UsageReport::default();
+        r.business.insert(
+            "page1".into(),
+            vec![BusinessUseCaseUsage {
+                use_case: "pages".into(),
+                usage: UsagePercent {
+                    call_count: 99.0,
+                    ..Default::default()
+                },
+                estimated_time_to_regain_access: 0.0,
+            }],
+        );
+        r.app = Some(UsagePercent {
+            call_count: 10.0,
+            ..Default::default()
+        });
+        t.record(&r);
+        assert_eq!(t.pace(&["app"]), Pace::Go);
+        assert!(matches!(t.pace(&["app", "page1"]), Pace::Delay(_)));
+        assert_eq!(t.pace(&["other"]), Pace::Go);
+    }
+}
