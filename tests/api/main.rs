@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod cli;
 mod csrf;
+mod graph_client;
 mod jobs;
 mod migrations;
 mod ops;
