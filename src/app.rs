@@ -1,10 +1,8 @@
 //! Starting Parley: keys, the database (embedded or configured), migrations, the web server and
 //! the job workers, and stopping them all in order.
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
 use secrecy::ExposeSecret;
+use std::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
 use crate::db::{self, DbError};
@@ -13,7 +11,6 @@ use crate::error::AppError;
 use crate::jobs::worker::WorkerPool;
 use crate::keyfiles::{self, KeyFileError, Missing};
 use crate::state::AppState;
-use crate::web::metrics::Metrics;
 
 /// Why Parley could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -73,14 +70,8 @@ pub fn prepare(mut config: Config, missing_keys: Missing) -> Result<Runtime, Sta
     keyfiles::ensure_keys(&mut config, missing_keys)?;
     let database = open_database(&config)?;
     let pool = db::build_pool(database.url.expose_secret(), 16)?;
-    Ok(Runtime {
-        state: AppState {
-            pool,
-            config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
-        },
-        database,
-    })
+    let state = AppState::new(pool, config).map_err(|e| StartError::Other(e.to_string()))?;
+    Ok(Runtime { state, database })
 }
 
 /// Number of concurrent job loops per process.

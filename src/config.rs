@@ -57,6 +57,10 @@ pub struct Config {
     pub session_key: Option<SecretBytes>,
     /// 32 bytes (AES-256) used to encrypt stored Meta tokens.
     pub encryption_key: Option<SecretBytes>,
+    /// Earlier encryption keys, still accepted for decryption while tokens are rotated.
+    pub old_encryption_keys: Vec<SecretBytes>,
+    /// Facebook Login for Business configuration id for WhatsApp Embedded Signup.
+    pub whatsapp_signup_config_id: Option<String>,
     pub meta: MetaConfig,
     pub log_format: LogFormat,
 }
@@ -129,6 +133,17 @@ impl Config {
             .map(|v| parse_hex_key("PARLEY_ENCRYPTION_KEY", &v, ENCRYPTION_KEY_LEN))
             .transpose()?;
 
+        let old_encryption_keys = get("PARLEY_ENCRYPTION_KEYS_OLD")
+            .map(|v| {
+                v.split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(|k| parse_hex_key("PARLEY_ENCRYPTION_KEYS_OLD", k, ENCRYPTION_KEY_LEN))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let whatsapp_signup_config_id = get("META_WHATSAPP_CONFIG_ID");
+
         let app_id = get("META_APP_ID");
         if let Some(id) = &app_id
             && !id.chars().all(|c| c.is_ascii_digit())
@@ -177,6 +192,8 @@ impl Config {
             public_url,
             session_key,
             encryption_key,
+            old_encryption_keys,
+            whatsapp_signup_config_id,
             meta,
             log_format,
         })

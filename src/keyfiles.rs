@@ -47,6 +47,9 @@ pub fn ensure_keys(config: &mut Config, missing: Missing) -> Result<(), KeyFileE
         )?);
     }
     if config.encryption_key.is_none() {
+        // Keys retired by `parley keys rotate` in data-dir mode stay readable until every token
+        // has been re-encrypted.
+        config.old_encryption_keys.extend(load_retired(&dir)?);
         config.encryption_key = Some(load_or_create(
             &dir.join("encryption.key"),
             "PARLEY_ENCRYPTION_KEY",
@@ -55,6 +58,54 @@ pub fn ensure_keys(config: &mut Config, missing: Missing) -> Result<(), KeyFileE
         )?);
     }
     Ok(())
+}
+
+/// Keys kept as `encryption-old-<id>.key` after a rotation.
+fn load_retired(dir: &Path) -> Result<Vec<SecretBytes>, KeyFileError> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut keys = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("encryption-old-") && name.ends_with(".key") {
+            keys.push(load_or_create(
+                &entry.path(),
+                "PARLEY_ENCRYPTION_KEYS_OLD",
+                ENCRYPTION_KEY_LEN,
+                Missing::Fail,
+            )?);
+        }
+    }
+    Ok(keys)
+}
+
+/// Replaces the data-dir encryption key with a new random one, keeping the old one as
+/// `encryption-old-<id>.key` (read by every process until `parley keys rotate` has finished).
+/// Returns the new key.
+pub fn retire_and_generate(data_dir: &Path) -> Result<SecretBytes, KeyFileError> {
+    let dir = secrets_dir(data_dir);
+    let current = dir.join("encryption.key");
+    let old = load_or_create(
+        &current,
+        "PARLEY_ENCRYPTION_KEY",
+        ENCRYPTION_KEY_LEN,
+        Missing::Fail,
+    )?;
+    let retired = dir.join(format!(
+        "encryption-old-{}.key",
+        crate::crypto::cipher::key_id(old.expose())
+    ));
+    fs::rename(&current, &retired).map_err(|e| KeyFileError::Write {
+        path: retired.display().to_string(),
+        why: e.to_string(),
+    })?;
+    load_or_create(
+        &current,
+        "PARLEY_ENCRYPTION_KEY",
+        ENCRYPTION_KEY_LEN,
+        Missing::Generate,
+    )
 }
 
 fn load_or_create(

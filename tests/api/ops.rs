@@ -23,11 +23,7 @@ async fn readyz_is_503_when_the_database_is_gone() {
     let mut config = (*app.state.config).clone();
     config.database_url = None;
     let pool = parley::db::build_pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
-    let state = parley::state::AppState {
-        pool,
-        config: std::sync::Arc::new(config),
-        metrics: Default::default(),
-    };
+    let state = parley::state::AppState::new(pool, config).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(parley::web::server::build(state, listener).unwrap());

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use diesel::prelude::*;
 use parley::auth::Role;
@@ -17,7 +17,6 @@ use parley::db::{self, PgPool};
 use parley::embedded_pg::{Durability, EmbeddedPostgres};
 use parley::models::{tenants, users};
 use parley::state::AppState;
-use parley::web::metrics::Metrics;
 use secrecy::ExposeSecret;
 use sha2::Digest;
 
@@ -187,11 +186,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = address.clone();
-        let state = AppState {
-            pool: db::build_pool(&db.url, 8).unwrap(),
-            config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
-        };
+        let state = AppState::new(db::build_pool(&db.url, 8).unwrap(), config).unwrap();
         let server = parley::web::server::build(state.clone(), listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);

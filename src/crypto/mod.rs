@@ -1,4 +1,8 @@
-//! Randomness and constant-time comparison shared by the auth and webhook code.
+//! Randomness, constant-time comparison, and the cipher for stored Meta tokens.
+
+pub mod cipher;
+
+pub use cipher::{CryptoError, EncryptedSecret, TokenCipher};
 
 use ring::rand::{SecureRandom, SystemRandom};
 use subtle::ConstantTimeEq;
