@@ -49,3 +49,7 @@ typed_id!(
     /// A background job.
     JobId
 );
+typed_id!(
+    /// A connected Meta asset (Page, Instagram account or WhatsApp number).
+    ChannelId
+);

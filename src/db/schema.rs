@@ -56,3 +56,66 @@ diesel::table! {
 
 diesel::joinable!(jobs -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(jobs, tenants);
+
+diesel::table! {
+    channels (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        platform -> Text,
+        platform_id -> Text,
+        name -> Text,
+        username -> Nullable<Text>,
+        picture_url -> Nullable<Text>,
+        page_id -> Nullable<Text>,
+        waba_id -> Nullable<Text>,
+        display_phone_number -> Nullable<Text>,
+        token_ciphertext -> Nullable<Bytea>,
+        token_key_id -> Nullable<Text>,
+        status -> Text,
+        needs_reconnect -> Bool,
+        subscribed_fields -> Array<Text>,
+        connected_by -> Nullable<Int8>,
+        connected_at -> Timestamptz,
+        last_verified_at -> Nullable<Timestamptz>,
+        disconnected_at -> Nullable<Timestamptz>,
+        disconnected_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oauth_states (state_hash) {
+        state_hash -> Text,
+        tenant_id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    connect_sessions (id) {
+        id -> Text,
+        tenant_id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        payload -> Bytea,
+        payload_key_id -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    periodic_runs (name, period_start) {
+        name -> Text,
+        period_start -> Timestamptz,
+        enqueued_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(channels -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(channels, tenants);

@@ -79,7 +79,8 @@ pub enum TokenProblem {
 }
 
 impl TokenProblem {
-    fn from_subcode(subcode: Option<i64>) -> Self {
+    /// The problem named by a code-190 subcode.
+    pub fn from_subcode(subcode: Option<i64>) -> Self {
         match subcode {
             Some(458) => TokenProblem::AppNotInstalled,
             Some(459) => TokenProblem::Checkpointed,

@@ -2,6 +2,8 @@
 //!
 //! [`TenantId`]: crate::db::ids::TenantId
 
+pub mod channels;
+pub mod connect;
 pub mod login_throttle;
 pub mod tenants;
 pub mod users;

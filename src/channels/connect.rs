@@ -1,0 +1,320 @@
+//! The OAuth connect wizard: state, consent results kept while the admin chooses, and
+//! connecting the chosen Pages and Instagram accounts.
+
+use chrono::{Duration, Utc};
+use diesel::PgConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::channels::{ChannelError, seal_token};
+use crate::crypto::{EncryptedSecret, TokenCipher, constant_time_eq, random_hex};
+use crate::db::ids::{TenantId, UserId};
+use crate::meta::pages::PAGE_WEBHOOK_FIELDS;
+use crate::meta::{AccessToken, GraphClient};
+use crate::models::channels::{self, Channel, NewChannel, Platform};
+use crate::models::connect;
+use crate::state::AppState;
+
+/// How long an OAuth `state` stays valid.
+pub const STATE_TTL: Duration = Duration::minutes(10);
+/// How long the consent result waits for the admin's choice.
+pub const SELECTION_TTL: Duration = Duration::minutes(15);
+
+/// Which wizard a state belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    /// Facebook Pages and their Instagram accounts.
+    Meta,
+    /// WhatsApp Embedded Signup.
+    Whatsapp,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Meta => "meta",
+            Purpose::Whatsapp => "whatsapp",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Purpose> {
+        match s {
+            "meta" => Some(Purpose::Meta),
+            "whatsapp" => Some(Purpose::Whatsapp),
+            _ => None,
+        }
+    }
+}
+
+fn hash_state(state: &str) -> String {
+    hex::encode(sha2::Sha256::digest(state.as_bytes()))
+}
+
+/// Creates a random state for `user` (returned to put in the session and the dialog URL).
+pub fn start(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+    purpose: Purpose,
+) -> Result<String, ChannelError> {
+    let state = random_hex(32);
+    connect::insert_state(
+        conn,
+        &hash_state(&state),
+        tenant,
+        user,
+        purpose.as_str(),
+        Utc::now() + STATE_TTL,
+    )?;
+    Ok(state)
+}
+
+/// Checks and uses up a returned state: it must be this session's, unused, unexpired, and
+/// belong to this tenant and user. Anything else stores nothing.
+pub fn consume_state(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+    returned: &str,
+    in_session: Option<&str>,
+) -> Result<Purpose, ChannelError> {
+    match in_session {
+        Some(expected) if constant_time_eq(expected.as_bytes(), returned.as_bytes()) => {}
+        _ => return Err(ChannelError::StateInvalid),
+    }
+    let row = connect::use_state(conn, &hash_state(returned))?.ok_or(ChannelError::StateInvalid)?;
+    if row.tenant_id != tenant || row.user_id != user || row.expires_at < Utc::now() {
+        return Err(ChannelError::StateInvalid);
+    }
+    Purpose::parse(&row.purpose).ok_or(ChannelError::StateInvalid)
+}
+
+/// An Instagram account linked to a consented Page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingInstagram {
+    pub id: String,
+    pub username: Option<String>,
+    pub picture_url: Option<String>,
+}
+
+/// A Page the admin consented to share, with its token (kept encrypted at rest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingPage {
+    pub id: String,
+    pub name: String,
+    pub picture_url: Option<String>,
+    pub tasks: Vec<String>,
+    pub token: String,
+    pub instagram: Option<PendingInstagram>,
+}
+
+/// A WhatsApp number the admin consented to share.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingNumber {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+}
+
+/// Everything consent returned, until the admin chooses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PendingAssets {
+    pub pages: Vec<PendingPage>,
+    pub numbers: Vec<PendingNumber>,
+    /// The business (system-user) token of a WhatsApp signup.
+    pub business_token: Option<String>,
+}
+
+/// Exchanges the code and lists the Pages (with paging) and their Instagram accounts.
+pub async fn fetch_meta_assets(
+    graph: &GraphClient,
+    code: &str,
+    redirect_uri: &str,
+) -> Result<PendingAssets, ChannelError> {
+    let short = graph.exchange_code(code, Some(redirect_uri)).await?;
+    let long = graph.exchange_long_lived(&short.access_token).await?;
+    let accounts = graph.all_me_accounts(&long.access_token).await?;
+    let pages = accounts
+        .into_iter()
+        .filter_map(|p| {
+            let token = p.access_token.as_ref()?.expose_secret().to_string();
+            Some(PendingPage {
+                picture_url: p.picture_url().map(str::to_string),
+                instagram: p.instagram_business_account.map(|ig| PendingInstagram {
+                    id: ig.id,
+                    username: ig.username,
+                    picture_url: ig.profile_picture_url,
+                }),
+                id: p.id,
+                name: p.name,
+                tasks: p.tasks,
+                token,
+            })
+        })
+        .collect();
+    Ok(PendingAssets {
+        pages,
+        ..Default::default()
+    })
+}
+
+fn selection_context(tenant: TenantId, id: &str) -> String {
+    format!("connect-selection:{tenant}:{id}")
+}
+
+/// Keeps the consent result (encrypted) and returns its id for the selection page.
+pub fn save_pending(
+    conn: &mut PgConnection,
+    cipher: &TokenCipher,
+    tenant: TenantId,
+    user: UserId,
+    purpose: Purpose,
+    assets: &PendingAssets,
+) -> Result<String, ChannelError> {
+    let id = random_hex(16);
+    let json = serde_json::to_string(assets).map_err(|e| ChannelError::Invalid(e.to_string()))?;
+    let sealed = cipher.encrypt(&json, &selection_context(tenant, &id))?;
+    connect::insert_session(
+        conn,
+        &id,
+        tenant,
+        user,
+        purpose.as_str(),
+        &sealed.blob,
+        &sealed.key_id,
+        Utc::now() + SELECTION_TTL,
+    )?;
+    Ok(id)
+}
+
+/// Reads a pending consent result of this tenant.
+pub fn load_pending(
+    conn: &mut PgConnection,
+    cipher: &TokenCipher,
+    tenant: TenantId,
+    id: &str,
+) -> Result<(Purpose, PendingAssets), ChannelError> {
+    let row = connect::get_session(conn, tenant, id)?.ok_or(ChannelError::SelectionExpired)?;
+    let secret = EncryptedSecret {
+        key_id: row.payload_key_id,
+        blob: row.payload,
+    };
+    let json = cipher.decrypt(&secret, &selection_context(tenant, id))?;
+    let assets = serde_json::from_str(&json).map_err(|_| ChannelError::SelectionExpired)?;
+    let purpose = Purpose::parse(&row.purpose).ok_or(ChannelError::SelectionExpired)?;
+    Ok((purpose, assets))
+}
+
+/// What connecting the chosen assets did, asset by asset.
+#[derive(Debug, Default)]
+pub struct ConnectOutcome {
+    pub connected: Vec<Channel>,
+    /// Asset name and the reason it was not connected.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Stores a channel, or explains that another tenant has it.
+pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
+    match channels::upsert_connected(conn, new) {
+        Ok(channel) => Ok(channel),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ChannelError::OwnedElsewhere(new.name.clone()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Subscribes and stores the chosen Pages (Messenger) and Instagram accounts.
+pub async fn connect_pages(
+    state: &AppState,
+    tenant: TenantId,
+    user: UserId,
+    assets: &PendingAssets,
+    chosen_pages: &[String],
+    chosen_instagram: &[String],
+) -> Result<ConnectOutcome, ChannelError> {
+    let mut outcome = ConnectOutcome::default();
+    for page in &assets.pages {
+        let ig = page
+            .instagram
+            .as_ref()
+            .filter(|ig| chosen_instagram.contains(&ig.id));
+        let want_page = chosen_pages.contains(&page.id);
+        if !want_page && ig.is_none() {
+            continue;
+        }
+        let token = AccessToken::new(page.token.clone());
+        // Instagram messaging for Facebook-login apps also arrives through the Page's subscription.
+        if let Err(e) = state
+            .graph
+            .subscribe_page(&page.id, &token, PAGE_WEBHOOK_FIELDS)
+            .await
+        {
+            outcome.failed.push((page.name.clone(), e.to_string()));
+            continue;
+        }
+        let fields: Vec<String> = PAGE_WEBHOOK_FIELDS.iter().map(|f| f.to_string()).collect();
+        let mut to_store = Vec::new();
+        if want_page {
+            to_store.push(NewChannel {
+                tenant_id: tenant,
+                platform: Platform::Messenger,
+                platform_id: page.id.clone(),
+                name: page.name.clone(),
+                username: None,
+                picture_url: page.picture_url.clone(),
+                page_id: Some(page.id.clone()),
+                waba_id: None,
+                display_phone_number: None,
+                token_ciphertext: None,
+                token_key_id: None,
+                subscribed_fields: fields.clone(),
+                connected_by: Some(user),
+            });
+        }
+        if let Some(ig) = ig {
+            to_store.push(NewChannel {
+                tenant_id: tenant,
+                platform: Platform::Instagram,
+                platform_id: ig.id.clone(),
+                name: ig
+                    .username
+                    .clone()
+                    .unwrap_or_else(|| format!("{} (Instagram)", page.name)),
+                username: ig.username.clone(),
+                picture_url: ig.picture_url.clone(),
+                page_id: Some(page.id.clone()),
+                waba_id: None,
+                display_phone_number: None,
+                token_ciphertext: None,
+                token_key_id: None,
+                subscribed_fields: fields.clone(),
+                connected_by: Some(user),
+            });
+        }
+        for mut new in to_store {
+            let sealed = seal_token(
+                &state.cipher,
+                tenant,
+                new.platform,
+                &new.platform_id,
+                &token,
+            )?;
+            new.token_ciphertext = Some(sealed.blob);
+            new.token_key_id = Some(sealed.key_id);
+            let stored =
+                crate::db::run(&state.pool, move |conn| Ok(store_channel(conn, &new))).await?;
+            match stored {
+                Ok(channel) => outcome.connected.push(channel),
+                Err(e @ ChannelError::OwnedElsewhere(_)) => {
+                    outcome.failed.push((page.name.clone(), e.to_string()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,80 @@
+//! Connecting Meta assets and keeping their tokens healthy.
+//!
+//! `connect` runs the OAuth wizard's steps, `whatsapp` the WhatsApp onboarding, `health` the
+//! token checks, `rotation` re-encryption under a new key. Tokens are only ever held decrypted
+//! in memory for the length of a Graph call.
+
+pub mod connect;
+pub mod health;
+pub mod rotation;
+pub mod whatsapp;
+
+use crate::crypto::{CryptoError, EncryptedSecret, TokenCipher};
+use crate::db::DbError;
+use crate::db::ids::TenantId;
+use crate::meta::{AccessToken, GraphError};
+use crate::models::channels::{Channel, Platform};
+
+/// Why a channel operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error(
+        "This connection link has expired or was already used. Start again from the Channels page."
+    )]
+    StateInvalid,
+    #[error("The selection has expired. Start the connection again from the Channels page.")]
+    SelectionExpired,
+    #[error("{0} is already connected to another Parley workspace.")]
+    OwnedElsewhere(String),
+    #[error("This channel has no token; reconnect it.")]
+    NoToken,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Meta answered: {0}")]
+    Graph(#[from] GraphError),
+    #[error("stored token could not be decrypted: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ChannelError {
+    fn from(e: diesel::result::Error) -> Self {
+        ChannelError::Db(DbError::Query(e))
+    }
+}
+
+/// What a channel token's ciphertext is bound to: a ciphertext copied to another row fails.
+pub fn token_context(tenant: TenantId, platform: Platform, platform_id: &str) -> String {
+    format!("channel-token:{tenant}:{}:{platform_id}", platform.as_str())
+}
+
+/// Encrypts a token for a channel row.
+pub fn seal_token(
+    cipher: &TokenCipher,
+    tenant: TenantId,
+    platform: Platform,
+    platform_id: &str,
+    token: &AccessToken,
+) -> Result<EncryptedSecret, ChannelError> {
+    Ok(cipher.encrypt(
+        token.expose_secret(),
+        &token_context(tenant, platform, platform_id),
+    )?)
+}
+
+/// The channel's token, decrypted.
+pub fn open_token(cipher: &TokenCipher, channel: &Channel) -> Result<AccessToken, ChannelError> {
+    let (Some(blob), Some(key_id)) = (&channel.token_ciphertext, &channel.token_key_id) else {
+        return Err(ChannelError::NoToken);
+    };
+    let secret = EncryptedSecret {
+        key_id: key_id.clone(),
+        blob: blob.clone(),
+    };
+    let plain = cipher.decrypt(
+        &secret,
+        &token_context(channel.tenant_id, channel.platform, &channel.platform_id),
+    )?;
+    Ok(AccessToken::new(plain))
+}

@@ -1,0 +1,307 @@
+//! Channels: connected Pages, Instagram accounts and WhatsApp numbers.
+
+use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::prelude::*;
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::db::ids::{ChannelId, TenantId, UserId};
+use crate::db::schema::channels;
+
+/// Which Meta product a channel is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    AsExpression,
+    FromSqlRow,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Messenger,
+    Instagram,
+    Whatsapp,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Messenger => "messenger",
+            Platform::Instagram => "instagram",
+            Platform::Whatsapp => "whatsapp",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Platform::Messenger => "Messenger",
+            Platform::Instagram => "Instagram",
+            Platform::Whatsapp => "WhatsApp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Platform> {
+        [Platform::Messenger, Platform::Instagram, Platform::Whatsapp]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl ToSql<Text, Pg> for Platform {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+    }
+}
+
+impl FromSql<Text, Pg> for Platform {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+        Platform::parse(&s).ok_or_else(|| format!("unknown platform {s:?}").into())
+    }
+}
+
+/// A channel row (the token only as ciphertext).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = channels)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub tenant_id: TenantId,
+    pub platform: Platform,
+    pub platform_id: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub picture_url: Option<String>,
+    pub page_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub token_ciphertext: Option<Vec<u8>>,
+    pub token_key_id: Option<String>,
+    pub status: String,
+    pub needs_reconnect: bool,
+    pub subscribed_fields: Vec<String>,
+    pub connected_by: Option<UserId>,
+    pub connected_at: DateTime<Utc>,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub disconnected_at: Option<DateTime<Utc>>,
+    pub disconnected_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Channel {
+    pub fn is_connected(&self) -> bool {
+        self.status == "connected"
+    }
+
+    /// The name people know it by: @username for Instagram, the number for WhatsApp.
+    pub fn display_name(&self) -> String {
+        match (self.platform, &self.username, &self.display_phone_number) {
+            (Platform::Instagram, Some(u), _) => format!("@{u}"),
+            (Platform::Whatsapp, _, Some(n)) => format!("{} ({n})", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+/// A channel to connect (or reconnect in place).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = channels)]
+pub struct NewChannel {
+    pub tenant_id: TenantId,
+    pub platform: Platform,
+    pub platform_id: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub picture_url: Option<String>,
+    pub page_id: Option<String>,
+    pub waba_id: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub token_ciphertext: Option<Vec<u8>>,
+    pub token_key_id: Option<String>,
+    pub subscribed_fields: Vec<String>,
+    pub connected_by: Option<UserId>,
+}
+
+/// Inserts the channel, or updates the tenant's existing row for the same asset in place
+/// (reconnecting never duplicates). Fails with a unique violation on `channels_connected_key`
+/// when another tenant has this asset connected.
+pub fn upsert_connected(conn: &mut PgConnection, new: &NewChannel) -> QueryResult<Channel> {
+    use channels::dsl as c;
+    diesel::insert_into(channels::table)
+        .values(new)
+        .on_conflict((c::tenant_id, c::platform, c::platform_id))
+        .do_update()
+        .set((
+            c::name.eq(&new.name),
+            c::username.eq(&new.username),
+            c::picture_url.eq(&new.picture_url),
+            c::page_id.eq(&new.page_id),
+            c::waba_id.eq(&new.waba_id),
+            c::display_phone_number.eq(&new.display_phone_number),
+            c::token_ciphertext.eq(&new.token_ciphertext),
+            c::token_key_id.eq(&new.token_key_id),
+            c::subscribed_fields.eq(&new.subscribed_fields),
+            c::connected_by.eq(new.connected_by),
+            c::status.eq("connected"),
+            c::needs_reconnect.eq(false),
+            c::connected_at.eq(diesel::dsl::now),
+            c::last_verified_at.eq(diesel::dsl::now),
+            c::disconnected_at.eq(None::<DateTime<Utc>>),
+            c::disconnected_reason.eq(None::<String>),
+            c::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Channel::as_returning())
+        .get_result(conn)
+}
+
+/// A tenant's channels, connected first.
+pub fn list(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::tenant_id.eq(tenant))
+        .order((
+            channels::status.asc(),
+            channels::platform.asc(),
+            channels::name.asc(),
+        ))
+        .select(Channel::as_select())
+        .load(conn)
+}
+
+/// One channel of a tenant.
+pub fn get(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: ChannelId,
+) -> QueryResult<Option<Channel>> {
+    channels::table
+        .filter(channels::tenant_id.eq(tenant))
+        .filter(channels::id.eq(id))
+        .select(Channel::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The connected channel for a Meta asset, whatever its tenant: how webhooks are routed.
+pub fn route(
+    conn: &mut PgConnection,
+    platform: Platform,
+    platform_id: &str,
+) -> QueryResult<Option<Channel>> {
+    channels::table
+        .filter(channels::platform.eq(platform))
+        .filter(channels::platform_id.eq(platform_id))
+        .filter(channels::status.eq("connected"))
+        .select(Channel::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The tenant's channels for these assets (to show which are already connected).
+pub fn find_for_assets(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    platform_ids: &[String],
+) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::tenant_id.eq(tenant))
+        .filter(channels::platform_id.eq_any(platform_ids))
+        .select(Channel::as_select())
+        .load(conn)
+}
+
+/// Every connected channel of every tenant (the token health sweep).
+pub fn all_connected(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::status.eq("connected"))
+        .order(channels::id.asc())
+        .select(Channel::as_select())
+        .load(conn)
+}
+
+/// Every channel holding a token (key rotation).
+pub fn all_with_tokens(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::token_ciphertext.is_not_null())
+        .order(channels::id.asc())
+        .select(Channel::as_select())
+        .load(conn)
+}
+
+/// Marks a channel disconnected and wipes its token.
+pub fn disconnect(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: ChannelId,
+    reason: &str,
+    needs_reconnect: bool,
+) -> QueryResult<bool> {
+    diesel::update(
+        channels::table
+            .filter(channels::tenant_id.eq(tenant))
+            .filter(channels::id.eq(id)),
+    )
+    .set((
+        channels::status.eq("disconnected"),
+        channels::needs_reconnect.eq(needs_reconnect),
+        channels::token_ciphertext.eq(None::<Vec<u8>>),
+        channels::token_key_id.eq(None::<String>),
+        channels::disconnected_at.eq(diesel::dsl::now),
+        channels::disconnected_reason.eq(reason),
+        channels::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Records a successful token check.
+pub fn mark_verified(conn: &mut PgConnection, tenant: TenantId, id: ChannelId) -> QueryResult<()> {
+    diesel::update(
+        channels::table
+            .filter(channels::tenant_id.eq(tenant))
+            .filter(channels::id.eq(id)),
+    )
+    .set(channels::last_verified_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Replaces a token's ciphertext (key rotation); only if it is still the one that was read.
+pub fn replace_token(
+    conn: &mut PgConnection,
+    id: ChannelId,
+    expected_key_id: &str,
+    ciphertext: &[u8],
+    key_id: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        channels::table
+            .filter(channels::id.eq(id))
+            .filter(channels::token_key_id.eq(expected_key_id)),
+    )
+    .set((
+        channels::token_ciphertext.eq(ciphertext),
+        channels::token_key_id.eq(key_id),
+        channels::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Channels of a tenant that lost their connection and wait for an admin.
+pub fn needing_reconnect(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::tenant_id.eq(tenant))
+        .filter(channels::status.eq("disconnected"))
+        .filter(channels::needs_reconnect.eq(true))
+        .select(Channel::as_select())
+        .load(conn)
+}
