@@ -25,6 +25,17 @@ pub struct CurrentUser {
     pub role: Role,
     /// The session, for flashes and the CSRF token of the rendered page.
     pub session: Session,
+    /// For admins: channels that lost their connection (shown as a banner on every page).
+    pub channel_alerts: Vec<ChannelAlert>,
+}
+
+/// A channel an admin must reconnect.
+#[derive(Debug, Clone)]
+pub struct ChannelAlert {
+    pub channel_id: crate::db::ids::ChannelId,
+    pub platform: crate::models::channels::Platform,
+    pub name: String,
+    pub reason: String,
 }
 
 impl CurrentUser {
@@ -77,15 +88,28 @@ impl FromRequest for CurrentUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal("application state missing".into()))?;
             let found = crate::db::run(&state.pool, move |conn| {
-                Ok(users::get_with_tenant(
-                    conn,
-                    identity.tenant_id,
-                    identity.user_id,
-                )?)
+                let row = users::get_with_tenant(conn, identity.tenant_id, identity.user_id)?;
+                let alerts = match &row {
+                    Some(r) if r.user.role == Role::Admin => {
+                        crate::models::channels::needing_reconnect(conn, identity.tenant_id)?
+                    }
+                    _ => Vec::new(),
+                };
+                Ok((row, alerts))
             })
             .await?;
+            let (found, alerts) = found;
             match found {
                 Some(row) if row.user.active => Ok(CurrentUser {
+                    channel_alerts: alerts
+                        .into_iter()
+                        .map(|c| ChannelAlert {
+                            channel_id: c.id,
+                            platform: c.platform,
+                            name: c.display_name(),
+                            reason: c.disconnected_reason.unwrap_or_default(),
+                        })
+                        .collect(),
                     id: row.user.id,
                     tenant_id: row.user.tenant_id,
                     tenant_name: row.tenant_name,

@@ -5,6 +5,7 @@
 //! in memory for the length of a Graph call.
 
 pub mod connect;
+pub mod disconnect;
 pub mod health;
 pub mod rotation;
 pub mod whatsapp;

@@ -9,13 +9,26 @@ use crate::state::AppState;
 /// Deletes sign-in throttle rows whose window and lock have both passed.
 pub const CLEANUP_LOGIN_THROTTLE: &str = "cleanup_login_throttle";
 
+/// Checks every connected channel's token with Meta's debug_token.
+pub const TOKEN_HEALTH: &str = "token_health";
+/// Deletes expired OAuth states and pending connect selections (they hold encrypted tokens).
+pub const PURGE_CONNECT_SESSIONS: &str = "purge_connect_sessions";
+
 /// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
-pub const KNOWN: &[&str] = &[CLEANUP_LOGIN_THROTTLE];
+pub const KNOWN: &[&str] = &[CLEANUP_LOGIN_THROTTLE, TOKEN_HEALTH, PURGE_CONNECT_SESSIONS];
 
 /// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
 pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         CLEANUP_LOGIN_THROTTLE => cleanup_login_throttle(state).await,
+        TOKEN_HEALTH => token_health(state).await,
+        PURGE_CONNECT_SESSIONS => {
+            crate::db::run(&state.pool, |conn| {
+                Ok(crate::models::connect::purge_expired(conn)?)
+            })
+            .await?;
+            Ok(())
+        }
         other => Err(JobError::Permanent(format!(
             "this version of Parley has no job kind {other:?}"
         ))),
@@ -33,5 +46,24 @@ async fn cleanup_login_throttle(state: &AppState) -> Result<(), JobError> {
     })
     .await?;
     tracing::debug!(removed, "cleaned up sign-in throttle rows");
+    Ok(())
+}
+
+async fn token_health(state: &AppState) -> Result<(), JobError> {
+    let report = crate::channels::health::sweep(state)
+        .await
+        .map_err(|e| JobError::Retryable(e.to_string()))?;
+    tracing::info!(
+        verified = report.verified,
+        disconnected = report.disconnected,
+        unchecked = report.unchecked,
+        "token health sweep finished"
+    );
+    if report.unchecked > 0 && report.verified == 0 && report.disconnected == 0 {
+        return Err(JobError::Retryable(format!(
+            "none of {} channels could be checked; Meta may be unreachable",
+            report.unchecked
+        )));
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod kinds;
 pub mod queue;
+pub mod scheduler;
 pub mod worker;
 
 /// Why a job attempt failed.

@@ -30,12 +30,13 @@ impl WorkerPool {
     pub fn start(state: AppState, concurrency: usize) -> Self {
         let (stop, stopped) = watch::channel(false);
         let process = format!("{}-{}", std::process::id(), &crate::crypto::random_hex(3));
-        let loops = (0..concurrency.max(1))
+        let mut loops: Vec<JoinHandle<()>> = (0..concurrency.max(1))
             .map(|n| {
                 let id = format!("{process}-{n}");
                 tokio::spawn(run_loop(state.clone(), id, stopped.clone()))
             })
             .collect();
+        loops.push(tokio::spawn(run_scheduler(state, stopped)));
         WorkerPool { stop, loops }
     }
 
@@ -63,6 +64,24 @@ async fn run_loop(state: AppState, worker: String, mut stopped: watch::Receiver<
                 idle(&mut stopped, StdDuration::from_secs(2)).await;
             }
         }
+    }
+}
+
+async fn run_scheduler(state: AppState, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        let due = crate::db::run(&state.pool, |conn| {
+            Ok(crate::jobs::scheduler::enqueue_due(
+                conn,
+                chrono::Utc::now(),
+            )?)
+        })
+        .await;
+        match due {
+            Ok(kinds) if !kinds.is_empty() => tracing::info!(?kinds, "enqueued periodic jobs"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+        }
+        idle(&mut stopped, crate::jobs::scheduler::TICK).await;
     }
 }
 

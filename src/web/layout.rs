@@ -23,6 +23,8 @@ pub struct Layout {
     pub active: &'static str,
     pub nav: Vec<NavItem>,
     pub can_search_inbox: bool,
+    /// Channels an admin must reconnect (banner under the top bar).
+    pub alerts: Vec<crate::auth::current_user::ChannelAlert>,
 }
 
 /// The navigation a user sees: only the sections their role may open.
@@ -70,6 +72,7 @@ impl Layout {
             active,
             nav: navigation(user),
             can_search_inbox: user.can::<InboxRoles>(),
+            alerts: user.channel_alerts.clone(),
         }
     }
 }

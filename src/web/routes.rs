@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::web::pages::{login, ops, sections, team};
+use crate::web::pages::{channels, connect, login, ops, sections, team};
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,7 +20,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/message-templates",
             web::get().to(sections::message_templates),
         )
-        .route("/channels", web::get().to(sections::channels))
+        .route("/channels", web::get().to(channels::list))
+        .route(
+            "/channels/connect/meta",
+            web::post().to(connect::start_meta),
+        )
+        .route(
+            "/channels/connect/whatsapp",
+            web::post().to(connect::start_whatsapp),
+        )
+        .route("/oauth/meta/callback", web::get().to(connect::callback))
+        .route(
+            "/channels/connect/select/{id}",
+            web::get().to(connect::select),
+        )
+        .route(
+            "/channels/connect/select/{id}",
+            web::post().to(connect::confirm),
+        )
+        .route(
+            "/channels/whatsapp/manual",
+            web::get().to(connect::manual_form),
+        )
+        .route(
+            "/channels/whatsapp/manual",
+            web::post().to(connect::manual_submit),
+        )
+        .route(
+            "/channels/{id}/disconnect",
+            web::get().to(channels::confirm_disconnect),
+        )
+        .route(
+            "/channels/{id}/disconnect",
+            web::post().to(channels::disconnect),
+        )
+        .route("/channels/{id}/check", web::post().to(channels::check))
+        .route(
+            "/channels/{id}/reconnect",
+            web::post().to(channels::reconnect),
+        )
         .route("/team", web::get().to(team::show))
         .route("/team/users", web::post().to(team::add))
         .route("/team/users/{id}/role", web::post().to(team::change_role))

@@ -1,5 +1,7 @@
 //! One module per page.
 
+pub mod channels;
+pub mod connect;
 pub mod login;
 pub mod ops;
 pub mod sections;

@@ -95,15 +95,3 @@ pub async fn message_templates(user: Authorized<AdminOnly>) -> Result<HttpRespon
         Some(("Connect WhatsApp", "/channels")),
     )
 }
-
-/// GET /channels
-pub async fn channels(user: Authorized<AdminOnly>) -> Result<HttpResponse, AppError> {
-    empty(
-        &user,
-        "channels",
-        "Channels",
-        "No channels connected",
-        "Connect a Facebook Page, an Instagram professional account or a WhatsApp Business number to start receiving conversations.",
-        None,
-    )
-}

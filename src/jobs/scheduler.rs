@@ -1,0 +1,89 @@
+//! Periodic work: every worker process ticks the scheduler, and exactly one job per period is
+//! enqueued however many processes run (the `periodic_runs` row is the arbiter).
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamptz};
+
+use crate::jobs::kinds;
+use crate::jobs::queue::{self, NewJob};
+
+/// A job kind run once per `every`.
+#[derive(Debug, Clone, Copy)]
+pub struct Periodic {
+    pub kind: &'static str,
+    pub every: Duration,
+}
+
+/// Parley's periodic jobs.
+pub const PERIODIC: &[Periodic] = &[
+    Periodic {
+        kind: kinds::TOKEN_HEALTH,
+        every: Duration::hours(1),
+    },
+    Periodic {
+        kind: kinds::CLEANUP_LOGIN_THROTTLE,
+        every: Duration::hours(1),
+    },
+    Periodic {
+        kind: kinds::PURGE_CONNECT_SESSIONS,
+        every: Duration::minutes(15),
+    },
+];
+
+/// How often each process looks for due periods.
+pub const TICK: StdDuration = StdDuration::from_secs(30);
+
+/// Start of the period containing `now` (periods are aligned to the Unix epoch).
+pub fn period_start(now: DateTime<Utc>, every: Duration) -> DateTime<Utc> {
+    let secs = every.num_seconds().max(1);
+    let start = now.timestamp().div_euclid(secs) * secs;
+    Utc.timestamp_opt(start, 0).single().unwrap_or(now)
+}
+
+/// Enqueues every periodic job whose current period has not run yet; returns the kinds enqueued.
+pub fn enqueue_due(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Vec<&'static str>> {
+    let mut enqueued = Vec::new();
+    for p in PERIODIC {
+        let start = period_start(now, p.every);
+        let won = conn.transaction(|conn| {
+            let inserted = diesel::sql_query(
+                "INSERT INTO periodic_runs (name, period_start) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind::<Text, _>(p.kind)
+            .bind::<Timestamptz, _>(start)
+            .execute(conn)?;
+            if inserted == 1 {
+                queue::enqueue(conn, &NewJob::new(p.kind, serde_json::json!({})).dedupe(format!("periodic:{}", p.kind)))?;
+            }
+            QueryResult::Ok(inserted == 1)
+        })?;
+        if won {
+            enqueued.push(p.kind);
+        }
+    }
+    // Old bookkeeping rows are of no further use.
+    diesel::sql_query("DELETE FROM periodic_runs WHERE period_start < now() - interval '7 days'")
+        .execute(conn)?;
+    Ok(enqueued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_aligned() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 21, 10, 47, 13).unwrap();
+        assert_eq!(
+            period_start(t, Duration::hours(1)),
+            Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap()
+        );
+        assert_eq!(
+            period_start(t, Duration::minutes(15)),
+            Utc.with_ymd_and_hms(2026, 11, 21, 10, 45, 0).unwrap()
+        );
+    }
+}
