@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod jobs;
+mod keys;
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,11 @@ pub enum Command {
         #[command(subcommand)]
         command: jobs::JobsCommand,
     },
+    /// Encryption keys for stored Meta tokens.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 /// Runs one command to completion.
@@ -67,6 +73,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
         Command::Demo => demo::run(config).await,
         Command::Admin { command } => admin::run(command, &config).await,
         Command::Jobs { command } => jobs::run(command, &config).await,
+        Command::Keys { command } => keys::run(command, config).await,
     }
 }
 

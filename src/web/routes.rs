@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::web::pages::{channels, connect, login, ops, sections, team};
+use crate::web::pages::{channels, connect, jobs, login, ops, sections, team};
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/channels/{id}/reconnect",
             web::post().to(channels::reconnect),
         )
+        .route("/jobs", web::get().to(jobs::list))
+        .route("/jobs/{id}/retry", web::post().to(jobs::retry))
         .route("/team", web::get().to(team::show))
         .route("/team/users", web::post().to(team::add))
         .route("/team/users/{id}/role", web::post().to(team::change_role))

@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod connect;
+pub mod jobs;
 pub mod login;
 pub mod ops;
 pub mod sections;
