@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod channels;
 mod cli;
 mod csrf;
 mod graph_client;
