@@ -219,7 +219,20 @@ pub struct ConnectOutcome {
 /// Stores a channel, or explains that another tenant has it.
 pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
     match channels::upsert_connected(conn, new) {
-        Ok(channel) => Ok(channel),
+        Ok(channel) => {
+            // Webhooks that arrived before the account was connected are processed now.
+            let (object, mut ids) = match channel.platform {
+                Platform::Messenger => ("page", vec![channel.platform_id.clone()]),
+                Platform::Instagram => ("instagram", vec![channel.platform_id.clone()]),
+                Platform::Whatsapp => (
+                    "whatsapp_business_account",
+                    vec![channel.platform_id.clone()],
+                ),
+            };
+            ids.extend(channel.waba_id.clone());
+            crate::models::webhooks::requeue_unrouted(conn, object, &ids)?;
+            Ok(channel)
+        }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             Err(ChannelError::OwnedElsewhere(new.name.clone()))
         }

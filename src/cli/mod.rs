@@ -1,9 +1,10 @@
-//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ...`.
+//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ... | sandbox`.
 
 mod admin;
 mod demo;
 mod jobs;
 mod keys;
+mod sandbox;
 
 use clap::{Parser, Subcommand};
 
@@ -51,6 +52,8 @@ pub enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// Run the built-in Meta sandbox (Graph API, OAuth dialog, webhooks) for local use.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Runs one command to completion.
@@ -73,6 +76,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
         Command::Demo => demo::run(config).await,
         Command::Admin { command } => admin::run(command, &config).await,
         Command::Jobs { command } => jobs::run(command, &config).await,
+        Command::Sandbox(args) => sandbox::run(args, &config).await,
         Command::Keys { command } => keys::run(command, config).await,
     }
 }

@@ -53,3 +53,11 @@ typed_id!(
     /// A connected Meta asset (Page, Instagram account or WhatsApp number).
     ChannelId
 );
+typed_id!(
+    /// A delivery from Meta in the webhook ledger.
+    WebhookEventId
+);
+typed_id!(
+    /// One routed part of a webhook delivery.
+    WebhookItemId
+);

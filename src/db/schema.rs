@@ -119,3 +119,162 @@ diesel::table! {
 
 diesel::joinable!(channels -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(channels, tenants);
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Int8,
+        received_at -> Timestamptz,
+        object -> Nullable<Text>,
+        body -> Bytea,
+        signature_ok -> Bool,
+        state -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        locked_until -> Nullable<Timestamptz>,
+        locked_by -> Nullable<Text>,
+        processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_items (id) {
+        id -> Int8,
+        event_id -> Int8,
+        position -> Int4,
+        object -> Text,
+        account_id -> Text,
+        tenant_id -> Nullable<Int8>,
+        channel_id -> Nullable<Int8>,
+        kind -> Text,
+        body -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        occurred_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(webhook_items -> webhook_events (event_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_items, webhook_events);
+
+diesel::table! {
+    contacts (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        platform_user_id -> Text,
+        name -> Nullable<Text>,
+        username -> Nullable<Text>,
+        picture_url -> Nullable<Text>,
+        profile_fetched_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        contact_id -> Int8,
+        status -> Text,
+        assignee_id -> Nullable<Int8>,
+        snoozed_until -> Nullable<Timestamptz>,
+        last_message_at -> Nullable<Timestamptz>,
+        last_inbound_at -> Nullable<Timestamptz>,
+        last_message_preview -> Nullable<Text>,
+        unread_count -> Int4,
+        delivered_watermark -> Nullable<Timestamptz>,
+        read_watermark -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        conversation_id -> Int8,
+        channel_id -> Int8,
+        direction -> Text,
+        platform_message_id -> Nullable<Text>,
+        sent_at -> Timestamptz,
+        kind -> Text,
+        text -> Nullable<Text>,
+        attachments -> Jsonb,
+        reply_to_platform_id -> Nullable<Text>,
+        referral -> Nullable<Jsonb>,
+        extra -> Jsonb,
+        is_echo -> Bool,
+        sender_user_id -> Nullable<Int8>,
+        status -> Text,
+        status_at -> Nullable<Timestamptz>,
+        error -> Nullable<Jsonb>,
+        deleted_at -> Nullable<Timestamptz>,
+        edited_at -> Nullable<Timestamptz>,
+        edit_count -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    message_reactions (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        message_id -> Int8,
+        reactor -> Text,
+        emoji -> Text,
+        reaction -> Nullable<Text>,
+        reacted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        platform_comment_id -> Text,
+        post_id -> Nullable<Text>,
+        parent_comment_id -> Nullable<Text>,
+        author_id -> Nullable<Text>,
+        author_name -> Nullable<Text>,
+        text -> Nullable<Text>,
+        commented_at -> Timestamptz,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        edited_at -> Nullable<Timestamptz>,
+        from_business -> Bool,
+        extra -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    message_templates (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        waba_id -> Text,
+        platform_template_id -> Text,
+        name -> Text,
+        language -> Text,
+        category -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        quality_score -> Nullable<Text>,
+        status_updated_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(conversations -> contacts (contact_id));
+diesel::joinable!(conversations -> channels (channel_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(conversations, contacts, channels, messages, users);

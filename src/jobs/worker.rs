@@ -36,6 +36,11 @@ impl WorkerPool {
                 tokio::spawn(run_loop(state.clone(), id, stopped.clone()))
             })
             .collect();
+        loops.push(tokio::spawn(crate::webhooks::processor::run(
+            state.clone(),
+            format!("{process}-webhooks"),
+            stopped.clone(),
+        )));
         loops.push(tokio::spawn(run_scheduler(state, stopped)));
         WorkerPool { stop, loops }
     }

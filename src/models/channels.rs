@@ -205,6 +205,18 @@ pub fn route(
         .optional()
 }
 
+/// A connected WhatsApp channel of this WABA (account-level webhooks name the WABA).
+pub fn route_by_waba(conn: &mut PgConnection, waba_id: &str) -> QueryResult<Option<Channel>> {
+    channels::table
+        .filter(channels::platform.eq(Platform::Whatsapp))
+        .filter(channels::waba_id.eq(waba_id))
+        .filter(channels::status.eq("connected"))
+        .order(channels::id.asc())
+        .select(Channel::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The tenant's channels for these assets (to show which are already connected).
 pub fn find_for_assets(
     conn: &mut PgConnection,

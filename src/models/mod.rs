@@ -4,6 +4,8 @@
 
 pub mod channels;
 pub mod connect;
+pub mod contacts;
 pub mod login_throttle;
 pub mod tenants;
 pub mod users;
+pub mod webhooks;

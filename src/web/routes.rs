@@ -2,10 +2,16 @@
 
 use actix_web::web;
 
-use crate::web::pages::{channels, connect, jobs, login, ops, sections, team};
+use crate::web::pages::{channels, connect, jobs, login, ops, sections, team, webhook_receiver};
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks/meta")
+            .app_data(web::PayloadConfig::new(webhook_receiver::MAX_BODY))
+            .route(web::get().to(webhook_receiver::handshake))
+            .route(web::post().to(webhook_receiver::receive)),
+    );
     cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

@@ -7,3 +7,4 @@ pub mod login;
 pub mod ops;
 pub mod sections;
 pub mod team;
+pub mod webhook_receiver;

@@ -1,0 +1,2 @@
+DROP TABLE webhook_items;
+DROP TABLE webhook_events;

@@ -1,0 +1,59 @@
+//! Contacts: customers as one channel knows them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::ids::{ChannelId, TenantId};
+use crate::db::schema::contacts;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    pub id: i64,
+    pub tenant_id: TenantId,
+    pub channel_id: ChannelId,
+    pub platform_user_id: String,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub picture_url: Option<String>,
+    pub profile_fetched_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One contact of a tenant.
+pub fn get(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Option<Contact>> {
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::id.eq(id))
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records what Meta told us of a contact (keeping a known name when Meta withholds it).
+pub fn set_profile(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: i64,
+    name: Option<&str>,
+    username: Option<&str>,
+    picture_url: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(
+        contacts::table
+            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::id.eq(id)),
+    )
+    .set((
+        contacts::name.eq(
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("COALESCE(")
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(name)
+                .sql(", name)"),
+        ),
+        contacts::username.eq(username),
+        contacts::picture_url.eq(picture_url),
+        contacts::profile_fetched_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}

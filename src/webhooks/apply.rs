@@ -1,0 +1,574 @@
+//! Applying normalized events to the domain tables. Idempotent: platform ids are unique keys, so
+//! a redelivered event changes nothing; ordering follows the events' own timestamps, and an event
+//! about a message Parley has not seen yet is parked and applied when the message arrives.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::models::channels::Channel;
+use crate::webhooks::normalize::{CommentEvent, CommentVerb, Direction, Event, NewMessage, Status};
+
+/// What applying an item's events did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Reasons for the parts that were deliberately not applied.
+    pub ignored: Vec<String>,
+    /// How many events changed something (or were parked for a later message).
+    pub applied: usize,
+    /// Conversations to notify live pages about.
+    pub conversations: Vec<i64>,
+    /// Contacts created without a name (their profile is fetched by a job).
+    pub new_contacts: Vec<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct ContactRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Bool)]
+    inserted: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+}
+
+/// An event parked until its message arrives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Parked {
+    Status {
+        status: String,
+        errors: Option<Value>,
+    },
+    Reaction {
+        emoji: Option<String>,
+        reaction: Option<String>,
+        by_business: bool,
+    },
+    Edit {
+        text: Option<String>,
+    },
+    Unsend,
+    Read,
+    Delivered,
+}
+
+fn contact(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    customer: &str,
+    name: Option<&str>,
+    out: &mut Applied,
+) -> QueryResult<i64> {
+    let row: ContactRow = diesel::sql_query(
+        "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (channel_id, platform_user_id)
+           DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name)
+         RETURNING id, (xmax = 0) AS inserted, name",
+    )
+    .bind::<BigInt, _>(ch.tenant_id.0)
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(customer)
+    .bind::<Nullable<Text>, _>(name)
+    .get_result(conn)?;
+    if row.inserted && row.name.is_none() {
+        out.new_contacts.push(row.id);
+    }
+    Ok(row.id)
+}
+
+fn conversation(conn: &mut PgConnection, ch: &Channel, contact_id: i64) -> QueryResult<i64> {
+    let row: Id = diesel::sql_query(
+        "INSERT INTO conversations (tenant_id, channel_id, contact_id) VALUES ($1, $2, $3)
+         ON CONFLICT (channel_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at
+         RETURNING id",
+    )
+    .bind::<BigInt, _>(ch.tenant_id.0)
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<BigInt, _>(contact_id)
+    .get_result(conn)?;
+    Ok(row.id)
+}
+
+fn preview(m: &NewMessage) -> String {
+    match &m.text {
+        Some(t) => t.chars().take(140).collect(),
+        None => format!("[{}]", m.kind.replace('_', " ")),
+    }
+}
+
+/// Applies every event of one item in the caller's transaction.
+pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> QueryResult<Applied> {
+    let mut out = Applied::default();
+    for event in events {
+        match event {
+            Event::Message(m) => message(conn, ch, m, &mut out)?,
+            Event::Delivery {
+                customer_id,
+                mids,
+                watermark,
+            } => {
+                let conv = conversation_of(conn, ch, &customer_id)?;
+                if let (Some(conv), Some(wm)) = (conv, watermark) {
+                    diesel::sql_query("UPDATE conversations SET delivered_watermark = GREATEST(delivered_watermark, $2) WHERE id = $1")
+                        .bind::<BigInt, _>(conv).bind::<Timestamptz, _>(wm).execute(conn)?;
+                    mark_upto(conn, conv, wm, "delivered")?;
+                    out.conversations.push(conv);
+                }
+                for mid in mids {
+                    by_mid(conn, ch, &mid, Parked::Delivered, Utc::now(), &mut out)?;
+                }
+                out.applied += 1;
+            }
+            Event::Read {
+                customer_id,
+                watermark,
+                mid,
+                at,
+            } => {
+                if let Some(wm) = watermark {
+                    if let Some(conv) = conversation_of(conn, ch, &customer_id)? {
+                        diesel::sql_query("UPDATE conversations SET read_watermark = GREATEST(read_watermark, $2) WHERE id = $1")
+                            .bind::<BigInt, _>(conv).bind::<Timestamptz, _>(wm).execute(conn)?;
+                        mark_upto(conn, conv, wm, "read")?;
+                        out.conversations.push(conv);
+                    }
+                }
+                if let Some(mid) = mid {
+                    by_mid(conn, ch, &mid, Parked::Read, at, &mut out)?;
+                }
+                out.applied += 1;
+            }
+            Event::Reaction {
+                mid,
+                emoji,
+                reaction,
+                by_business,
+                at,
+                ..
+            } => {
+                by_mid(
+                    conn,
+                    ch,
+                    &mid,
+                    Parked::Reaction {
+                        emoji,
+                        reaction,
+                        by_business,
+                    },
+                    at,
+                    &mut out,
+                )?;
+                out.applied += 1;
+            }
+            Event::Edit { mid, text, at } => {
+                by_mid(conn, ch, &mid, Parked::Edit { text }, at, &mut out)?;
+                out.applied += 1;
+            }
+            Event::Unsend { mid, at } => {
+                by_mid(conn, ch, &mid, Parked::Unsend, at, &mut out)?;
+                out.applied += 1;
+            }
+            Event::Status {
+                mid,
+                status,
+                at,
+                errors,
+                ..
+            } => {
+                by_mid(
+                    conn,
+                    ch,
+                    &mid,
+                    Parked::Status {
+                        status: status.as_str().into(),
+                        errors,
+                    },
+                    at,
+                    &mut out,
+                )?;
+                out.applied += 1;
+            }
+            Event::Comment(c) => {
+                comment(conn, ch, c)?;
+                out.applied += 1;
+            }
+            Event::TemplateStatus {
+                template_id,
+                name,
+                language,
+                status,
+                reason,
+                category,
+            } => {
+                diesel::sql_query(
+                    "INSERT INTO message_templates (tenant_id, waba_id, platform_template_id, name, language, category, status, status_reason)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (tenant_id, platform_template_id) DO UPDATE SET status = EXCLUDED.status,
+                       status_reason = EXCLUDED.status_reason, category = COALESCE(EXCLUDED.category, message_templates.category),
+                       status_updated_at = now()",
+                )
+                .bind::<BigInt, _>(ch.tenant_id.0)
+                .bind::<Text, _>(ch.waba_id.clone().unwrap_or_default())
+                .bind::<Text, _>(&template_id)
+                .bind::<Text, _>(&name)
+                .bind::<Text, _>(&language)
+                .bind::<Nullable<Text>, _>(category)
+                .bind::<Text, _>(&status)
+                .bind::<Nullable<Text>, _>(reason)
+                .execute(conn)?;
+                out.applied += 1;
+            }
+            Event::TemplateQuality { template_id, score } => {
+                diesel::sql_query("UPDATE message_templates SET quality_score = $3 WHERE tenant_id = $1 AND platform_template_id = $2")
+                    .bind::<BigInt, _>(ch.tenant_id.0).bind::<Text, _>(&template_id).bind::<Text, _>(&score).execute(conn)?;
+                out.applied += 1;
+            }
+            Event::Ignored { what, reason } => out.ignored.push(format!("{what}: {reason}")),
+        }
+    }
+    out.conversations.sort_unstable();
+    out.conversations.dedup();
+    Ok(out)
+}
+
+fn conversation_of(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    customer: &str,
+) -> QueryResult<Option<i64>> {
+    diesel::sql_query(
+        "SELECT v.id FROM conversations v JOIN contacts c ON c.id = v.contact_id
+          WHERE v.channel_id = $1 AND c.platform_user_id = $2",
+    )
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(customer)
+    .get_result::<Id>(conn)
+    .optional()
+    .map(|r| r.map(|r| r.id))
+}
+
+/// Outbound messages up to `watermark` move forward to `status` (never backwards).
+fn mark_upto(
+    conn: &mut PgConnection,
+    conv: i64,
+    watermark: DateTime<Utc>,
+    status: &str,
+) -> QueryResult<usize> {
+    let lower = if status == "read" {
+        "('sent','delivered')"
+    } else {
+        "('sent')"
+    };
+    diesel::sql_query(format!(
+        "UPDATE messages SET status = $3, status_at = $2 WHERE conversation_id = $1 AND direction = 'outbound'
+           AND sent_at <= $2 AND status IN {lower}"
+    ))
+    .bind::<BigInt, _>(conv)
+    .bind::<Timestamptz, _>(watermark)
+    .bind::<Text, _>(status)
+    .execute(conn)
+}
+
+fn message(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    m: NewMessage,
+    out: &mut Applied,
+) -> QueryResult<()> {
+    if m.customer_id.is_empty() {
+        out.ignored
+            .push(format!("{}: message without a customer id", m.kind));
+        return Ok(());
+    }
+    let contact_id = contact(conn, ch, &m.customer_id, m.customer_name.as_deref(), out)?;
+    let conv = conversation(conn, ch, contact_id)?;
+    let outbound = m.direction == Direction::Outbound;
+    // An echo of a message Parley sent carries Parley's id in its metadata: attach the mid to it.
+    if outbound
+        && let (Some(meta), Some(mid)) = (m.extra.get("metadata").and_then(Value::as_str), &m.mid)
+        && let Some(own) = meta
+            .strip_prefix("parley:")
+            .and_then(|id| id.parse::<i64>().ok())
+    {
+        let n = diesel::sql_query(
+            "UPDATE messages SET platform_message_id = COALESCE(platform_message_id, $3)
+              WHERE id = $1 AND channel_id = $2",
+        )
+        .bind::<BigInt, _>(own)
+        .bind::<BigInt, _>(ch.id.0)
+        .bind::<Text, _>(mid)
+        .execute(conn)?;
+        if n == 1 {
+            out.applied += 1;
+            return Ok(());
+        }
+    }
+    let inserted: Option<Id> = diesel::sql_query(
+        "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
+                               kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind::<BigInt, _>(ch.tenant_id.0)
+    .bind::<BigInt, _>(conv)
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(if outbound { "outbound" } else { "inbound" })
+    .bind::<Nullable<Text>, _>(&m.mid)
+    .bind::<Timestamptz, _>(m.at)
+    .bind::<Text, _>(&m.kind)
+    .bind::<Nullable<Text>, _>(&m.text)
+    .bind::<Jsonb, _>(Value::Array(m.attachments.clone()))
+    .bind::<Nullable<Text>, _>(&m.reply_to)
+    .bind::<Nullable<Jsonb>, _>(&m.referral)
+    .bind::<Jsonb, _>(&m.extra)
+    .bind::<Bool, _>(outbound)
+    .bind::<Text, _>(if outbound { "sent" } else { "received" })
+    .bind::<Nullable<Timestamptz>, _>(m.deleted.then_some(m.at))
+    .get_result(conn)
+    .optional()?;
+    let Some(Id { id }) = inserted else {
+        return Ok(()); // redelivered: already stored
+    };
+    diesel::sql_query(
+        "UPDATE conversations SET
+           last_message_preview = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at THEN $3 ELSE last_message_preview END,
+           last_message_at = GREATEST(last_message_at, $2),
+           last_inbound_at = CASE WHEN $4 THEN GREATEST(last_inbound_at, $2) ELSE last_inbound_at END,
+           unread_count = unread_count + CASE WHEN $4 THEN 1 ELSE 0 END,
+           status = CASE WHEN $4 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
+           snoozed_until = CASE WHEN $4 THEN NULL ELSE snoozed_until END,
+           updated_at = now()
+         WHERE id = $1",
+    )
+    .bind::<BigInt, _>(conv)
+    .bind::<Timestamptz, _>(m.at)
+    .bind::<Text, _>(preview(&m))
+    .bind::<Bool, _>(!outbound)
+    .execute(conn)?;
+    if outbound {
+        // Receipts that arrived before this message still apply.
+        diesel::sql_query(
+            "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
+               FROM conversations v WHERE m.id = $1 AND v.id = m.conversation_id
+                AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
+        )
+        .bind::<BigInt, _>(id)
+        .execute(conn)?;
+    }
+    if let Some(mid) = &m.mid {
+        apply_parked(conn, ch, mid, id)?;
+    }
+    out.applied += 1;
+    out.conversations.push(conv);
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Target {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+}
+
+/// Applies an event to the message `mid`, or parks it until that message arrives.
+fn by_mid(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    mid: &str,
+    ev: Parked,
+    at: DateTime<Utc>,
+    out: &mut Applied,
+) -> QueryResult<()> {
+    let target: Option<Target> = diesel::sql_query("SELECT id, conversation_id FROM messages WHERE channel_id = $1 AND platform_message_id = $2")
+        .bind::<BigInt, _>(ch.id.0)
+        .bind::<Text, _>(mid)
+        .get_result(conn)
+        .optional()?;
+    match target {
+        Some(t) => {
+            on_message(conn, ch, t.id, &ev, at)?;
+            out.conversations.push(t.conversation_id);
+        }
+        None => {
+            let json = serde_json::to_value(&ev).unwrap_or(Value::Null);
+            diesel::sql_query(
+                "INSERT INTO pending_message_events (tenant_id, channel_id, platform_message_id, event, occurred_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind::<BigInt, _>(ch.tenant_id.0)
+            .bind::<BigInt, _>(ch.id.0)
+            .bind::<Text, _>(mid)
+            .bind::<Jsonb, _>(json)
+            .bind::<Timestamptz, _>(at)
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct ParkedRow {
+    #[diesel(sql_type = Jsonb)]
+    event: Value,
+    #[diesel(sql_type = Timestamptz)]
+    occurred_at: DateTime<Utc>,
+}
+
+fn apply_parked(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    mid: &str,
+    message_id: i64,
+) -> QueryResult<()> {
+    let rows: Vec<ParkedRow> = diesel::sql_query(
+        "DELETE FROM pending_message_events WHERE channel_id = $1 AND platform_message_id = $2 RETURNING event, occurred_at",
+    )
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(mid)
+    .load(conn)?;
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.occurred_at);
+    for row in rows {
+        if let Ok(ev) = serde_json::from_value::<Parked>(row.event) {
+            on_message(conn, ch, message_id, &ev, row.occurred_at)?;
+        }
+    }
+    Ok(())
+}
+
+fn status_rank(s: &str) -> i32 {
+    match s {
+        "sending" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        _ => -1,
+    }
+}
+
+fn on_message(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    id: i64,
+    ev: &Parked,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    match ev {
+        Parked::Status { status, errors } if status == "failed" => {
+            diesel::sql_query("UPDATE messages SET status = 'failed', status_at = $2, error = $3 WHERE id = $1 AND status <> 'read'")
+                .bind::<BigInt, _>(id).bind::<Timestamptz, _>(at).bind::<Nullable<Jsonb>, _>(errors).execute(conn)?;
+        }
+        Parked::Status { status, .. } => advance(conn, id, status, at)?,
+        Parked::Delivered => advance(conn, id, "delivered", at)?,
+        Parked::Read => {
+            // Instagram's read{mid}: that message and everything before it in the conversation.
+            diesel::sql_query(
+                "UPDATE messages m SET status = 'read', status_at = $2 FROM messages t
+                  WHERE t.id = $1 AND m.conversation_id = t.conversation_id AND m.direction = 'outbound'
+                    AND m.sent_at <= t.sent_at AND m.status IN ('sent', 'delivered')",
+            )
+            .bind::<BigInt, _>(id).bind::<Timestamptz, _>(at).execute(conn)?;
+        }
+        Parked::Reaction {
+            emoji: Some(emoji),
+            reaction,
+            by_business,
+        } => {
+            diesel::sql_query(
+                "INSERT INTO message_reactions (tenant_id, message_id, reactor, emoji, reaction, reacted_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (message_id, reactor) DO UPDATE SET emoji = EXCLUDED.emoji, reaction = EXCLUDED.reaction, reacted_at = EXCLUDED.reacted_at
+                 WHERE message_reactions.reacted_at <= EXCLUDED.reacted_at",
+            )
+            .bind::<BigInt, _>(ch.tenant_id.0).bind::<BigInt, _>(id)
+            .bind::<Text, _>(if *by_business { "business" } else { "customer" })
+            .bind::<Text, _>(emoji).bind::<Nullable<Text>, _>(reaction).bind::<Timestamptz, _>(at)
+            .execute(conn)?;
+        }
+        Parked::Reaction {
+            emoji: None,
+            by_business,
+            ..
+        } => {
+            diesel::sql_query("DELETE FROM message_reactions WHERE message_id = $1 AND reactor = $2 AND reacted_at <= $3")
+                .bind::<BigInt, _>(id).bind::<Text, _>(if *by_business { "business" } else { "customer" }).bind::<Timestamptz, _>(at)
+                .execute(conn)?;
+        }
+        Parked::Edit { text } => {
+            diesel::sql_query(
+                "UPDATE messages SET text = COALESCE($2, text), edited_at = $3, edit_count = edit_count + 1
+                  WHERE id = $1 AND (edited_at IS NULL OR edited_at < $3)",
+            )
+            .bind::<BigInt, _>(id).bind::<Nullable<Text>, _>(text).bind::<Timestamptz, _>(at).execute(conn)?;
+        }
+        Parked::Unsend => {
+            diesel::sql_query(
+                "UPDATE messages SET deleted_at = COALESCE(deleted_at, $2) WHERE id = $1",
+            )
+            .bind::<BigInt, _>(id)
+            .bind::<Timestamptz, _>(at)
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn advance(conn: &mut PgConnection, id: i64, status: &str, at: DateTime<Utc>) -> QueryResult<()> {
+    let rank = status_rank(status);
+    diesel::sql_query(
+        "UPDATE messages SET status = $2, status_at = $3 WHERE id = $1 AND status <> 'failed' AND
+           (CASE status WHEN 'sending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE -1 END) < $4",
+    )
+    .bind::<BigInt, _>(id).bind::<Text, _>(status).bind::<Timestamptz, _>(at).bind::<Integer, _>(rank)
+    .execute(conn)
+    .map(|_| ())
+}
+
+fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO comments (tenant_id, channel_id, platform_comment_id, post_id, parent_comment_id, author_id, author_name,
+                               text, commented_at, from_business, extra, hidden, deleted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (channel_id, platform_comment_id) DO UPDATE SET
+           post_id = COALESCE(comments.post_id, EXCLUDED.post_id),
+           author_name = COALESCE(EXCLUDED.author_name, comments.author_name),
+           text = CASE WHEN $14 AND (comments.edited_at IS NULL OR comments.edited_at <= $9) THEN COALESCE(EXCLUDED.text, comments.text)
+                       ELSE COALESCE(comments.text, EXCLUDED.text) END,
+           edited_at = CASE WHEN $14 THEN GREATEST(comments.edited_at, $9) ELSE comments.edited_at END,
+           hidden = CASE WHEN $15 THEN TRUE WHEN $16 THEN FALSE ELSE comments.hidden END,
+           deleted_at = COALESCE(comments.deleted_at, EXCLUDED.deleted_at),
+           updated_at = now()",
+    )
+    .bind::<BigInt, _>(ch.tenant_id.0)
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(&c.comment_id)
+    .bind::<Nullable<Text>, _>(&c.post_id)
+    .bind::<Nullable<Text>, _>(&c.parent_id)
+    .bind::<Nullable<Text>, _>(&c.author_id)
+    .bind::<Nullable<Text>, _>(&c.author_name)
+    .bind::<Nullable<Text>, _>(&c.text)
+    .bind::<Timestamptz, _>(c.at)
+    .bind::<Bool, _>(c.from_business)
+    .bind::<Jsonb, _>(&c.extra)
+    .bind::<Bool, _>(c.verb == CommentVerb::Hide)
+    .bind::<Nullable<Timestamptz>, _>((c.verb == CommentVerb::Remove).then_some(c.at))
+    .bind::<Bool, _>(c.verb == CommentVerb::Edit)
+    .bind::<Bool, _>(c.verb == CommentVerb::Hide)
+    .bind::<Bool, _>(c.verb == CommentVerb::Unhide)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Statuses as stored, for callers that want to compare.
+pub fn is_forward(from: &str, to: Status) -> bool {
+    status_rank(to.as_str()) > status_rank(from)
+}

@@ -1,0 +1,10 @@
+//! Meta's webhooks: verify (`verify`), store before acknowledging (the `/webhooks/meta` handler),
+//! split deliveries into routed items (`split`), normalize them into events (`normalize`, pure),
+//! and apply the events idempotently (`apply`), driven by `processor`.
+
+pub mod apply;
+pub mod normalize;
+pub mod normalize_whatsapp;
+pub mod processor;
+pub mod split;
+pub mod verify;

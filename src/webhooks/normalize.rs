@@ -1,0 +1,621 @@
+//! Normalizing one routed item into Parley's events: a pure function over JSON that tests call
+//! directly. Every input yields events or an `Ignored` with the reason; nothing is dropped.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::webhooks::split::{id_str, timestamp};
+
+/// Who sent a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    /// Sent by the business (an echo: from Parley or from another Meta tool).
+    Outbound,
+}
+
+/// A message for the conversation with `customer_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    pub customer_id: String,
+    pub customer_name: Option<String>,
+    pub mid: Option<String>,
+    pub at: DateTime<Utc>,
+    pub direction: Direction,
+    /// text, image, audio, video, file, sticker, location, contacts, share, story_mention,
+    /// postback, interactive, button, referral, optin, handover, order, system, unsupported…
+    pub kind: String,
+    pub text: Option<String>,
+    pub attachments: Vec<Value>,
+    pub reply_to: Option<String>,
+    pub referral: Option<Value>,
+    pub extra: Value,
+    /// The message was unsent (Instagram `is_deleted`).
+    pub deleted: bool,
+}
+
+/// A WhatsApp delivery status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Delivered => "delivered",
+            Status::Read => "read",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// A comment change on a Facebook post or Instagram media.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentEvent {
+    pub comment_id: String,
+    pub verb: CommentVerb,
+    pub post_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
+    pub text: Option<String>,
+    pub at: DateTime<Utc>,
+    pub from_business: bool,
+    pub extra: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentVerb {
+    Add,
+    Edit,
+    Remove,
+    Hide,
+    Unhide,
+}
+
+/// What an item means for Parley.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Message(NewMessage),
+    /// Everything outbound up to `watermark` (and the listed mids) reached the customer.
+    Delivery {
+        customer_id: String,
+        mids: Vec<String>,
+        watermark: Option<DateTime<Utc>>,
+    },
+    /// The customer read up to `watermark` (Messenger) or the message `mid` (Instagram).
+    Read {
+        customer_id: String,
+        watermark: Option<DateTime<Utc>>,
+        mid: Option<String>,
+        at: DateTime<Utc>,
+    },
+    Reaction {
+        customer_id: String,
+        mid: String,
+        emoji: Option<String>,
+        reaction: Option<String>,
+        by_business: bool,
+        at: DateTime<Utc>,
+    },
+    Edit {
+        mid: String,
+        text: Option<String>,
+        at: DateTime<Utc>,
+    },
+    Unsend {
+        mid: String,
+        at: DateTime<Utc>,
+    },
+    Status {
+        customer_id: String,
+        mid: String,
+        status: Status,
+        at: DateTime<Utc>,
+        errors: Option<Value>,
+    },
+    Comment(CommentEvent),
+    TemplateStatus {
+        template_id: String,
+        name: String,
+        language: String,
+        status: String,
+        reason: Option<String>,
+        category: Option<String>,
+    },
+    TemplateQuality {
+        template_id: String,
+        score: String,
+    },
+    Ignored {
+        what: String,
+        reason: String,
+    },
+}
+
+fn ignored(what: impl Into<String>, reason: impl Into<String>) -> Event {
+    Event::Ignored {
+        what: what.into(),
+        reason: reason.into(),
+    }
+}
+
+fn s(v: &Value, ptr: &str) -> Option<String> {
+    v.pointer(ptr).and_then(|x| match x {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Normalizes one item (`object` as in the envelope, `account_id` its routing id).
+pub fn normalize(
+    object: &str,
+    account_id: &str,
+    body: &Value,
+    fallback_at: DateTime<Utc>,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    match object {
+        "page" | "instagram" => {
+            let instagram = object == "instagram";
+            for (list, standby) in [("messaging", false), ("standby", true)] {
+                for ev in body
+                    .get(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    out.extend(messaging_event(
+                        ev,
+                        account_id,
+                        instagram,
+                        standby,
+                        fallback_at,
+                    ));
+                }
+            }
+            let mut changes: Vec<&Value> = body
+                .get("changes")
+                .and_then(Value::as_array)
+                .map(|c| c.iter().collect())
+                .unwrap_or_default();
+            if body.get("field").is_some() {
+                changes.push(body);
+            }
+            for change in changes {
+                out.extend(page_change(change, account_id, instagram, fallback_at));
+            }
+        }
+        "whatsapp_business_account" => {
+            for change in body
+                .get("changes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(crate::webhooks::normalize_whatsapp::change(
+                    change,
+                    fallback_at,
+                ));
+            }
+        }
+        other => out.push(ignored(
+            format!("object {other}"),
+            "Parley does not handle this webhook object",
+        )),
+    }
+    if out.is_empty() {
+        out.push(ignored("empty entry", "the entry carried no events"));
+    }
+    out
+}
+
+fn messaging_event(
+    ev: &Value,
+    account_id: &str,
+    instagram: bool,
+    standby: bool,
+    fallback: DateTime<Utc>,
+) -> Vec<Event> {
+    let at = timestamp(ev.get("timestamp")).unwrap_or(fallback);
+    let sender = s(ev, "/sender/id");
+    let recipient = s(ev, "/recipient/id");
+    let is_echo = ev
+        .pointer("/message/is_echo")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || (sender.as_deref() == Some(account_id) && ev.get("message").is_some());
+    let customer = if is_echo {
+        recipient.clone()
+    } else {
+        sender.clone()
+    }
+    .or_else(|| s(ev, "/sender/user_ref"))
+    .unwrap_or_default();
+    let mut extra = json!({});
+    if standby {
+        extra["standby"] = json!(true);
+    }
+    let base = |kind: &str| NewMessage {
+        customer_id: customer.clone(),
+        customer_name: None,
+        mid: None,
+        at,
+        direction: if is_echo {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        },
+        kind: kind.into(),
+        text: None,
+        attachments: Vec::new(),
+        reply_to: None,
+        referral: None,
+        extra: extra.clone(),
+        deleted: false,
+    };
+    if let Some(m) = ev.get("message") {
+        let mid = s(m, "/mid");
+        if m.get("is_deleted").and_then(Value::as_bool) == Some(true) {
+            return match mid {
+                Some(mid) => vec![Event::Unsend { mid, at }],
+                None => vec![ignored("unsend", "no message id")],
+            };
+        }
+        let mut msg = base("text");
+        msg.mid = mid;
+        msg.text = s(m, "/text");
+        let atts: Vec<Value> = m
+            .get("attachments")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(first) = atts.first() {
+            msg.kind = match first.get("type").and_then(Value::as_str).unwrap_or("file") {
+                "story_mention" => "story_mention".into(),
+                "fallback" => "share".into(),
+                "template" => "template".into(),
+                t => t.to_string(),
+            };
+            msg.attachments = atts;
+        }
+        if let Some(payload) = s(m, "/quick_reply/payload") {
+            msg.extra["quick_reply_payload"] = json!(payload);
+        }
+        if let Some(reply) = m.get("reply_to") {
+            msg.reply_to = s(reply, "/mid");
+            if let Some(story) = reply.get("story") {
+                msg.kind = if msg.text.is_some() {
+                    "story_reply".into()
+                } else {
+                    msg.kind
+                };
+                msg.extra["story"] = story.clone();
+            }
+        }
+        if m.get("is_unsupported").and_then(Value::as_bool) == Some(true) {
+            msg.kind = "unsupported".into();
+        }
+        if let Some(r) = m.get("referral").or_else(|| ev.get("referral")) {
+            msg.referral = Some(r.clone());
+        }
+        if is_echo {
+            if let Some(meta) = m.get("metadata") {
+                msg.extra["metadata"] = meta.clone();
+            }
+            if let Some(app) = id_str(m.get("app_id")) {
+                msg.extra["app_id"] = json!(app);
+            }
+        }
+        if msg.text.is_none() && msg.attachments.is_empty() && msg.kind == "text" {
+            msg.kind = "unsupported".into();
+        }
+        return vec![Event::Message(msg)];
+    }
+    if let Some(d) = ev.get("delivery") {
+        let mids = d
+            .get("mids")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return vec![Event::Delivery {
+            customer_id: customer,
+            mids,
+            watermark: timestamp(d.get("watermark")),
+        }];
+    }
+    if let Some(r) = ev.get("read") {
+        return vec![Event::Read {
+            customer_id: customer,
+            watermark: timestamp(r.get("watermark")),
+            mid: s(r, "/mid"),
+            at,
+        }];
+    }
+    if let Some(r) = ev.get("reaction") {
+        let Some(mid) = s(r, "/mid") else {
+            return vec![ignored("reaction", "no message id")];
+        };
+        let remove = r.get("action").and_then(Value::as_str) == Some("unreact");
+        return vec![Event::Reaction {
+            customer_id: customer,
+            mid,
+            emoji: if remove {
+                None
+            } else {
+                s(r, "/emoji").or_else(|| s(r, "/reaction"))
+            },
+            reaction: s(r, "/reaction"),
+            by_business: is_echo || sender.as_deref() == Some(account_id),
+            at,
+        }];
+    }
+    if let Some(e) = ev.get("message_edit") {
+        return match s(e, "/mid") {
+            Some(mid) => vec![Event::Edit {
+                mid,
+                text: s(e, "/text"),
+                at,
+            }],
+            None => vec![ignored("message_edit", "no message id")],
+        };
+    }
+    if let Some(p) = ev.get("postback") {
+        let mut msg = base("postback");
+        msg.mid = s(p, "/mid");
+        msg.text = s(p, "/title");
+        msg.extra["payload"] = p.get("payload").cloned().unwrap_or(Value::Null);
+        msg.referral = p.get("referral").cloned();
+        return vec![Event::Message(msg)];
+    }
+    if let Some(r) = ev.get("referral") {
+        let mut msg = base("referral");
+        msg.referral = Some(r.clone());
+        return vec![Event::Message(msg)];
+    }
+    if let Some(o) = ev.get("optin") {
+        let mut msg = base("optin");
+        msg.extra["optin"] = o.clone();
+        return vec![Event::Message(msg)];
+    }
+    for kind in [
+        "pass_thread_control",
+        "take_thread_control",
+        "request_thread_control",
+    ] {
+        if let Some(h) = ev.get(kind) {
+            let mut msg = base("handover");
+            msg.extra["handover"] = json!({ "kind": kind, "detail": h });
+            return vec![Event::Message(msg)];
+        }
+    }
+    if ev.get("app_roles").is_some() {
+        return vec![ignored(
+            "app_roles",
+            "handover app roles need no action in Parley",
+        )];
+    }
+    if ev.get("policy-enforcement").is_some() || ev.get("policy_enforcement").is_some() {
+        return vec![ignored(
+            "policy enforcement",
+            "recorded in the webhook log for admins; no conversation change",
+        )];
+    }
+    for retired in [
+        "payment",
+        "checkout_update",
+        "pre_checkout",
+        "account_linking",
+        "game_play",
+        "payment_pre_checkout",
+    ] {
+        if ev.get(retired).is_some() {
+            return vec![ignored(retired, "retired Messenger feature")];
+        }
+    }
+    let _ = instagram;
+    vec![ignored("messaging event", "unknown messaging event kind")]
+}
+
+fn page_change(
+    change: &Value,
+    account_id: &str,
+    instagram: bool,
+    fallback: DateTime<Utc>,
+) -> Vec<Event> {
+    let field = change.get("field").and_then(Value::as_str).unwrap_or("");
+    let v = change.get("value").cloned().unwrap_or(Value::Null);
+    match (instagram, field) {
+        (false, "feed") => feed_change(&v, account_id, fallback),
+        (true, "comments" | "live_comments") => {
+            let Some(id) = s(&v, "/id").or_else(|| s(&v, "/comment_id")) else {
+                return vec![ignored(field, "comment without an id")];
+            };
+            let from_business = v.pointer("/from/self_ig_scoped_id").is_some()
+                || s(&v, "/from/id").as_deref() == Some(account_id);
+            vec![Event::Comment(CommentEvent {
+                comment_id: id,
+                verb: CommentVerb::Add,
+                post_id: s(&v, "/media/id"),
+                parent_id: s(&v, "/parent_id"),
+                author_id: s(&v, "/from/id"),
+                author_name: s(&v, "/from/username"),
+                text: s(&v, "/text"),
+                at: timestamp(v.get("timestamp")).unwrap_or(fallback),
+                from_business,
+                extra: json!({ "media_product_type": v.pointer("/media/media_product_type"), "live": field == "live_comments" }),
+            })]
+        }
+        (true, "mentions") => match s(&v, "/comment_id") {
+            Some(comment_id) => vec![Event::Comment(CommentEvent {
+                comment_id,
+                verb: CommentVerb::Add,
+                post_id: s(&v, "/media_id"),
+                parent_id: None,
+                author_id: None,
+                author_name: None,
+                text: None,
+                at: fallback,
+                from_business: false,
+                extra: json!({ "mention": true }),
+            })],
+            None => vec![ignored(
+                "mention in a caption",
+                "caption mentions are not comments; see the media on Instagram",
+            )],
+        },
+        (true, "messages") => messaging_event(&v, account_id, true, false, fallback),
+        (true, "story_insights") => vec![ignored(
+            "story_insights",
+            "story metrics are read by the insights refresh",
+        )],
+        (_, other) => vec![ignored(
+            format!("field {other}"),
+            "Parley does not use this webhook field",
+        )],
+    }
+}
+
+fn feed_change(v: &Value, account_id: &str, fallback: DateTime<Utc>) -> Vec<Event> {
+    let item = v.get("item").and_then(Value::as_str).unwrap_or("");
+    let verb = v.get("verb").and_then(Value::as_str).unwrap_or("");
+    if item != "comment" {
+        return vec![ignored(
+            format!("feed {item} {verb}"),
+            "only comments are moderated in Parley",
+        )];
+    }
+    let Some(comment_id) = s(v, "/comment_id") else {
+        return vec![ignored("feed comment", "comment without an id")];
+    };
+    let verb = match verb {
+        "add" => CommentVerb::Add,
+        "edited" => CommentVerb::Edit,
+        "remove" => CommentVerb::Remove,
+        "hide" => CommentVerb::Hide,
+        "unhide" => CommentVerb::Unhide,
+        other => {
+            return vec![ignored(
+                format!("feed comment {other}"),
+                "unknown comment verb",
+            )];
+        }
+    };
+    let post_id = s(v, "/post_id").or_else(|| s(v, "/post/id"));
+    let parent = s(v, "/parent_id").filter(|p| Some(p) != post_id.as_ref());
+    let author_id = s(v, "/from/id");
+    let mut extra = json!({});
+    if let Some(photo) = v.get("photo") {
+        extra["photo"] = photo.clone();
+    }
+    if let Some(video) = v.get("video") {
+        extra["video"] = video.clone();
+    }
+    vec![Event::Comment(CommentEvent {
+        from_business: author_id.as_deref() == Some(account_id),
+        comment_id,
+        verb,
+        post_id,
+        parent_id: parent,
+        author_name: s(v, "/from/name"),
+        author_id,
+        text: s(v, "/message"),
+        at: timestamp(v.get("created_time")).unwrap_or(fallback),
+        extra,
+    })]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    #[test]
+    fn messenger_text_echo_and_receipts() {
+        let entry = json!({"id":"P","messaging":[
+            {"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1700000000000_i64,"message":{"mid":"m1","text":"hi","quick_reply":{"payload":"Q"}}},
+            {"sender":{"id":"P"},"recipient":{"id":"U"},"timestamp":1700000001000_i64,"message":{"mid":"m2","text":"yo","is_echo":true,"app_id":5}},
+            {"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"delivery":{"watermark":1700000001000_i64}},
+            {"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1,"read":{"watermark":1700000001000_i64}}
+        ]});
+        let ev = normalize("page", "P", &entry, at());
+        let Event::Message(m) = &ev[0] else { panic!() };
+        assert_eq!(
+            (m.customer_id.as_str(), m.direction, m.text.as_deref()),
+            ("U", Direction::Inbound, Some("hi"))
+        );
+        assert_eq!(m.extra["quick_reply_payload"], "Q");
+        let Event::Message(e) = &ev[1] else { panic!() };
+        assert_eq!(
+            (e.customer_id.as_str(), e.direction),
+            ("U", Direction::Outbound)
+        );
+        assert!(matches!(
+            &ev[2],
+            Event::Delivery {
+                watermark: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &ev[3],
+            Event::Read {
+                watermark: Some(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn instagram_unsend_story_reply_and_seen() {
+        let entry = json!({"id":"IG","messaging":[
+            {"sender":{"id":"U"},"recipient":{"id":"IG"},"timestamp":1,"message":{"mid":"m1","is_deleted":true}},
+            {"sender":{"id":"U"},"recipient":{"id":"IG"},"timestamp":1,"message":{"mid":"m2","text":"nice","reply_to":{"story":{"url":"https://x","id":"s"}}}},
+            {"sender":{"id":"U"},"recipient":{"id":"IG"},"timestamp":1,"read":{"mid":"m9"}}
+        ]});
+        let ev = normalize("instagram", "IG", &entry, at());
+        assert!(matches!(&ev[0], Event::Unsend { mid, .. } if mid == "m1"));
+        let Event::Message(m) = &ev[1] else { panic!() };
+        assert_eq!(m.kind, "story_reply");
+        assert!(matches!(&ev[2], Event::Read { mid: Some(mid), .. } if mid == "m9"));
+    }
+
+    #[test]
+    fn feed_comments_and_other_items() {
+        let entry = json!({"id":"P","changes":[
+            {"field":"feed","value":{"item":"comment","verb":"add","comment_id":"c1","post_id":"P_1","parent_id":"P_1","from":{"id":"U","name":"Ann"},"message":"great","created_time":1700000000}},
+            {"field":"feed","value":{"item":"like","verb":"add"}}
+        ]});
+        let ev = normalize("page", "P", &entry, at());
+        let Event::Comment(c) = &ev[0] else { panic!() };
+        assert_eq!(
+            c.parent_id, None,
+            "a top-level comment's parent is the post"
+        );
+        assert!(matches!(&ev[1], Event::Ignored { .. }));
+    }
+
+    #[test]
+    fn unknown_objects_and_empty_entries_are_ignored_with_a_reason() {
+        assert!(
+            matches!(&normalize("user", "x", &json!({}), at())[0], Event::Ignored { reason, .. } if !reason.is_empty())
+        );
+        assert!(matches!(
+            &normalize("page", "x", &json!({"id":"x"}), at())[0],
+            Event::Ignored { .. }
+        ));
+    }
+}
