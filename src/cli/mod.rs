@@ -1,10 +1,10 @@
-//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ... | sandbox`.
+//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ...`.
 
 mod admin;
 mod demo;
 mod jobs;
 mod keys;
-mod sandbox;
+mod webhooks;
 
 use clap::{Parser, Subcommand};
 
@@ -47,13 +47,16 @@ pub enum Command {
         #[command(subcommand)]
         command: jobs::JobsCommand,
     },
+    /// Inspect and replay webhook events (across tenants).
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::WebhooksCommand,
+    },
     /// Encryption keys for stored Meta tokens.
     Keys {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
-    /// Run the built-in Meta sandbox (Graph API, OAuth dialog, webhooks) for local use.
-    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Runs one command to completion.
@@ -76,8 +79,8 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
         Command::Demo => demo::run(config).await,
         Command::Admin { command } => admin::run(command, &config).await,
         Command::Jobs { command } => jobs::run(command, &config).await,
-        Command::Sandbox(args) => sandbox::run(args, &config).await,
         Command::Keys { command } => keys::run(command, config).await,
+        Command::Webhooks { command } => webhooks::run(command, &config).await,
     }
 }
 

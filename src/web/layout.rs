@@ -56,6 +56,12 @@ pub fn navigation(user: &CurrentUser) -> Vec<NavItem> {
     );
     add(user.can::<AdminOnly>(), "channels", "Channels", "/channels");
     add(user.can::<AdminOnly>(), "team", "Team", "/team");
+    add(
+        user.can::<AdminOnly>(),
+        "webhooks",
+        "Webhook log",
+        "/webhooks",
+    );
     add(user.can::<AdminOnly>(), "jobs", "Jobs", "/jobs");
     nav
 }

@@ -2,7 +2,9 @@
 
 use actix_web::web;
 
-use crate::web::pages::{channels, connect, jobs, login, ops, sections, team, webhook_receiver};
+use crate::web::pages::{
+    channels, connect, jobs, login, ops, sections, team, webhook_log, webhook_receiver,
+};
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -67,6 +69,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/jobs", web::get().to(jobs::list))
         .route("/jobs/{id}/retry", web::post().to(jobs::retry))
+        .route("/webhooks", web::get().to(webhook_log::list))
+        .route(
+            "/webhooks/replay-dead",
+            web::post().to(webhook_log::replay_dead),
+        )
+        .route("/webhooks/{id}", web::get().to(webhook_log::show))
+        .route(
+            "/webhooks/{id}/replay",
+            web::post().to(webhook_log::replay_one),
+        )
         .route("/team", web::get().to(team::show))
         .route("/team/users", web::post().to(team::add))
         .route("/team/users/{id}/role", web::post().to(team::change_role))

@@ -337,7 +337,8 @@ fn message(
     .get_result(conn)
     .optional()?;
     let Some(Id { id }) = inserted else {
-        return Ok(()); // redelivered: already stored
+        out.applied += 1; // redelivered: already stored, nothing to change
+        return Ok(());
     };
     diesel::sql_query(
         "UPDATE conversations SET

@@ -27,6 +27,29 @@ pub fn change(change: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
     let v = change.get("value").cloned().unwrap_or(Value::Null);
     match field {
         "messages" => messages_value(&v, fallback),
+        // Coexistence: messages the business sent from the WhatsApp Business app.
+        "smb_message_echoes" => {
+            let business = s(&v, "/metadata/display_phone_number").unwrap_or_default();
+            let echoes: Vec<Event> = v
+                .get("message_echoes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|m| {
+                    let to = s(m, "/to").filter(|t| !t.is_empty() && *t != business);
+                    let customer = to
+                        .or_else(|| s(m, "/to_user_id"))
+                        .or_else(|| s(m, "/from").filter(|f| *f != business))
+                        .unwrap_or_default();
+                    message(m, Some(customer), &|_| None, fallback)
+                })
+                .collect();
+            if echoes.is_empty() {
+                vec![ignored(field, "no message echoes in the change")]
+            } else {
+                echoes
+            }
+        }
         "message_template_status_update" => match s(&v, "/message_template_id") {
             Some(id) => vec![Event::TemplateStatus {
                 template_id: id,
@@ -77,13 +100,26 @@ fn messages_value(v: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
             })
             .and_then(|c| s(c, "/profile/name"))
     };
+    // A user known only by a business-scoped id (BSUID) has no `from`.
+    let single_contact = (contacts.len() == 1)
+        .then(|| {
+            s(&contacts[0], "/wa_id")
+                .filter(|w| !w.is_empty())
+                .or_else(|| s(&contacts[0], "/user_id"))
+        })
+        .flatten();
     for m in v
         .get("messages")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
-        out.push(message(m, &name_of, fallback));
+        let sender = s(m, "/from")
+            .filter(|f| !f.is_empty())
+            .or_else(|| s(m, "/from_user_id"))
+            .or_else(|| single_contact.clone())
+            .or_else(|| s(m, "/system/user_id"));
+        out.push(inbound(m, sender, &name_of, fallback));
     }
     for st in v
         .get("statuses")
@@ -127,11 +163,30 @@ fn messages_value(v: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
     out
 }
 
-fn message(m: &Value, name_of: &dyn Fn(&str) -> Option<String>, fallback: DateTime<Utc>) -> Event {
-    let from = s(m, "/from")
-        .filter(|f| !f.is_empty())
-        .or_else(|| s(m, "/from_user_id"))
-        .unwrap_or_default();
+fn inbound(
+    m: &Value,
+    from: Option<String>,
+    name_of: &dyn Fn(&str) -> Option<String>,
+    fallback: DateTime<Utc>,
+) -> Event {
+    match message(m, from, name_of, fallback) {
+        Event::Message(mut msg) => {
+            msg.direction = Direction::Inbound;
+            Event::Message(msg)
+        }
+        other => other,
+    }
+}
+
+/// A message: inbound, or an outbound echo (it has a `to`) for `customer`.
+fn message(
+    m: &Value,
+    customer: Option<String>,
+    name_of: &dyn Fn(&str) -> Option<String>,
+    fallback: DateTime<Utc>,
+) -> Event {
+    let outbound = m.get("to").is_some() || m.get("to_user_id").is_some();
+    let from = customer.unwrap_or_default();
     let at = timestamp(m.get("timestamp")).unwrap_or(fallback);
     let kind = m
         .get("type")
@@ -176,7 +231,11 @@ fn message(m: &Value, name_of: &dyn Fn(&str) -> Option<String>, fallback: DateTi
         customer_id: from,
         mid,
         at,
-        direction: Direction::Inbound,
+        direction: if outbound {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        },
         kind: kind.clone(),
         text: None,
         attachments: Vec::new(),

@@ -15,3 +15,5 @@ mod ops;
 mod roles;
 mod team;
 mod tenancy;
+mod webhook_fixtures;
+mod webhooks;

@@ -158,6 +158,9 @@ pub fn test_config(db: &TestDb, extra: &[(&str, &str)]) -> Config {
             "PARLEY_ENCRYPTION_KEY".into(),
             parley::crypto::random_hex(32),
         ),
+        ("META_APP_ID".into(), TEST_APP_ID.into()),
+        ("META_APP_SECRET".into(), TEST_APP_SECRET.into()),
+        ("META_VERIFY_TOKEN".into(), TEST_VERIFY_TOKEN.into()),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
@@ -268,6 +271,93 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop accepting; the database is dropped (with FORCE) right after.
         drop(self.server.stop(false));
+    }
+}
+
+/// Parley's Meta app in tests.
+pub const TEST_APP_ID: &str = "1000000000000001";
+pub const TEST_APP_SECRET: &str = "test-app-secret";
+pub const TEST_VERIFY_TOKEN: &str = "test-verify-token";
+
+impl TestApp {
+    /// POSTs a body to /webhooks/meta signed with the test app secret.
+    pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/webhooks/meta"))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                parley::webhooks::verify::sign(TEST_APP_SECRET, body),
+            )
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs webhook processing rounds until there is nothing left to do.
+    pub async fn process_webhooks(&self) {
+        for _ in 0..1000 {
+            if parley::webhooks::processor::round(&self.state, "test-worker")
+                .await
+                .unwrap()
+                == 0
+            {
+                return;
+            }
+        }
+        panic!("webhook processing did not settle");
+    }
+
+    /// Connects a channel directly (webhook tests; the wizard has its own tests).
+    pub async fn connect_channel(
+        &self,
+        tenant: TenantId,
+        platform: parley::models::channels::Platform,
+        platform_id: &str,
+        waba: Option<&str>,
+    ) -> parley::models::channels::Channel {
+        let cipher = self.state.cipher.clone();
+        let (pid, waba) = (platform_id.to_string(), waba.map(String::from));
+        parley::db::run(self.pool(), move |conn| {
+            let sealed = parley::channels::seal_token(
+                &cipher,
+                tenant,
+                platform,
+                &pid,
+                &parley::meta::AccessToken::new("test-token"),
+            )
+            .unwrap();
+            let new = parley::models::channels::NewChannel {
+                tenant_id: tenant,
+                platform,
+                platform_id: pid.clone(),
+                name: format!("{} {pid}", platform.label()),
+                username: None,
+                picture_url: None,
+                page_id: (platform != parley::models::channels::Platform::Whatsapp)
+                    .then(|| pid.clone()),
+                waba_id: waba,
+                display_phone_number: None,
+                token_ciphertext: Some(sealed.blob),
+                token_key_id: Some(sealed.key_id),
+                subscribed_fields: vec![],
+                connected_by: None,
+            };
+            Ok(parley::channels::connect::store_channel(conn, &new).unwrap())
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Runs a query on the test database.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PgConnection) -> T + Send + 'static,
+    ) -> T {
+        parley::db::run(self.pool(), move |conn| Ok(f(conn)))
+            .await
+            .unwrap()
     }
 }
 

@@ -7,4 +7,5 @@ pub mod login;
 pub mod ops;
 pub mod sections;
 pub mod team;
+pub mod webhook_log;
 pub mod webhook_receiver;

@@ -1,0 +1,98 @@
+//! `parley webhooks list --state unrouted|dead|failed` and `parley webhooks replay ID|--state dead`
+//! (operators, across tenants).
+
+use clap::Subcommand;
+
+use crate::app::StartError;
+use crate::config::Config;
+use crate::db::ids::WebhookItemId;
+use crate::models::webhooks;
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// List webhook items in a state across tenants (unrouted: accounts not connected anywhere).
+    List {
+        #[arg(long, default_value = "unrouted")]
+        state: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Process an item again, or every item in a state.
+    Replay {
+        id: Option<i64>,
+        #[arg(long)]
+        state: Option<String>,
+    },
+}
+
+fn db(e: diesel::result::Error) -> StartError {
+    StartError::Db(e.into())
+}
+
+pub async fn run(command: WebhooksCommand, config: &Config) -> Result<(), StartError> {
+    match command {
+        WebhooksCommand::List { state, limit } => {
+            if ![
+                "unrouted",
+                "dead",
+                "failed",
+                "ignored",
+                "pending",
+                "processed",
+            ]
+            .contains(&state.as_str())
+            {
+                return Err(StartError::Other(
+                    "--state must be unrouted, dead, failed, ignored, pending or processed".into(),
+                ));
+            }
+            let (items, bad_bodies) = super::with_connection(config, move |conn| {
+                Ok((
+                    webhooks::list_by_state(conn, &state, limit).map_err(db)?,
+                    webhooks::failed_events(conn, limit).map_err(db)?,
+                ))
+            })
+            .await?;
+            if items.is_empty() {
+                println!("no items in that state");
+            }
+            for i in items {
+                println!(
+                    "{:>8} {:<9} {:<26} account={:<20} tenant={:<6} {}",
+                    i.id,
+                    i.state,
+                    format!("{}:{}", i.object, i.kind)
+                        .chars()
+                        .take(26)
+                        .collect::<String>(),
+                    i.account_id,
+                    i.tenant_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    i.last_error.unwrap_or_default()
+                );
+            }
+            for (id, at, error) in bad_bodies {
+                println!(
+                    "delivery {id} at {at}: not a webhook body ({})",
+                    error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        WebhooksCommand::Replay { id, state } => {
+            let n = super::with_connection(config, move |conn| match (id, state) {
+                (Some(id), None) => {
+                    webhooks::replay(conn, None, Some(&[WebhookItemId(id)]), None).map_err(db)
+                }
+                (None, Some(state)) => webhooks::replay(conn, None, None, Some(&state)).map_err(db),
+                _ => Err(StartError::Other(
+                    "give an item id or --state STATE (not both)".into(),
+                )),
+            })
+            .await?;
+            println!("{n} item(s) queued for processing");
+            Ok(())
+        }
+    }
+}

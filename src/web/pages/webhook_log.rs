@@ -1,0 +1,137 @@
+//! The Webhook log (admins): this tenant's webhook items, their state and errors, the raw JSON,
+//! and replay after a fix.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::auth::Authorized;
+use crate::auth::roles::AdminOnly;
+use crate::auth::session::{self, FlashLevel};
+use crate::db::ids::WebhookItemId;
+use crate::error::AppError;
+use crate::models::webhooks::{self, WebhookItem};
+use crate::state::AppState;
+use crate::web::layout::Layout;
+use crate::web::render;
+
+const PAGE_SIZE: i64 = 50;
+const STATES: [&str; 5] = ["processed", "ignored", "failed", "dead", "pending"];
+
+#[derive(Template)]
+#[template(path = "webhook_log.html")]
+struct LogPage {
+    layout: Layout,
+    items: Vec<WebhookItem>,
+    state_filter: String,
+    states: [&'static str; 5],
+    next_before: Option<WebhookItemId>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LogQuery {
+    state: Option<String>,
+    before: Option<i64>,
+}
+
+/// GET /webhooks
+pub async fn list(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let filter = q.state.filter(|s| STATES.contains(&s.as_str()));
+    let (tenant, f, before) = (user.tenant_id, filter.clone(), q.before.map(WebhookItemId));
+    let items = crate::db::run(&state.pool, move |conn| {
+        Ok(webhooks::list_for_tenant(
+            conn,
+            tenant,
+            f.as_deref(),
+            before,
+            PAGE_SIZE + 1,
+        )?)
+    })
+    .await?;
+    let mut items = items;
+    let next_before = (items.len() as i64 > PAGE_SIZE)
+        .then(|| {
+            items.truncate(PAGE_SIZE as usize);
+            items.last().map(|i| i.id)
+        })
+        .flatten();
+    render::html(&LogPage {
+        layout: Layout::new(&user, "webhooks"),
+        items,
+        state_filter: filter.unwrap_or_default(),
+        states: STATES,
+        next_before,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "webhook_item.html")]
+struct ItemPage {
+    layout: Layout,
+    item: WebhookItem,
+    pretty: String,
+}
+
+/// GET /webhooks/{id}: the raw JSON of one item.
+pub async fn show(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, WebhookItemId(path.into_inner()));
+    let item = crate::db::run(&state.pool, move |conn| {
+        Ok(webhooks::get_for_tenant(conn, tenant, id)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let pretty = serde_json::to_string_pretty(&item.body).unwrap_or_default();
+    render::html(&ItemPage {
+        layout: Layout::new(&user, "webhooks"),
+        item,
+        pretty,
+    })
+}
+
+/// POST /webhooks/{id}/replay
+pub async fn replay_one(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, WebhookItemId(path.into_inner()));
+    let n = crate::db::run(&state.pool, move |conn| {
+        Ok(webhooks::replay(conn, Some(tenant), Some(&[id]), None)?)
+    })
+    .await?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    session::flash(
+        &user.session,
+        FlashLevel::Success,
+        format!("Event {id} will be processed again."),
+    );
+    Ok(render::see_other(&format!("/webhooks/{id}")))
+}
+
+/// POST /webhooks/replay-dead
+pub async fn replay_dead(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = user.tenant_id;
+    let n = crate::db::run(&state.pool, move |conn| {
+        Ok(webhooks::replay(conn, Some(tenant), None, Some("dead"))?)
+    })
+    .await?;
+    session::flash(
+        &user.session,
+        FlashLevel::Success,
+        format!("{n} dead event(s) will be processed again."),
+    );
+    Ok(render::see_other("/webhooks"))
+}
