@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keyfiles;
 pub mod meta;
 pub mod models;
+pub mod sandbox;
 pub mod state;
 pub mod team;
 pub mod telemetry;

@@ -1,9 +1,10 @@
-//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ...`.
+//! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ... | sandbox`.
 
 mod admin;
 mod demo;
 mod jobs;
 mod keys;
+mod sandbox;
 mod webhooks;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,8 @@ pub enum Command {
         #[command(subcommand)]
         command: jobs::JobsCommand,
     },
+    /// Run the built-in Meta sandbox (Graph API, OAuth dialog, webhooks) for local use.
+    Sandbox(sandbox::SandboxArgs),
     /// Inspect and replay webhook events (across tenants).
     Webhooks {
         #[command(subcommand)]
@@ -81,6 +84,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
         Command::Jobs { command } => jobs::run(command, &config).await,
         Command::Keys { command } => keys::run(command, config).await,
         Command::Webhooks { command } => webhooks::run(command, &config).await,
+        Command::Sandbox(args) => sandbox::run(args, &config).await,
     }
 }
 

@@ -160,8 +160,8 @@ pub struct GraphError {
     pub kind: GraphErrorKind,
     /// HTTP status, when Meta answered.
     pub status: Option<u16>,
-    /// Meta's error object, when it sent one.
-    pub meta: Option<MetaError>,
+    /// Meta's error object, when it sent one (boxed: errors travel in every `Result`).
+    pub meta: Option<Box<MetaError>>,
     /// What happened, for errors without a Meta object.
     pub detail: String,
 }
@@ -174,7 +174,7 @@ impl GraphError {
                 kind: classify(status, &meta),
                 status: Some(status),
                 detail: String::new(),
-                meta: Some(meta),
+                meta: Some(Box::new(meta)),
             },
             None => GraphError {
                 kind: if status >= 500 {

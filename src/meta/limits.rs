@@ -91,11 +91,14 @@ impl Bucket {
     }
 }
 
+/// A bucket's key: channel, kind of send, and the customer for WhatsApp's pair limit.
+type BucketKey = (String, SendKind, Option<String>);
+
 /// Token buckets keyed by channel (and by channel + customer for WhatsApp's pair limit).
 #[derive(Debug)]
 pub struct SendLimiter {
     limits: SendLimits,
-    buckets: Mutex<HashMap<(String, SendKind, Option<String>), Bucket>>,
+    buckets: Mutex<HashMap<BucketKey, Bucket>>,
 }
 
 impl SendLimiter {

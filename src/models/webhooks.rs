@@ -295,11 +295,11 @@ pub fn list_by_state(
         .load(conn)
 }
 
+/// A delivery that failed to split: id, arrival, reason.
+pub type FailedEvent = (WebhookEventId, DateTime<Utc>, Option<String>);
+
 /// Deliveries that failed to split (not JSON / not a webhook), for the operator.
-pub fn failed_events(
-    conn: &mut PgConnection,
-    limit: i64,
-) -> QueryResult<Vec<(WebhookEventId, DateTime<Utc>, Option<String>)>> {
+pub fn failed_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<FailedEvent>> {
     webhook_events::table
         .filter(webhook_events::state.eq("failed"))
         .order(webhook_events::id.desc())

@@ -134,13 +134,13 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 mid,
                 at,
             } => {
-                if let Some(wm) = watermark {
-                    if let Some(conv) = conversation_of(conn, ch, &customer_id)? {
-                        diesel::sql_query("UPDATE conversations SET read_watermark = GREATEST(read_watermark, $2) WHERE id = $1")
-                            .bind::<BigInt, _>(conv).bind::<Timestamptz, _>(wm).execute(conn)?;
-                        mark_upto(conn, conv, wm, "read")?;
-                        out.conversations.push(conv);
-                    }
+                if let Some(wm) = watermark
+                    && let Some(conv) = conversation_of(conn, ch, &customer_id)?
+                {
+                    diesel::sql_query("UPDATE conversations SET read_watermark = GREATEST(read_watermark, $2) WHERE id = $1")
+                        .bind::<BigInt, _>(conv).bind::<Timestamptz, _>(wm).execute(conn)?;
+                    mark_upto(conn, conv, wm, "read")?;
+                    out.conversations.push(conv);
                 }
                 if let Some(mid) = mid {
                     by_mid(conn, ch, &mid, Parked::Read, at, &mut out)?;

@@ -13,6 +13,7 @@ mod jobs;
 mod migrations;
 mod ops;
 mod roles;
+mod sandbox;
 mod team;
 mod tenancy;
 mod webhook_fixtures;

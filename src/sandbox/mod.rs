@@ -1,0 +1,284 @@
+//! The built-in Meta sandbox: an in-memory HTTP server that speaks Meta's Graph API contract for
+//! every endpoint Parley uses (OAuth dialog, tokens, Pages, Messenger/Instagram Send API,
+//! comments, insights, WhatsApp Cloud API, templates), signs and delivers webhooks, and simulates
+//! customers. Operators run it with `parley sandbox`; tests start it in-process.
+//!
+//! It is an independent implementation of Meta's side (it never uses `crate::meta`), so the Graph
+//! client and the sandbox check each other. It must never be exposed publicly: its `/_sandbox/`
+//! control API has no authentication. See `docs/SANDBOX.md`.
+
+mod auth;
+mod comments;
+mod content;
+mod control;
+mod events;
+mod faults;
+mod fields;
+mod graph;
+mod inbound;
+mod insights;
+mod instagram;
+mod media;
+mod messaging;
+mod oauth;
+mod pages;
+mod seed;
+mod simulator;
+mod template_rules;
+mod templates;
+mod tokens;
+mod util;
+mod webhooks;
+mod whatsapp;
+mod window;
+mod world;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+
+pub use auth::appsecret_proof;
+pub use events::{CustomerEvent, CustomerMessage, InboundAttachment};
+pub use faults::{Fault, FaultKind};
+pub use insights::daily_value;
+pub use seed::{Channel, Customer, Seed, SeedIg, SeedPage, SeedPerson, SeedPhone, SeedWaba};
+pub use simulator::Simulator;
+pub use world::{
+    DeliveredWebhook, InboundRecord, IssueToken, SentMessage, TokenKind, TokenSelector, World,
+};
+
+/// Settings of one sandbox instance.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The sandbox app's numeric id (what Parley has as `META_APP_ID`).
+    pub app_id: String,
+    /// Used for appsecret_proof checks, app tokens and webhook signatures.
+    pub app_secret: String,
+    /// The one Graph version served, e.g. `v24.0`; any other `/vXX.X/` prefix is refused.
+    pub graph_version: String,
+    /// Parley's `/webhooks/meta` URL; `None` records webhooks without delivering them.
+    pub webhook_url: Option<String>,
+    /// How long a new message template stays PENDING before it is approved or rejected.
+    pub template_review_delay: Duration,
+    /// Number of Pages the sandbox user manages (at least 2: Acme Coffee and Acme Bikes).
+    pub page_count: usize,
+    /// Delay before a customer's phone "receives" a message (delivery webhook / WhatsApp
+    /// `delivered`); reads follow after twice this delay.
+    pub receipt_delay: Duration,
+    /// Backoff before the first webhook retry; doubles for each of the 3 retries.
+    pub webhook_retry_backoff: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            app_id: DEFAULT_APP_ID.into(),
+            app_secret: DEFAULT_APP_SECRET.into(),
+            graph_version: "v24.0".into(),
+            webhook_url: None,
+            template_review_delay: Duration::from_secs(5),
+            page_count: 3,
+            receipt_delay: Duration::from_millis(800),
+            webhook_retry_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// App id used when none is configured (clearly not a real Meta app).
+pub const DEFAULT_APP_ID: &str = "1000000000000001";
+/// App secret used when none is configured; for local sandboxes only.
+pub const DEFAULT_APP_SECRET: &str = "sandbox-app-secret-not-for-production";
+
+/// Everything that can go wrong starting or steering the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot serve the sandbox: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Client(String),
+    #[error("no sandbox customer has the id or name {0:?}")]
+    UnknownCustomer(String),
+    #[error("no sandbox object has the id {0:?}")]
+    UnknownObject(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+/// State shared by the HTTP handlers and background tasks of one sandbox.
+pub(crate) struct Inner {
+    pub config: SandboxConfig,
+    /// Where the sandbox is reachable, e.g. `http://127.0.0.1:41234`.
+    pub base_url: String,
+    pub world: World,
+    pub client: reqwest::Client,
+    pub webhook_url: Mutex<Option<String>>,
+    /// Set by `stop`: background tasks stop delivering.
+    pub stopped: AtomicBool,
+}
+
+impl Inner {
+    pub fn webhook_url(&self) -> Option<String> {
+        self.webhook_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+}
+
+/// A running sandbox. Dropping it leaves the server running until the runtime ends; call
+/// [`Sandbox::stop`] for a graceful shutdown.
+pub struct Sandbox {
+    inner: Arc<Inner>,
+    server: ServerHandle,
+}
+
+impl Sandbox {
+    /// Serves on `listener` (e.g. bound to `127.0.0.1:0`); returns once listening.
+    pub async fn start(
+        config: SandboxConfig,
+        listener: TcpListener,
+    ) -> Result<Sandbox, SandboxError> {
+        if config.page_count < 2 {
+            return Err(SandboxError::Invalid(
+                "page_count must be at least 2 (Acme Coffee and Acme Bikes)".into(),
+            ));
+        }
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        // A wildcard bind still has to hand out URLs a browser can follow.
+        let host = if addr.ip().is_unspecified() {
+            format!("127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        let client = crate::http_client::build(Duration::from_secs(5), Duration::from_secs(20))
+            .map_err(|e| SandboxError::Client(e.to_string()))?;
+        let webhook_url = config.webhook_url.clone();
+        let base_url = format!("http://{host}");
+        let inner = Arc::new(Inner {
+            world: World::new(&config, &base_url),
+            config,
+            base_url,
+            client,
+            webhook_url: Mutex::new(webhook_url),
+            stopped: AtomicBool::new(false),
+        });
+        let data = web::Data::from(inner.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .configure(control::configure)
+                .configure(media::configure)
+                .default_service(web::to(graph::handle))
+        })
+        .workers(2)
+        .disable_signals()
+        .shutdown_timeout(2)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        tracing::info!(url = %inner.base_url, "Meta sandbox listening");
+        Ok(Sandbox {
+            inner,
+            server: handle,
+        })
+    }
+
+    /// Binds `127.0.0.1:0` and serves.
+    pub async fn start_local(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        Self::start(config, TcpListener::bind("127.0.0.1:0")?).await
+    }
+
+    /// Base URL serving both the Graph API (`META_GRAPH_URL`) and the dialog (`META_DIALOG_URL`).
+    pub fn url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// The configuration this sandbox runs with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// Seeded ids and recorded traffic.
+    pub fn world(&self) -> &World {
+        &self.inner.world
+    }
+
+    /// Changes where webhooks go (e.g. once Parley's port is known); `None` stops delivery.
+    pub fn set_webhook_url(&self, url: Option<String>) {
+        *self
+            .inner
+            .webhook_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = url;
+    }
+
+    /// A customer sends a message: records it (opening or refreshing the messaging window) and
+    /// delivers a signed webhook. Returns after the first delivery attempt.
+    pub async fn customer_message(
+        &self,
+        msg: CustomerMessage,
+    ) -> Result<InboundRecord, SandboxError> {
+        events::deliver(&self.inner, CustomerEvent::Message(msg)).await
+    }
+
+    /// Any other customer action (postback, reaction, comment, WhatsApp location...).
+    pub async fn customer_event(
+        &self,
+        event: CustomerEvent,
+    ) -> Result<InboundRecord, SandboxError> {
+        events::deliver(&self.inner, event).await
+    }
+
+    /// Everything Parley sent through the Send API or WhatsApp `messages`, oldest first.
+    pub fn sent_messages(&self) -> Vec<SentMessage> {
+        self.inner.world.sent_messages()
+    }
+
+    /// Every webhook delivery attempt (and webhooks recorded but not delivered), oldest first.
+    pub fn webhooks_delivered(&self) -> Vec<DeliveredWebhook> {
+        self.inner.world.webhooks()
+    }
+
+    /// Makes the next `fault.count` matching Graph requests fail (or slow down) as described.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.inner.world.lock().faults.push(fault);
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        self.inner.world.lock().faults.clear();
+    }
+
+    /// Invalidates existing tokens with a Meta 190 subcode (460 password changed, 463 expired,
+    /// 458 app not installed, ...). Page tokens derived from a revoked user token go with it.
+    /// Returns how many tokens were revoked.
+    pub fn revoke_token(&self, which: TokenSelector, subcode: u32) -> usize {
+        self.inner.world.revoke(&which, subcode)
+    }
+
+    /// Issues a token directly, skipping the OAuth dialog (tests and demos).
+    pub fn issue_token(&self, request: IssueToken) -> Result<String, SandboxError> {
+        self.inner.world.issue(&request)
+    }
+
+    /// Stops serving (in-flight requests get 2 s) and stops background deliveries.
+    pub async fn stop(self) {
+        self.inner.stopped.store(true, Ordering::Relaxed);
+        self.server.stop(true).await;
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+}
