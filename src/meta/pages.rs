@@ -25,7 +25,8 @@ pub const PAGE_WEBHOOK_FIELDS: &[&str] = &[
 /// `picture{data{url}}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Picture {
-    pub data: PictureData,
+    #[serde(default)]
+    pub data: Option<PictureData>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,7 +66,7 @@ pub struct PageAccount {
 
 impl PageAccount {
     pub fn picture_url(&self) -> Option<&str> {
-        self.picture.as_ref()?.data.url.as_deref()
+        self.picture.as_ref()?.data.as_ref()?.url.as_deref()
     }
 }
 

@@ -226,6 +226,12 @@ fn nested(name: &str, v: &Value, sub: Option<&[FieldSel]>) -> Value {
             m.insert("data".into(), Value::Array(data));
             Value::Object(m)
         }
+        // Edges like `picture` wrap one object in `data`: sub-fields apply inside it.
+        (Value::Object(map), Some(sub)) if map.get("data").is_some_and(Value::is_object) => {
+            let mut m = map.clone();
+            m.insert("data".into(), lenient(&map["data"], sub));
+            Value::Object(m)
+        }
         (Value::Object(_), Some(sub)) => lenient(v, sub),
         (Value::Object(map), None) if ID_ONLY.contains(&name) && map.contains_key("id") => {
             json!({"id": map["id"]})

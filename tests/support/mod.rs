@@ -465,3 +465,91 @@ pub fn location(res: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// The app wired to an in-process Meta sandbox as its Meta (Graph API, dialog and webhooks).
+pub async fn app_with_sandbox(page_count: usize) -> (TestApp, parley::sandbox::Sandbox) {
+    install_crypto_provider();
+    let sandbox = parley::sandbox::Sandbox::start_local(parley::sandbox::SandboxConfig {
+        app_id: TEST_APP_ID.into(),
+        app_secret: TEST_APP_SECRET.into(),
+        page_count,
+        template_review_delay: std::time::Duration::from_millis(500),
+        receipt_delay: std::time::Duration::from_millis(100),
+        webhook_retry_backoff: std::time::Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = sandbox.url();
+    let app = TestApp::spawn_with(&[("META_GRAPH_URL", &url), ("META_DIALOG_URL", &url)]).await;
+    sandbox.set_webhook_url(Some(app.url("/webhooks/meta")));
+    (app, sandbox)
+}
+
+/// The value of `name="<field>" value="..."` inputs, in page order.
+pub fn input_values(html: &str, field: &str) -> Vec<String> {
+    let marker = format!("name=\"{field}\" value=\"");
+    html.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let start = i + marker.len();
+            html[start..]
+                .find('"')
+                .map(|end| html[start..start + end].to_string())
+        })
+        .collect()
+}
+
+/// The `action` of the first form in a page.
+pub fn form_action(html: &str) -> String {
+    let start = html.find("<form").unwrap();
+    let a = html[start..].find("action=\"").unwrap() + start + 8;
+    let end = html[a..].find('"').unwrap() + a;
+    html[a..end].replace("&amp;", "&")
+}
+
+impl Client {
+    /// GET an absolute URL (another host, e.g. the sandbox's dialog) with this cookie jar.
+    pub async fn get_abs(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// Runs step 1 of the connect wizard through the sandbox's dialog; `approve` or decline.
+    /// Returns the response of Parley's callback.
+    pub async fn through_meta_dialog(
+        &mut self,
+        start_path: &str,
+        approve: bool,
+    ) -> reqwest::Response {
+        let res = self.post_form(start_path, &[]).await;
+        assert_eq!(res.status(), 303, "starting the wizard");
+        let dialog = location(&res);
+        let page = self.get_abs(&dialog).await;
+        assert_eq!(page.status(), 200, "the dialog page");
+        let html = page.text().await.unwrap();
+        let action = form_action(&html);
+        let action = if action.starts_with("http") {
+            action
+        } else {
+            format!("{}{}", dialog.split("/v").next().unwrap(), action)
+        };
+        let dialog_id = input_values(&html, "dialog_id").remove(0);
+        let decision = self
+            .http
+            .post(&action)
+            .form(&[
+                ("dialog_id", dialog_id.as_str()),
+                ("action", if approve { "continue" } else { "cancel" }),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            decision.status().is_redirection(),
+            "the dialog redirects back: {}",
+            decision.status()
+        );
+        let callback = location(&decision);
+        assert!(callback.contains("/oauth/meta/callback"), "{callback}");
+        self.get_abs(&callback).await
+    }
+}
