@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod channels;
 mod cli;
+mod connect_whatsapp;
 mod connect_wizard;
 mod csrf;
 mod graph_client;

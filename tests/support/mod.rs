@@ -468,6 +468,14 @@ pub fn location(res: &reqwest::Response) -> String {
 
 /// The app wired to an in-process Meta sandbox as its Meta (Graph API, dialog and webhooks).
 pub async fn app_with_sandbox(page_count: usize) -> (TestApp, parley::sandbox::Sandbox) {
+    app_with_sandbox_env(page_count, &[]).await
+}
+
+/// Like [`app_with_sandbox`], with extra environment for the app.
+pub async fn app_with_sandbox_env(
+    page_count: usize,
+    extra: &[(&str, &str)],
+) -> (TestApp, parley::sandbox::Sandbox) {
     install_crypto_provider();
     let sandbox = parley::sandbox::Sandbox::start_local(parley::sandbox::SandboxConfig {
         app_id: TEST_APP_ID.into(),
@@ -481,7 +489,9 @@ pub async fn app_with_sandbox(page_count: usize) -> (TestApp, parley::sandbox::S
     .await
     .unwrap();
     let url = sandbox.url();
-    let app = TestApp::spawn_with(&[("META_GRAPH_URL", &url), ("META_DIALOG_URL", &url)]).await;
+    let mut env: Vec<(&str, &str)> = vec![("META_GRAPH_URL", &url), ("META_DIALOG_URL", &url)];
+    env.extend_from_slice(extra);
+    let app = TestApp::spawn_with(&env).await;
     sandbox.set_webhook_url(Some(app.url("/webhooks/meta")));
     (app, sandbox)
 }
