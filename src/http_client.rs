@@ -18,3 +18,17 @@ pub fn build(
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }
+
+/// Like [`build`], keeping cookies between requests (the demo drives Parley like a browser).
+pub fn build_with_cookies(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}

@@ -1,0 +1,164 @@
+//! Drives the connect wizard over HTTP like a browser (sign in, consent on the sandbox's dialog,
+//! select everything), so the demo's channels are connected exactly as an admin's would be.
+
+use std::time::Duration;
+
+/// Why driving the wizard failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WizardError(String);
+
+fn err(what: &str, e: impl std::fmt::Display) -> WizardError {
+    WizardError(format!("{what}: {e}"))
+}
+
+/// `name="<field>" value="..."` values in page order.
+fn values(html: &str, field: &str) -> Vec<String> {
+    let marker = format!("name=\"{field}\" value=\"");
+    html.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let start = i + marker.len();
+            html[start..]
+                .find('"')
+                .map(|end| html[start..start + end].to_string())
+        })
+        .collect()
+}
+
+fn form_action(html: &str) -> Option<String> {
+    let start = html.find("<form")?;
+    let a = html[start..].find("action=\"")? + start + 8;
+    let end = html[a..].find('"')? + a;
+    Some(html[a..end].replace("&amp;", "&"))
+}
+
+fn location(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get("location")?
+        .to_str()
+        .ok()
+        .map(str::to_string)
+}
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn page(&mut self, url: &str) -> Result<String, WizardError> {
+        let res = self.http.get(url).send().await.map_err(|e| err("GET", e))?;
+        let html = res.text().await.map_err(|e| err("reading a page", e))?;
+        if let Some(t) = values(&html, "csrf_token").into_iter().next() {
+            self.csrf = t;
+        }
+        Ok(html)
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<reqwest::Response, WizardError> {
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &self.csrf));
+        self.http
+            .post(url)
+            .form(&all)
+            .send()
+            .await
+            .map_err(|e| err("POST", e))
+    }
+
+    /// Step 1: start, consent on the dialog, come back; returns the selection page's URL.
+    async fn consent(&mut self, start: &str) -> Result<String, WizardError> {
+        let res = self.post(&format!("{}{start}", self.base), &[]).await?;
+        let dialog = location(&res)
+            .ok_or_else(|| WizardError(format!("{start} did not redirect to Meta")))?;
+        let html = self.page(&dialog).await?;
+        let action =
+            form_action(&html).ok_or_else(|| WizardError("the dialog has no form".into()))?;
+        let origin: String = dialog.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        let action = if action.starts_with("http") {
+            action
+        } else {
+            format!("{origin}{action}")
+        };
+        let dialog_id = values(&html, "dialog_id")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let back = self
+            .http
+            .post(&action)
+            .form(&[("dialog_id", dialog_id.as_str()), ("action", "continue")])
+            .send()
+            .await
+            .map_err(|e| err("consenting", e))?;
+        let callback = location(&back)
+            .ok_or_else(|| WizardError("the dialog did not redirect back".into()))?;
+        let res = self
+            .http
+            .get(&callback)
+            .send()
+            .await
+            .map_err(|e| err("callback", e))?;
+        let select = location(&res)
+            .ok_or_else(|| WizardError(format!("the callback answered {}", res.status())))?;
+        Ok(format!("{}{select}", self.base))
+    }
+}
+
+/// Signs in as the demo admin and connects every Page, Instagram account and WhatsApp number
+/// the sandbox offers.
+pub async fn connect_demo_channels(
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Result<String, WizardError> {
+    let http =
+        crate::http_client::build_with_cookies(Duration::from_secs(5), Duration::from_secs(30))
+            .map_err(|e| err("HTTP client", e))?;
+    let mut b = Browser {
+        http,
+        base: base.to_string(),
+        csrf: String::new(),
+    };
+    b.page(&format!("{base}/login")).await?;
+    let res = b
+        .post(
+            &format!("{base}/login"),
+            &[
+                ("email", email),
+                ("password", password),
+                ("next", "/channels"),
+            ],
+        )
+        .await?;
+    if res.status().as_u16() != 303 {
+        return Err(WizardError(format!("sign-in answered {}", res.status())));
+    }
+    b.page(&format!("{base}/channels")).await?;
+
+    let select = b.consent("/channels/connect/meta").await?;
+    let html = b.page(&select).await?;
+    let pages = values(&html, "page");
+    let igs = values(&html, "instagram");
+    let mut fields: Vec<(&str, &str)> = pages.iter().map(|p| ("page", p.as_str())).collect();
+    fields.extend(igs.iter().map(|i| ("instagram", i.as_str())));
+    b.post(&select, &fields).await?;
+
+    let select = b.consent("/channels/connect/whatsapp").await?;
+    let html = b.page(&select).await?;
+    let numbers = values(&html, "number");
+    let mut fields: Vec<(&str, &str)> = numbers.iter().map(|n| ("number", n.as_str())).collect();
+    fields.push(("pin", "123456"));
+    b.post(&select, &fields).await?;
+    Ok(format!(
+        "{} Pages, {} Instagram accounts, {} WhatsApp numbers",
+        pages.len(),
+        igs.len(),
+        numbers.len()
+    ))
+}
