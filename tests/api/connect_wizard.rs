@@ -201,10 +201,8 @@ async fn a_graph_call_answering_190_disconnects_the_channel_at_once() {
         .through_meta_dialog("/channels/connect/meta", true)
         .await;
     let status = cb.status();
-    let loc = location(&cb);
-    assert_eq!(status, 303, "{}", cb.text().await.unwrap());
-    let cb_loc = loc;
     let select = location(&cb);
+    assert_eq!(status, 303, "{}", cb.text().await.unwrap());
     let (status, html) = admin.page(&select).await;
     assert_eq!(status, 200, "{html}");
     admin
