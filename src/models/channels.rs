@@ -136,8 +136,9 @@ pub struct NewChannel {
 /// when another tenant has this asset connected.
 pub fn upsert_connected(conn: &mut PgConnection, new: &NewChannel) -> QueryResult<Channel> {
     use channels::dsl as c;
+    // Connecting just used the token successfully: that counts as a check.
     diesel::insert_into(channels::table)
-        .values(new)
+        .values((new, c::last_verified_at.eq(diesel::dsl::now)))
         .on_conflict((c::tenant_id, c::platform, c::platform_id))
         .do_update()
         .set((

@@ -31,6 +31,20 @@ pub fn static_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
 }
 
+/// The page policy: everything from Parley itself; forms may also lead to Meta's OAuth dialog
+/// (the connect wizard's first step is a form whose answer redirects there).
+fn content_security_policy(dialog_url: &str) -> String {
+    let origin: String = dialog_url
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    format!(
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
+         frame-ancestors 'none'; form-action 'self' {origin}"
+    )
+}
+
 /// Starts serving on `listener`; the returned server runs until stopped.
 pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError> {
     let key_bytes = state
@@ -44,6 +58,7 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
         .map_err(|e| AppError::Internal(format!("session key: {e}")))?;
     let secure = state.config.public_url_is_https();
     let static_dir = static_dir();
+    let csp = content_security_policy(&state.config.meta.dialog_url);
     let data = web::Data::new(state);
 
     let server = HttpServer::new(move || {
@@ -75,11 +90,7 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin"))
-                    .add((
-                        "Content-Security-Policy",
-                        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; \
-                         script-src 'self'; frame-ancestors 'none'; form-action 'self' https:",
-                    )),
+                    .add(("Content-Security-Policy", csp.clone())),
             )
             .wrap(Compress::default())
             .wrap(from_fn(metrics::track))

@@ -4,5 +4,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connect;
 mod harness;
 mod sign_in;
