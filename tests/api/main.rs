@@ -11,6 +11,7 @@ mod connect_whatsapp;
 mod connect_wizard;
 mod csrf;
 mod graph_client;
+mod graph_sandbox;
 mod jobs;
 mod migrations;
 mod ops;
