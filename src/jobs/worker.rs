@@ -28,12 +28,17 @@ pub struct WorkerPool {
 impl WorkerPool {
     /// Starts `concurrency` worker loops.
     pub fn start(state: AppState, concurrency: usize) -> Self {
+        Self::start_with_grace(state, concurrency, SHUTDOWN_GRACE)
+    }
+
+    /// Like [`WorkerPool::start`], with the time a stopping worker gives its current job.
+    pub fn start_with_grace(state: AppState, concurrency: usize, grace: StdDuration) -> Self {
         let (stop, stopped) = watch::channel(false);
         let process = format!("{}-{}", std::process::id(), &crate::crypto::random_hex(3));
         let mut loops: Vec<JoinHandle<()>> = (0..concurrency.max(1))
             .map(|n| {
                 let id = format!("{process}-{n}");
-                tokio::spawn(run_loop(state.clone(), id, stopped.clone()))
+                tokio::spawn(run_loop(state.clone(), id, stopped.clone(), grace))
             })
             .collect();
         loops.push(tokio::spawn(crate::webhooks::processor::run(
@@ -55,14 +60,19 @@ impl WorkerPool {
     }
 }
 
-async fn run_loop(state: AppState, worker: String, mut stopped: watch::Receiver<bool>) {
+async fn run_loop(
+    state: AppState,
+    worker: String,
+    mut stopped: watch::Receiver<bool>,
+    grace: StdDuration,
+) {
     tracing::debug!(worker, "job worker started");
     while !*stopped.borrow() {
         let id = worker.clone();
         let claimed =
             crate::db::run(&state.pool, move |conn| Ok(queue::claim(conn, &id, LEASE)?)).await;
         match claimed {
-            Ok(Some(job)) => run_one(&state, &worker, job, &mut stopped).await,
+            Ok(Some(job)) => run_one(&state, &worker, job, &mut stopped, grace).await,
             Ok(None) => idle(&mut stopped, IDLE_POLL).await,
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim a job; retrying shortly");
@@ -97,7 +107,13 @@ async fn idle(stopped: &mut watch::Receiver<bool>, pause: StdDuration) {
     }
 }
 
-async fn run_one(state: &AppState, worker: &str, job: Job, stopped: &mut watch::Receiver<bool>) {
+async fn run_one(
+    state: &AppState,
+    worker: &str,
+    job: Job,
+    stopped: &mut watch::Receiver<bool>,
+    grace: StdDuration,
+) {
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
     let _enter = span.enter();
     let work = tokio::time::timeout(JOB_TIMEOUT, kinds::run(state, &job));
@@ -106,7 +122,7 @@ async fn run_one(state: &AppState, worker: &str, job: Job, stopped: &mut watch::
         result = &mut work => Some(result),
         _ = stopped.changed() => {
             // Shutting down: give the job a grace period, then hand it back to the queue.
-            tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await.ok()
+            tokio::time::timeout(grace, &mut work).await.ok()
         }
     };
     let (id, worker_id) = (job.id, worker.to_string());

@@ -7,6 +7,8 @@ use chrono::Duration;
 use parley::jobs::queue::{self, NewJob};
 use serde_json::json;
 
+use diesel::prelude::*;
+
 use crate::support::{TestApp, TestDb};
 
 #[test]
@@ -163,4 +165,111 @@ async fn two_worker_pools_drain_the_queue_and_unknown_kinds_go_dead() {
             .unwrap()
             .contains("no job kind")
     );
+}
+
+/// A job whose Graph call hangs: fetching the profile of a customer behind a slow fault.
+async fn slow_profile_job(app: &TestApp, sandbox: &parley::sandbox::Sandbox) {
+    let seed = sandbox.world().seed();
+    let page = seed.pages[0].id.clone();
+    let psid = seed
+        .customers
+        .iter()
+        .find(|c| c.account_id == page)
+        .unwrap()
+        .id
+        .clone();
+    let token = sandbox
+        .issue_token(parley::sandbox::IssueToken::Page {
+            page_id: page.clone(),
+        })
+        .unwrap();
+    sandbox.inject_fault(parley::sandbox::Fault::new(
+        psid.clone(),
+        parley::sandbox::FaultKind::Slow { delay_ms: 2500 },
+    ));
+    let tenant = app
+        .query(|c| {
+            parley::models::tenants::find_or_create(c, "Acme")
+                .unwrap()
+                .id
+        })
+        .await;
+    let cipher = app.state.cipher.clone();
+    app.query(move |c| {
+        use parley::models::channels::{NewChannel, Platform};
+        let sealed = parley::channels::seal_token(&cipher, tenant, Platform::Messenger, &page, &parley::meta::AccessToken::new(token)).unwrap();
+        let ch = parley::channels::connect::store_channel(c, &NewChannel {
+            tenant_id: tenant, platform: Platform::Messenger, platform_id: page.clone(), name: "Page".into(), username: None,
+            picture_url: None, page_id: Some(page.clone()), waba_id: None, display_phone_number: None,
+            token_ciphertext: Some(sealed.blob), token_key_id: Some(sealed.key_id), subscribed_fields: vec![], connected_by: None,
+        }).unwrap();
+        diesel::sql_query(format!("INSERT INTO contacts (tenant_id, channel_id, platform_user_id) VALUES ({}, {}, '{psid}')", tenant.0, ch.id.0))
+            .execute(c).unwrap();
+        let contact: i64 = parley::db::schema::contacts::table.select(parley::db::schema::contacts::id).first(c).unwrap();
+        queue::enqueue(c, &NewJob::new("fetch_profile", json!({"contact_id": contact})).for_tenant(tenant)).unwrap();
+    })
+    .await;
+}
+
+async fn wait_for_state(app: &TestApp, state: &'static str) -> Vec<queue::Job> {
+    for _ in 0..100 {
+        let jobs = app
+            .query(|c| queue::list(c, None, Some(state), 10).unwrap())
+            .await;
+        let jobs: Vec<_> = jobs
+            .into_iter()
+            .filter(|j| j.kind == "fetch_profile")
+            .collect();
+        if !jobs.is_empty() {
+            return jobs;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    panic!("no fetch_profile job reached {state}");
+}
+
+#[tokio::test]
+async fn a_stopping_worker_hands_back_a_job_it_cannot_finish_in_time() {
+    let (app, sandbox) = crate::support::app_with_sandbox(3).await;
+    slow_profile_job(&app, &sandbox).await;
+    let pool = parley::jobs::worker::WorkerPool::start_with_grace(
+        app.state.clone(),
+        1,
+        StdDuration::from_millis(200),
+    );
+    let running = wait_for_state(&app, "running").await;
+    assert_eq!(running[0].attempts, 1);
+    pool.shutdown().await;
+    let after = app.query(|c| queue::list(c, None, None, 10).unwrap()).await;
+    let job = after.iter().find(|j| j.kind == "fetch_profile").unwrap();
+    assert_eq!(job.state, "queued", "handed back, not lost");
+    assert_eq!(job.attempts, 0, "the interrupted attempt does not count");
+    assert!(job.locked_by.is_none());
+}
+
+#[tokio::test]
+async fn a_stopping_worker_lets_its_job_finish_within_the_grace_period() {
+    let (app, sandbox) = crate::support::app_with_sandbox(3).await;
+    slow_profile_job(&app, &sandbox).await;
+    let pool = parley::jobs::worker::WorkerPool::start_with_grace(
+        app.state.clone(),
+        1,
+        StdDuration::from_secs(10),
+    );
+    wait_for_state(&app, "running").await;
+    pool.shutdown().await;
+    let after = app.query(|c| queue::list(c, None, None, 10).unwrap()).await;
+    assert!(
+        after.iter().all(|j| j.kind != "fetch_profile"),
+        "finished and removed"
+    );
+    let name: Option<String> = app
+        .query(|c| {
+            parley::db::schema::contacts::table
+                .select(parley::db::schema::contacts::name)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(name.is_some(), "the profile was stored");
 }
