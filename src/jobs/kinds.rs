@@ -17,6 +17,9 @@ pub const PURGE_CONNECT_SESSIONS: &str = "purge_connect_sessions";
 /// Fetches a new contact's name and picture from Meta.
 pub const FETCH_PROFILE: &str = "fetch_profile";
 
+/// Downloads a message's attachments into Parley's storage.
+pub const DOWNLOAD_ATTACHMENTS: &str = "download_attachments";
+
 /// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
 pub const KNOWN: &[&str] = &[CLEANUP_LOGIN_THROTTLE, TOKEN_HEALTH, PURGE_CONNECT_SESSIONS];
 
@@ -26,6 +29,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
         CLEANUP_LOGIN_THROTTLE => cleanup_login_throttle(state).await,
         TOKEN_HEALTH => token_health(state).await,
         FETCH_PROFILE => crate::inbox::profiles::fetch(state, job).await,
+        DOWNLOAD_ATTACHMENTS => crate::inbox::attachments::download(state, job).await,
         PURGE_CONNECT_SESSIONS => {
             crate::db::run(&state.pool, |conn| {
                 Ok(crate::models::connect::purge_expired(conn)?)

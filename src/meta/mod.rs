@@ -7,6 +7,7 @@ pub mod comments;
 pub mod error;
 pub mod insights;
 pub mod limits;
+pub mod media;
 pub mod message_templates;
 pub mod messaging;
 pub mod oauth;

@@ -6,6 +6,7 @@ pub mod channels;
 pub mod connect;
 pub mod contacts;
 pub mod login_throttle;
+pub mod messages;
 pub mod tenants;
 pub mod users;
 pub mod webhooks;

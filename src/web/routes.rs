@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    channels, connect, jobs, login, ops, sections, team, webhook_log, webhook_receiver,
+    channels, connect, jobs, login, media, ops, sections, team, webhook_log, webhook_receiver,
 };
 
 /// Registers every route of the application.
@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/channels/{id}/reconnect",
             web::post().to(channels::reconnect),
         )
+        .route("/media/{message}/{index}", web::get().to(media::show))
         .route("/jobs", web::get().to(jobs::list))
         .route("/jobs/{id}/retry", web::post().to(jobs::retry))
         .route("/webhooks", web::get().to(webhook_log::list))

@@ -22,6 +22,8 @@ pub struct Applied {
     pub conversations: Vec<i64>,
     /// Contacts created without a name (their profile is fetched by a job).
     pub new_contacts: Vec<i64>,
+    /// New messages with attachments to download.
+    pub media_messages: Vec<i64>,
 }
 
 #[derive(QueryableByName)]
@@ -368,6 +370,9 @@ fn message(
     }
     if let Some(mid) = &m.mid {
         apply_parked(conn, ch, mid, id)?;
+    }
+    if !m.attachments.is_empty() {
+        out.media_messages.push(id);
     }
     out.applied += 1;
     out.conversations.push(conv);

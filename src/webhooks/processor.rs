@@ -102,6 +102,18 @@ pub fn process_item(
                 .max_attempts(4),
             )?;
         }
+        for message in &applied.media_messages {
+            crate::jobs::queue::enqueue(
+                conn,
+                &crate::jobs::queue::NewJob::new(
+                    crate::jobs::kinds::DOWNLOAD_ATTACHMENTS,
+                    serde_json::json!({ "message_id": message }),
+                )
+                .for_tenant(channel.tenant_id)
+                .dedupe(format!("attachments:{message}"))
+                .max_attempts(6),
+            )?;
+        }
         for conv in &applied.conversations {
             diesel::sql_query("SELECT pg_notify('parley_events', $1)")
                 .bind::<diesel::sql_types::Text, _>(format!(

@@ -309,6 +309,42 @@ impl TestApp {
         panic!("webhook processing did not settle");
     }
 
+    /// Connects a channel directly with a given token (e.g. one issued by the sandbox).
+    pub async fn connect_channel_with_token(
+        &self,
+        tenant: TenantId,
+        platform: parley::models::channels::Platform,
+        platform_id: &str,
+        waba: Option<&str>,
+        token: &str,
+    ) -> parley::models::channels::Channel {
+        let ch = self
+            .connect_channel(tenant, platform, platform_id, waba)
+            .await;
+        let cipher = self.state.cipher.clone();
+        let token = token.to_string();
+        self.query(move |c| {
+            let sealed = parley::channels::seal_token(
+                &cipher,
+                tenant,
+                platform,
+                &ch.platform_id,
+                &parley::meta::AccessToken::new(token),
+            )
+            .unwrap();
+            parley::models::channels::replace_token(
+                c,
+                ch.id,
+                ch.token_key_id.as_deref().unwrap(),
+                &sealed.blob,
+                &sealed.key_id,
+            )
+            .unwrap();
+            ch
+        })
+        .await
+    }
+
     /// Connects a channel directly (webhook tests; the wizard has its own tests).
     pub async fn connect_channel(
         &self,

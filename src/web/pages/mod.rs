@@ -4,6 +4,7 @@ pub mod channels;
 pub mod connect;
 pub mod jobs;
 pub mod login;
+pub mod media;
 pub mod ops;
 pub mod sections;
 pub mod team;

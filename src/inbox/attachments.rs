@@ -1,0 +1,135 @@
+//! Inbound attachments: downloaded by a job from Meta's media hosts into Parley's storage dir,
+//! then served only to signed-in users of the tenant that owns the message.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::channels::open_token;
+use crate::db::ids::TenantId;
+use crate::jobs::JobError;
+use crate::jobs::queue::Job;
+use crate::models::channels::{self, Platform};
+use crate::models::messages;
+use crate::state::AppState;
+
+/// Largest attachment stored (Meta allows 25 MB on Messenger, 100 MB documents on WhatsApp; the
+/// inbox keeps the common case and links the rest).
+pub const MAX_ATTACHMENT_BYTES: usize = 25 * 1024 * 1024;
+
+/// Where a tenant's media lives.
+pub fn media_dir(state: &AppState, tenant: TenantId) -> PathBuf {
+    state.config.data_dir.join("media").join(tenant.to_string())
+}
+
+/// The file name of attachment `index` of `message`.
+pub fn file_name(message: i64, index: usize) -> String {
+    format!("{message}-{index}")
+}
+
+/// Where Meta says the attachment is: a CDN URL, or a WhatsApp media id.
+enum Source {
+    Url(String),
+    WhatsApp(String),
+}
+
+fn source(att: &Value) -> Option<Source> {
+    if let Some(id) = att.pointer("/whatsapp_media/id").and_then(Value::as_str) {
+        return Some(Source::WhatsApp(id.to_string()));
+    }
+    let kind = att.get("type").and_then(Value::as_str).unwrap_or("");
+    if !matches!(
+        kind,
+        "image" | "audio" | "video" | "file" | "sticker" | "story_mention"
+    ) {
+        return None;
+    }
+    att.pointer("/payload/url")
+        .and_then(Value::as_str)
+        .map(|u| Source::Url(u.to_string()))
+}
+
+/// Job `download_attachments`: `{"message_id": N}` for the job's tenant.
+pub async fn download(state: &AppState, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .ok_or_else(|| JobError::Permanent("download_attachments needs a tenant".into()))?;
+    let message = job
+        .payload
+        .get("message_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| JobError::Permanent("download_attachments needs message_id".into()))?;
+    let found = crate::db::run(&state.pool, move |conn| {
+        let Some((channel_id, atts)) = messages::attachments(conn, tenant, message)? else {
+            return Ok(None);
+        };
+        Ok(channels::get(conn, tenant, channel_id)?.map(|c| (c, atts)))
+    })
+    .await?;
+    let Some((channel, atts)) = found else {
+        return Ok(());
+    };
+    let dir = media_dir(state, tenant);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| JobError::Retryable(format!("cannot create {}: {e}", dir.display())))?;
+    for (index, att) in atts
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        if att.get("stored").is_some_and(|s| s.get("file").is_some()) {
+            continue; // done by an earlier attempt
+        }
+        let Some(src) = source(att) else { continue };
+        let fetched = match src {
+            Source::Url(url) => {
+                state
+                    .graph
+                    .fetch_media(&url, None, MAX_ATTACHMENT_BYTES)
+                    .await
+            }
+            Source::WhatsApp(id) => {
+                if channel.platform != Platform::Whatsapp || !channel.is_connected() {
+                    continue;
+                }
+                let token = open_token(&state.cipher, &channel)
+                    .map_err(|e| JobError::Permanent(e.to_string()))?;
+                match state.graph.whatsapp_media_url(&id, &token).await {
+                    Ok(u) => {
+                        state
+                            .graph
+                            .fetch_media(&u.url, Some(&token), MAX_ATTACHMENT_BYTES)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let stored = match fetched {
+            Ok(media) => {
+                let name = file_name(message, index);
+                tokio::fs::write(dir.join(&name), &media.bytes)
+                    .await
+                    .map_err(|e| JobError::Retryable(format!("cannot store media: {e}")))?;
+                json!({"file": name, "content_type": media.content_type, "size": media.bytes.len()})
+            }
+            Err(e) if e.is_retryable() => return Err(JobError::Retryable(e.to_string())),
+            // Refused host, type or size, or gone at Meta: record why, keep the link.
+            Err(e) => json!({"error": e.to_string()}),
+        };
+        crate::db::run(&state.pool, move |conn| {
+            Ok(messages::set_attachment_stored(
+                conn,
+                tenant,
+                message,
+                index as i32,
+                &stored,
+            )?)
+        })
+        .await?;
+    }
+    Ok(())
+}

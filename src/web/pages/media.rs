@@ -1,0 +1,57 @@
+//! `/media/{message}/{index}`: a stored attachment, only for signed-in users of its tenant.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::auth::Authorized;
+use crate::auth::roles::InboxRoles;
+use crate::error::AppError;
+use crate::inbox::attachments::media_dir;
+use crate::state::AppState;
+
+/// GET /media/{message_id}/{index}
+pub async fn show(
+    state: web::Data<AppState>,
+    user: Authorized<InboxRoles>,
+    path: web::Path<(i64, usize)>,
+) -> Result<HttpResponse, AppError> {
+    let (message, index) = path.into_inner();
+    let tenant = user.tenant_id;
+    let found = crate::db::run(&state.pool, move |conn| {
+        Ok(crate::models::messages::attachments(conn, tenant, message)?)
+    })
+    .await?;
+    let (_, atts) = found.ok_or(AppError::NotFound)?;
+    let stored = atts
+        .get(index)
+        .and_then(|a| a.get("stored"))
+        .ok_or(AppError::NotFound)?;
+    let (Some(file), Some(content_type)) = (
+        stored.get("file").and_then(|f| f.as_str()),
+        stored.get("content_type").and_then(|c| c.as_str()),
+    ) else {
+        return Err(AppError::NotFound);
+    };
+    // The name is ours ("<message>-<index>"), but never trust it to stay inside the folder.
+    if file.contains('/') || file.contains("..") {
+        return Err(AppError::NotFound);
+    }
+    let bytes = tokio::fs::read(media_dir(&state, tenant).join(file))
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    let inline = ["image/", "audio/", "video/"]
+        .iter()
+        .any(|p| content_type.starts_with(p))
+        && content_type != "image/svg+xml";
+    let disposition = if inline {
+        "inline".to_string()
+    } else {
+        format!("attachment; filename=\"{file}\"")
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type.to_string())
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
+        .body(bytes))
+}
