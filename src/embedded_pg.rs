@@ -128,6 +128,16 @@ impl EmbeddedPostgres {
         SecretString::from(self.url_for(DATABASE_NAME))
     }
 
+    /// The PostgreSQL binaries in use (for tools such as pgbench).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The generated password of the cluster's superuser.
+    pub fn password(&self) -> &str {
+        self.password.expose_secret()
+    }
+
     /// Port the cluster listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port

@@ -50,6 +50,11 @@ pub enum Command {
     },
     /// Run the built-in Meta sandbox (Graph API, OAuth dialog, webhooks) for local use.
     Sandbox(sandbox::SandboxArgs),
+    /// Performance benchmarks (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Inspect and replay webhook events (across tenants).
     Webhooks {
         #[command(subcommand)]
@@ -60,6 +65,12 @@ pub enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Signed webhook deliveries over loopback: events/s, acknowledgement and end-to-end latency.
+    Webhooks(crate::bench::webhooks::WebhookBenchArgs),
 }
 
 /// Runs one command to completion.
@@ -85,6 +96,15 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
         Command::Keys { command } => keys::run(command, config).await,
         Command::Webhooks { command } => webhooks::run(command, &config).await,
         Command::Sandbox(args) => sandbox::run(args, &config).await,
+        Command::Bench {
+            command: BenchCommand::Webhooks(args),
+        } => {
+            let report = crate::bench::webhooks::run(args.clone())
+                .await
+                .map_err(StartError::Other)?;
+            crate::bench::webhooks::print(&report, &args);
+            Ok(())
+        }
     }
 }
 

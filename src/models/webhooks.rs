@@ -2,11 +2,30 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 
 use crate::db::ids::{ChannelId, TenantId, WebhookEventId, WebhookItemId};
 use crate::db::schema::{webhook_events, webhook_items};
 use crate::webhooks::split::ItemDraft;
+
+/// Stores deliveries exactly as received, in one statement (the ingest writer's group commit).
+pub fn insert_events(
+    conn: &mut PgConnection,
+    bodies: &[actix_web::web::Bytes],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = bodies
+        .iter()
+        .map(|b| {
+            (
+                webhook_events::body.eq(b.as_ref()),
+                webhook_events::signature_ok.eq(true),
+            )
+        })
+        .collect();
+    diesel::insert_into(webhook_events::table)
+        .values(rows)
+        .execute(conn)
+}
 
 /// Stores a delivery exactly as received; returns its id. One INSERT, one commit.
 pub fn insert_event(
@@ -37,60 +56,57 @@ pub struct ClaimedEvent {
     pub body: Vec<u8>,
 }
 
-/// Claims up to `limit` received deliveries (or ones whose splitter died) for `worker`.
-pub fn claim_events(
-    conn: &mut PgConnection,
-    worker: &str,
-    limit: i64,
-    lease: Duration,
-) -> QueryResult<Vec<ClaimedEvent>> {
+/// Locks up to `limit` received deliveries for the caller's transaction (`SKIP LOCKED`: other
+/// workers take the rest; a worker that dies releases its rows with its transaction).
+pub fn lock_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<ClaimedEvent>> {
     diesel::sql_query(
-        "UPDATE webhook_events SET attempts = attempts + 1, locked_by = $1,
-                locked_until = now() + make_interval(secs => $3)
-          WHERE id IN (SELECT id FROM webhook_events
-                        WHERE state = 'received' AND (locked_until IS NULL OR locked_until < now())
-                        ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $2)
-        RETURNING id, body",
+        "SELECT id, body FROM webhook_events WHERE state = 'received'
+          ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1",
     )
-    .bind::<Text, _>(worker)
     .bind::<BigInt, _>(limit)
-    .bind::<Integer, _>(lease.num_seconds() as i32)
     .load(conn)
 }
 
-/// Records the items of a delivery and marks it split, in one transaction. Inserting the same
-/// delivery's items twice is impossible (unique event_id, position).
-pub fn store_split(
+/// Records the items of deliveries and marks them split (in the caller's transaction), in two
+/// statements for the whole batch. Storing a delivery's items twice is impossible (unique
+/// event_id, position).
+pub fn store_splits(
     conn: &mut PgConnection,
-    event: WebhookEventId,
-    items: &[ItemDraft],
+    splits: &[(WebhookEventId, Vec<ItemDraft>)],
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
-        for item in items {
-            diesel::insert_into(webhook_items::table)
-                .values((
-                    webhook_items::event_id.eq(event),
+    let rows: Vec<_> = splits
+        .iter()
+        .flat_map(|(event, items)| {
+            items.iter().map(move |item| {
+                (
+                    webhook_items::event_id.eq(*event),
                     webhook_items::position.eq(item.position),
                     webhook_items::object.eq(&item.object),
                     webhook_items::account_id.eq(&item.account_id),
                     webhook_items::kind.eq(&item.kind),
                     webhook_items::body.eq(&item.body),
                     webhook_items::occurred_at.eq(item.occurred_at),
-                ))
-                .on_conflict((webhook_items::event_id, webhook_items::position))
-                .do_nothing()
-                .execute(conn)?;
-        }
-        diesel::update(webhook_events::table.find(event))
-            .set((
-                webhook_events::state.eq("split"),
-                webhook_events::processed_at.eq(diesel::dsl::now),
-                webhook_events::locked_until.eq(None::<DateTime<Utc>>),
-                webhook_events::locked_by.eq(None::<String>),
-            ))
-            .execute(conn)
-            .map(|_| ())
-    })
+                )
+            })
+        })
+        .collect();
+    // PostgreSQL takes at most 65535 parameters per statement: 7 per row.
+    for chunk in rows.chunks(5000) {
+        diesel::insert_into(webhook_items::table)
+            .values(chunk)
+            .on_conflict((webhook_items::event_id, webhook_items::position))
+            .do_nothing()
+            .execute(conn)?;
+    }
+    let ids: Vec<i64> = splits.iter().map(|(e, _)| e.0).collect();
+    diesel::sql_query(
+        "UPDATE webhook_events e SET state = 'split', processed_at = now(),
+                object = (SELECT i.object FROM webhook_items i WHERE i.event_id = e.id ORDER BY i.position LIMIT 1)
+          WHERE e.id = ANY($1)",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Marks a delivery that is not a webhook body as failed (kept, visible, replayable).
@@ -129,80 +145,86 @@ pub struct WebhookItem {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// Claims up to `limit` items ready to process, oldest event time first.
-pub fn claim_items(
-    conn: &mut PgConnection,
-    worker: &str,
-    limit: i64,
-    lease: Duration,
-) -> QueryResult<Vec<WebhookItem>> {
+/// Locks up to `limit` items ready to process for the caller's transaction.
+pub fn lock_items(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<WebhookItem>> {
     diesel::sql_query(
-        "UPDATE webhook_items SET attempts = attempts + 1, locked_by = $1,
-                locked_until = now() + make_interval(secs => $3)
-          WHERE id IN (SELECT id FROM webhook_items
-                        WHERE state IN ('pending', 'failed') AND next_attempt_at <= now()
-                          AND (locked_until IS NULL OR locked_until < now())
-                        ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $2)
-        RETURNING *",
+        "SELECT * FROM webhook_items
+          WHERE state IN ('pending', 'failed') AND next_attempt_at <= now()
+          ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1",
     )
-    .bind::<Text, _>(worker)
     .bind::<BigInt, _>(limit)
-    .bind::<Integer, _>(lease.num_seconds() as i32)
     .load(conn)
 }
 
-/// Records an item's outcome (only while `worker` still holds it).
+/// Records an item's outcome (the caller holds its row lock).
 pub fn finish_item(
     conn: &mut PgConnection,
     id: WebhookItemId,
-    worker: &str,
     state: &str,
     tenant: Option<TenantId>,
     channel: Option<ChannelId>,
     error: Option<&str>,
 ) -> QueryResult<bool> {
-    diesel::update(
-        webhook_items::table
-            .filter(webhook_items::id.eq(id))
-            .filter(webhook_items::locked_by.eq(worker)),
+    diesel::update(webhook_items::table.filter(webhook_items::id.eq(id)))
+        .set((
+            webhook_items::state.eq(state),
+            webhook_items::tenant_id.eq(tenant),
+            webhook_items::channel_id.eq(channel),
+            webhook_items::last_error.eq(error),
+            webhook_items::processed_at.eq(diesel::dsl::now),
+            webhook_items::attempts.eq(webhook_items::attempts + 1),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// An item's outcome, recorded with others in one statement.
+pub struct ItemOutcome {
+    pub id: WebhookItemId,
+    pub state: &'static str,
+    pub tenant: Option<TenantId>,
+    pub channel: Option<ChannelId>,
+    pub note: Option<String>,
+}
+
+/// Records many outcomes at once (the caller holds the rows' locks).
+pub fn finish_items(conn: &mut PgConnection, outcomes: &[ItemOutcome]) -> QueryResult<usize> {
+    use diesel::sql_types::Nullable;
+    if outcomes.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query(
+        "UPDATE webhook_items i SET state = x.state, tenant_id = x.tenant, channel_id = x.channel,
+                last_error = x.note, processed_at = now(), attempts = i.attempts + 1
+           FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS x(id, state, tenant, channel, note)
+          WHERE i.id = x.id",
     )
-    .set((
-        webhook_items::state.eq(state),
-        webhook_items::tenant_id.eq(tenant),
-        webhook_items::channel_id.eq(channel),
-        webhook_items::last_error.eq(error),
-        webhook_items::processed_at.eq(diesel::dsl::now),
-        webhook_items::locked_until.eq(None::<DateTime<Utc>>),
-        webhook_items::locked_by.eq(None::<String>),
-    ))
+    .bind::<Array<BigInt>, _>(outcomes.iter().map(|o| o.id.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(outcomes.iter().map(|o| o.state).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.tenant.map(|t| t.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.channel.map(|c| c.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(outcomes.iter().map(|o| o.note.clone()).collect::<Vec<_>>())
     .execute(conn)
-    .map(|n| n == 1)
 }
 
 /// Records a failed attempt: retried after `delay`, or dead after `max_attempts`.
 pub fn retry_item_later(
     conn: &mut PgConnection,
     item: &WebhookItem,
-    worker: &str,
     error: &str,
     delay: Duration,
     max_attempts: i32,
 ) -> QueryResult<()> {
-    let dead = item.attempts >= max_attempts;
-    diesel::update(
-        webhook_items::table
-            .filter(webhook_items::id.eq(item.id))
-            .filter(webhook_items::locked_by.eq(worker)),
-    )
-    .set((
-        webhook_items::state.eq(if dead { "dead" } else { "failed" }),
-        webhook_items::last_error.eq(error),
-        webhook_items::next_attempt_at.eq(Utc::now() + delay),
-        webhook_items::locked_until.eq(None::<DateTime<Utc>>),
-        webhook_items::locked_by.eq(None::<String>),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    let dead = item.attempts + 1 >= max_attempts;
+    diesel::update(webhook_items::table.filter(webhook_items::id.eq(item.id)))
+        .set((
+            webhook_items::state.eq(if dead { "dead" } else { "failed" }),
+            webhook_items::last_error.eq(error),
+            webhook_items::next_attempt_at.eq(Utc::now() + delay),
+            webhook_items::attempts.eq(webhook_items::attempts + 1),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Puts unrouted items for a newly connected account back in the queue.

@@ -59,6 +59,8 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
     let secure = state.config.public_url_is_https();
     let static_dir = static_dir();
     let csp = content_security_policy(&state.config.meta.dialog_url);
+    // One group-commit writer for webhook deliveries, shared by every HTTP worker.
+    let ingest = web::Data::new(crate::webhooks::ingest::Ingest::start(state.pool.clone()));
     let data = web::Data::new(state);
 
     let server = HttpServer::new(move || {
@@ -72,6 +74,7 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
             .build();
         App::new()
             .app_data(data.clone())
+            .app_data(ingest.clone())
             .app_data(web::FormConfig::default().limit(256 * 1024))
             .service(
                 actix_files::Files::new("/static", static_dir.clone())

@@ -33,13 +33,11 @@ struct Id {
 }
 
 #[derive(QueryableByName)]
-struct ContactRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Bool)]
-    inserted: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    name: Option<String>,
+struct Stored {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
+    #[diesel(sql_type = Jsonb)]
+    parked: Value,
 }
 
 /// An event parked until its message arrives.
@@ -63,18 +61,36 @@ enum Parked {
     Delivered,
 }
 
-fn contact(
+#[derive(QueryableByName)]
+struct Thread {
+    #[diesel(sql_type = BigInt)]
+    contact_id: i64,
+    #[diesel(sql_type = Bool)]
+    inserted: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+}
+
+/// The contact and conversation for a customer, created on first sight, in one statement.
+fn thread(
     conn: &mut PgConnection,
     ch: &Channel,
     customer: &str,
     name: Option<&str>,
     out: &mut Applied,
 ) -> QueryResult<i64> {
-    let row: ContactRow = diesel::sql_query(
-        "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (channel_id, platform_user_id)
-           DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name)
-         RETURNING id, (xmax = 0) AS inserted, name",
+    let row: Thread = diesel::sql_query(
+        "WITH c AS (
+           INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (channel_id, platform_user_id) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name)
+           RETURNING id, (xmax = 0) AS inserted, name),
+         v AS (
+           INSERT INTO conversations (tenant_id, channel_id, contact_id) SELECT $1, $2, id FROM c
+           ON CONFLICT (channel_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at
+           RETURNING id)
+         SELECT c.id AS contact_id, c.inserted, c.name, v.id AS conversation_id FROM c, v",
     )
     .bind::<BigInt, _>(ch.tenant_id.0)
     .bind::<BigInt, _>(ch.id.0)
@@ -82,22 +98,9 @@ fn contact(
     .bind::<Nullable<Text>, _>(name)
     .get_result(conn)?;
     if row.inserted && row.name.is_none() {
-        out.new_contacts.push(row.id);
+        out.new_contacts.push(row.contact_id);
     }
-    Ok(row.id)
-}
-
-fn conversation(conn: &mut PgConnection, ch: &Channel, contact_id: i64) -> QueryResult<i64> {
-    let row: Id = diesel::sql_query(
-        "INSERT INTO conversations (tenant_id, channel_id, contact_id) VALUES ($1, $2, $3)
-         ON CONFLICT (channel_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at
-         RETURNING id",
-    )
-    .bind::<BigInt, _>(ch.tenant_id.0)
-    .bind::<BigInt, _>(ch.id.0)
-    .bind::<BigInt, _>(contact_id)
-    .get_result(conn)?;
-    Ok(row.id)
+    Ok(row.conversation_id)
 }
 
 fn preview(m: &NewMessage) -> String {
@@ -291,8 +294,7 @@ fn message(
             .push(format!("{}: message without a customer id", m.kind));
         return Ok(());
     }
-    let contact_id = contact(conn, ch, &m.customer_id, m.customer_name.as_deref(), out)?;
-    let conv = conversation(conn, ch, contact_id)?;
+    let conv = thread(conn, ch, &m.customer_id, m.customer_name.as_deref(), out)?;
     let outbound = m.direction == Direction::Outbound;
     // An echo of a message Parley sent carries Parley's id in its metadata: attach the mid to it.
     if outbound
@@ -314,12 +316,29 @@ fn message(
             return Ok(());
         }
     }
-    let inserted: Option<Id> = diesel::sql_query(
-        "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
-                               kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
-         RETURNING id",
+    let stored: Stored = diesel::sql_query(
+        "WITH m AS (
+           INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
+                                 kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+           ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+           RETURNING id),
+         u AS (
+           UPDATE conversations SET
+             last_message_preview = CASE WHEN last_message_at IS NULL OR $6 >= last_message_at THEN $16 ELSE last_message_preview END,
+             last_message_at = GREATEST(last_message_at, $6),
+             last_inbound_at = CASE WHEN NOT $13 THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,
+             unread_count = unread_count + CASE WHEN NOT $13 THEN 1 ELSE 0 END,
+             status = CASE WHEN NOT $13 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
+             snoozed_until = CASE WHEN NOT $13 THEN NULL ELSE snoozed_until END,
+             updated_at = now()
+           WHERE id = $2 AND EXISTS (SELECT 1 FROM m)),
+         p AS (
+           DELETE FROM pending_message_events
+            WHERE channel_id = $3 AND platform_message_id = $5 AND EXISTS (SELECT 1 FROM m)
+           RETURNING event, occurred_at)
+         SELECT (SELECT id FROM m) AS id,
+                COALESCE((SELECT jsonb_agg(jsonb_build_object('event', event, 'at', occurred_at) ORDER BY occurred_at) FROM p), '[]'::jsonb) AS parked",
     )
     .bind::<BigInt, _>(ch.tenant_id.0)
     .bind::<BigInt, _>(conv)
@@ -336,28 +355,12 @@ fn message(
     .bind::<Bool, _>(outbound)
     .bind::<Text, _>(if outbound { "sent" } else { "received" })
     .bind::<Nullable<Timestamptz>, _>(m.deleted.then_some(m.at))
-    .get_result(conn)
-    .optional()?;
-    let Some(Id { id }) = inserted else {
+    .bind::<Text, _>(preview(&m))
+    .get_result(conn)?;
+    let Some(id) = stored.id else {
         out.applied += 1; // redelivered: already stored, nothing to change
         return Ok(());
     };
-    diesel::sql_query(
-        "UPDATE conversations SET
-           last_message_preview = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at THEN $3 ELSE last_message_preview END,
-           last_message_at = GREATEST(last_message_at, $2),
-           last_inbound_at = CASE WHEN $4 THEN GREATEST(last_inbound_at, $2) ELSE last_inbound_at END,
-           unread_count = unread_count + CASE WHEN $4 THEN 1 ELSE 0 END,
-           status = CASE WHEN $4 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
-           snoozed_until = CASE WHEN $4 THEN NULL ELSE snoozed_until END,
-           updated_at = now()
-         WHERE id = $1",
-    )
-    .bind::<BigInt, _>(conv)
-    .bind::<Timestamptz, _>(m.at)
-    .bind::<Text, _>(preview(&m))
-    .bind::<Bool, _>(!outbound)
-    .execute(conn)?;
     if outbound {
         // Receipts that arrived before this message still apply.
         diesel::sql_query(
@@ -368,8 +371,18 @@ fn message(
         .bind::<BigInt, _>(id)
         .execute(conn)?;
     }
-    if let Some(mid) = &m.mid {
-        apply_parked(conn, ch, mid, id)?;
+    // Events about this message that arrived before it (rare), oldest first.
+    for parked in stored.parked.as_array().into_iter().flatten() {
+        let at = parked
+            .get("at")
+            .and_then(|a| serde_json::from_value::<DateTime<Utc>>(a.clone()).ok())
+            .unwrap_or(m.at);
+        if let Some(ev) = parked
+            .get("event")
+            .and_then(|e| serde_json::from_value::<Parked>(e.clone()).ok())
+        {
+            on_message(conn, ch, id, &ev, at)?;
+        }
     }
     if !m.attachments.is_empty() {
         out.media_messages.push(id);
@@ -417,36 +430,6 @@ fn by_mid(
             .bind::<Jsonb, _>(json)
             .bind::<Timestamptz, _>(at)
             .execute(conn)?;
-        }
-    }
-    Ok(())
-}
-
-#[derive(QueryableByName)]
-struct ParkedRow {
-    #[diesel(sql_type = Jsonb)]
-    event: Value,
-    #[diesel(sql_type = Timestamptz)]
-    occurred_at: DateTime<Utc>,
-}
-
-fn apply_parked(
-    conn: &mut PgConnection,
-    ch: &Channel,
-    mid: &str,
-    message_id: i64,
-) -> QueryResult<()> {
-    let rows: Vec<ParkedRow> = diesel::sql_query(
-        "DELETE FROM pending_message_events WHERE channel_id = $1 AND platform_message_id = $2 RETURNING event, occurred_at",
-    )
-    .bind::<BigInt, _>(ch.id.0)
-    .bind::<Text, _>(mid)
-    .load(conn)?;
-    let mut rows = rows;
-    rows.sort_by_key(|r| r.occurred_at);
-    for row in rows {
-        if let Ok(ev) = serde_json::from_value::<Parked>(row.event) {
-            on_message(conn, ch, message_id, &ev, row.occurred_at)?;
         }
     }
     Ok(())

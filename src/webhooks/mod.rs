@@ -3,6 +3,7 @@
 //! and apply the events idempotently (`apply`), driven by `processor`.
 
 pub mod apply;
+pub mod ingest;
 pub mod normalize;
 pub mod normalize_whatsapp;
 pub mod processor;

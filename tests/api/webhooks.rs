@@ -442,21 +442,26 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing() {
         ))
         .await;
     }
-    // A worker splits and claims everything, then dies without finishing.
-    app.query(|c| {
-        parley::webhooks::processor::split_batch(c, "doomed").unwrap();
-        parley::models::webhooks::claim_items(c, "doomed", 100, chrono::Duration::seconds(1))
-            .unwrap()
-    })
-    .await;
+    // A worker locks everything in its batch transaction, then dies without committing.
+    let mut doomed = parley::db::connect(&app.db.url).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut doomed).unwrap();
+    diesel::sql_query("SELECT id FROM webhook_events FOR UPDATE")
+        .execute(&mut doomed)
+        .unwrap();
     app.process_webhooks().await;
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM messages").await,
         0,
-        "leased items wait for the lease"
+        "locked rows are left to their worker"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    drop(doomed); // the worker dies: its transaction rolls back, its rows are free again
     app.process_webhooks().await;
+    // Process again: nothing is doubled.
+    app.post_webhook(&messenger(
+        "111",
+        json!([text("111", "U1", "m_0", 1700000000000, "hi")]),
+    ))
+    .await;
     app.process_webhooks().await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM messages").await, 5);
     assert_eq!(
@@ -465,7 +470,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing() {
             "SELECT count(*) AS n FROM webhook_items WHERE state = 'processed'"
         )
         .await,
-        5
+        6
     );
 }
 

@@ -298,7 +298,7 @@ impl TestApp {
     /// Runs webhook processing rounds until there is nothing left to do.
     pub async fn process_webhooks(&self) {
         for _ in 0..1000 {
-            if parley::webhooks::processor::round(&self.state, "test-worker")
+            if parley::webhooks::processor::round(&self.state)
                 .await
                 .unwrap()
                 == 0

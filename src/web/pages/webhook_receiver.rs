@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 
 use crate::state::AppState;
+use crate::webhooks::ingest::Ingest;
 use crate::webhooks::verify;
 
 /// Largest delivery accepted (WhatsApp sends up to 3 MB).
@@ -39,14 +40,10 @@ pub async fn handshake(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Envelope {
-    object: Option<String>,
-}
-
 /// POST /webhooks/meta
 pub async fn receive(
     state: web::Data<AppState>,
+    ingest: web::Data<Ingest>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
@@ -66,21 +63,8 @@ pub async fn receive(
             .content_type("text/plain")
             .body("invalid signature");
     }
-    let object = serde_json::from_slice::<Envelope>(&body)
-        .ok()
-        .and_then(|e| e.object);
-    let stored = crate::db::run(&state.pool, move |conn| {
-        Ok(crate::models::webhooks::insert_event(
-            conn,
-            object.as_deref(),
-            &body,
-            "received",
-            None,
-        )?)
-    })
-    .await;
-    match stored {
-        Ok(_) => HttpResponse::Ok()
+    match ingest.store(body).await {
+        Ok(()) => HttpResponse::Ok()
             .content_type("text/plain")
             .body("EVENT_RECEIVED"),
         Err(e) => {

@@ -1,0 +1,349 @@
+//! `parley bench webhooks`: signed webhook deliveries over loopback with concurrency, on a fresh
+//! private PostgreSQL with durable commits. Reports accepted events/s, acknowledgement latency
+//! and webhook-to-stored-message latency, beside two ceilings measured in the same run:
+//! pgbench single-row INSERT commits/s on the same server, and a bare actix-web handler's
+//! requests/s through the same load generator.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use secrecy::ExposeSecret;
+
+use crate::bench::load::{self, Request};
+use crate::bench::percentile;
+use crate::embedded_pg::{Durability, EmbeddedPostgres};
+
+/// Options of the benchmark.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhookBenchArgs {
+    /// Seconds of load for each measurement.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent connections of the load generator (and pgbench clients).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Job/webhook worker loops of the Parley process under test.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+}
+
+const SECRET: &str = "bench-app-secret";
+const PAGE: &str = "900000000000001";
+
+/// The measured figures.
+#[derive(Debug)]
+pub struct Report {
+    pub pgbench_tps: f64,
+    pub bare_rps: f64,
+    pub accepted_per_sec: f64,
+    pub failed: usize,
+    pub ack_p50_ms: f64,
+    pub ack_p99_ms: f64,
+    pub e2e_p50_ms: f64,
+    pub e2e_p99_ms: f64,
+    pub events: usize,
+    pub processed_within_s: f64,
+}
+
+fn body(i: usize) -> Vec<u8> {
+    let ts = Utc::now().timestamp_millis();
+    format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":{ts},"messaging":[{{"sender":{{"id":"{}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ts},"message":{{"mid":"m_bench_{i}","text":"Hello, is my order {i} on its way?"}}}}]}}]}}"#,
+        7_000_000 + i % 5000
+    )
+    .into_bytes()
+}
+
+fn pgbench(pg: &EmbeddedPostgres, dir: &Path, clients: usize, seconds: u64) -> Result<f64, String> {
+    let url = pg.database_url();
+    let mut conn = crate::db::connect(url.expose_secret()).map_err(|e| e.to_string())?;
+    diesel::sql_query("CREATE TABLE IF NOT EXISTS bench_insert (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let script = dir.join("insert.sql");
+    std::fs::write(
+        &script,
+        "INSERT INTO bench_insert (body) VALUES ('\\x7b7d');\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let out = Command::new(pg.bin_dir().join("pgbench"))
+        .args([
+            "-n",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &pg.port().to_string(),
+            "-U",
+            "parley",
+        ])
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(crate::embedded_pg::DATABASE_NAME)
+        .env("PGPASSWORD", pg.password())
+        .output()
+        .map_err(|e| format!("pgbench: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "pgbench output not understood: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+async fn bare_actix(args: &WebhookBenchArgs, requests: Arc<Vec<Request>>) -> Result<f64, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/",
+            actix_web::web::post().to(|_b: actix_web::web::Bytes| async { "ok" }),
+        )
+    })
+    .listen(listener)
+    .map_err(|e| e.to_string())?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let r = load::run(
+        &format!("http://{addr}/"),
+        requests,
+        args.concurrency,
+        Duration::from_secs(args.seconds),
+    )
+    .await;
+    handle.stop(true).await;
+    Ok(r.per_second())
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    mid: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
+/// Runs the whole benchmark and prints the report.
+pub async fn run(args: WebhookBenchArgs) -> Result<Report, String> {
+    let dir = std::env::temp_dir().join(format!("parley-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = run_in(&args, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
+    println!("starting a private PostgreSQL with durable commits (fsync, synchronous_commit on)…");
+    let pg = EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
+        .map_err(|e| e.to_string())?;
+    let url = pg.database_url().expose_secret().to_string();
+
+    println!(
+        "ceiling 1: pgbench, single-row INSERT commits, {} clients, {} s…",
+        args.concurrency, args.seconds
+    );
+    let pgbench_tps = pgbench(&pg, dir, args.concurrency, args.seconds)?;
+
+    let count = (args.seconds as usize + 5) * 20_000;
+    let secret = SECRET;
+    let requests: Arc<Vec<Request>> = Arc::new(
+        (0..count)
+            .map(|i| {
+                let b = body(i);
+                let sig = crate::webhooks::verify::sign(secret, &b);
+                Request {
+                    body: b,
+                    headers: vec![
+                        ("content-type", "application/json".into()),
+                        ("x-hub-signature-256", sig),
+                    ],
+                }
+            })
+            .collect(),
+    );
+    println!("ceiling 2: bare actix-web handler through the same load generator…");
+    let bare_rps = bare_actix(args, requests.clone()).await?;
+
+    println!(
+        "Parley: /webhooks/meta with {} connections for {} s, processing concurrently…",
+        args.concurrency, args.seconds
+    );
+    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
+    crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url.clone()),
+        ("PARLEY_DATA_DIR", dir.join("data").display().to_string()),
+        ("PARLEY_SESSION_KEY", crate::crypto::random_hex(64)),
+        ("PARLEY_ENCRYPTION_KEY", crate::crypto::random_hex(32)),
+        ("META_APP_ID", "1000000000000001".into()),
+        ("META_APP_SECRET", SECRET.into()),
+        ("RUST_LOG", "warn".into()),
+    ]);
+    let config =
+        crate::config::Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())?;
+    let pool = crate::db::build_pool(&url, 24).map_err(|e| e.to_string())?;
+    let state = crate::state::AppState::new(pool, config).map_err(|e| e.to_string())?;
+    let tenant =
+        crate::models::tenants::find_or_create(&mut conn, "Bench").map_err(|e| e.to_string())?;
+    let sealed = crate::channels::seal_token(
+        &state.cipher,
+        tenant.id,
+        crate::models::channels::Platform::Messenger,
+        PAGE,
+        &crate::meta::AccessToken::new("bench"),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::models::channels::upsert_connected(
+        &mut conn,
+        &crate::models::channels::NewChannel {
+            tenant_id: tenant.id,
+            platform: crate::models::channels::Platform::Messenger,
+            platform_id: PAGE.into(),
+            name: "Bench Page".into(),
+            username: None,
+            picture_url: None,
+            page_id: Some(PAGE.into()),
+            waba_id: None,
+            display_phone_number: None,
+            token_ciphertext: Some(sealed.blob),
+            token_key_id: Some(sealed.key_id),
+            subscribed_fields: vec![],
+            connected_by: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = crate::web::server::build(state.clone(), listener).map_err(|e| e.to_string())?;
+    let handle = server.handle();
+    tokio::spawn(server);
+    // Only webhook processing: no profile fetches (there is no Meta here).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let processors: Vec<_> = (0..args.workers)
+        .map(|n| {
+            tokio::spawn(crate::webhooks::processor::run(
+                state.clone(),
+                format!("bench-{n}"),
+                stopped.clone(),
+            ))
+        })
+        .collect();
+
+    let r = load::run(
+        &format!("http://{addr}/webhooks/meta"),
+        requests,
+        args.concurrency,
+        Duration::from_secs(args.seconds),
+    )
+    .await;
+    let load_end = Utc::now();
+    // Wait for processing to catch up (bounded).
+    let mut processed_within_s = 0.0;
+    for _ in 0..1200 {
+        let pending: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM webhook_events WHERE state = 'received') + (SELECT count(*) FROM webhook_items WHERE state IN ('pending','failed'))",
+        ))
+        .get_result(&mut conn)
+        .map_err(|e| e.to_string())?;
+        if pending == 0 {
+            processed_within_s = (Utc::now() - load_end).num_milliseconds() as f64 / 1000.0;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    for p in processors {
+        let _ = p.await;
+    }
+    handle.stop(true).await;
+
+    let stored: Vec<Stored> =
+        diesel::sql_query("SELECT platform_message_id AS mid, created_at FROM messages")
+            .load(&mut conn)
+            .map_err(|e| e.to_string())?;
+    let sent: HashMap<String, std::time::SystemTime> = r
+        .sent_at
+        .iter()
+        .map(|(i, t)| (format!("m_bench_{i}"), *t))
+        .collect();
+    let mut e2e: Vec<f64> = stored
+        .iter()
+        .filter_map(|s| {
+            let t0: DateTime<Utc> = (*sent.get(&s.mid)?).into();
+            Some((s.created_at - t0).num_microseconds()? as f64 / 1000.0)
+        })
+        .collect();
+    e2e.sort_by(f64::total_cmp);
+    drop(conn);
+    drop(pg);
+    Ok(Report {
+        pgbench_tps,
+        bare_rps,
+        accepted_per_sec: r.per_second(),
+        failed: r.failed,
+        ack_p50_ms: percentile(&r.latencies_ms, 50.0),
+        ack_p99_ms: percentile(&r.latencies_ms, 99.0),
+        e2e_p50_ms: percentile(&e2e, 50.0),
+        e2e_p99_ms: percentile(&e2e, 99.0),
+        events: stored.len(),
+        processed_within_s,
+    })
+}
+
+/// Prints the report as a Markdown table (pasted into docs/PERFORMANCE.md).
+pub fn print(report: &Report, args: &WebhookBenchArgs) {
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| ceiling: pgbench single-row INSERT commits/s ({} clients) | {:.0} |",
+        args.concurrency, report.pgbench_tps
+    );
+    println!(
+        "| ceiling: bare actix-web handler requests/s | {:.0} |",
+        report.bare_rps
+    );
+    println!(
+        "| Parley accepted webhook events/s ({} connections) | {:.0} |",
+        args.concurrency, report.accepted_per_sec
+    );
+    println!(
+        "| ratio to the pgbench ceiling | {:.2} |",
+        report.accepted_per_sec / report.pgbench_tps.max(1.0)
+    );
+    println!(
+        "| acknowledgement latency p50 / p99 | {:.1} ms / {:.1} ms |",
+        report.ack_p50_ms, report.ack_p99_ms
+    );
+    println!(
+        "| webhook-to-stored-message latency p50 / p99 | {:.0} ms / {:.0} ms |",
+        report.e2e_p50_ms, report.e2e_p99_ms
+    );
+    println!(
+        "| messages stored / refused requests | {} / {} |",
+        report.events, report.failed
+    );
+    println!(
+        "| backlog drained after the load stopped | {:.1} s |",
+        report.processed_within_s
+    );
+}
