@@ -3,7 +3,8 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    channels, connect, jobs, login, media, ops, sections, team, webhook_log, webhook_receiver,
+    channels, connect, connect_whatsapp, jobs, login, media, ops, sections, team, webhook_log,
+    webhook_receiver,
 };
 
 /// Registers every route of the application.
@@ -48,11 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/channels/whatsapp/manual",
-            web::get().to(connect::manual_form),
+            web::get().to(connect_whatsapp::manual_form),
         )
         .route(
             "/channels/whatsapp/manual",
-            web::post().to(connect::manual_submit),
+            web::post().to(connect_whatsapp::manual_submit),
         )
         .route(
             "/channels/{id}/disconnect",

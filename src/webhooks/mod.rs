@@ -3,8 +3,10 @@
 //! and apply the events idempotently (`apply`), driven by `processor`.
 
 pub mod apply;
+pub mod apply_comments;
 pub mod ingest;
 pub mod normalize;
+pub mod normalize_changes;
 pub mod normalize_whatsapp;
 pub mod processor;
 pub mod split;

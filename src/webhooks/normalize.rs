@@ -138,14 +138,14 @@ pub enum Event {
     },
 }
 
-fn ignored(what: impl Into<String>, reason: impl Into<String>) -> Event {
+pub(crate) fn ignored(what: impl Into<String>, reason: impl Into<String>) -> Event {
     Event::Ignored {
         what: what.into(),
         reason: reason.into(),
     }
 }
 
-fn s(v: &Value, ptr: &str) -> Option<String> {
+pub(crate) fn s(v: &Value, ptr: &str) -> Option<String> {
     v.pointer(ptr).and_then(|x| match x {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -189,7 +189,12 @@ pub fn normalize(
                 changes.push(body);
             }
             for change in changes {
-                out.extend(page_change(change, account_id, instagram, fallback_at));
+                out.extend(crate::webhooks::normalize_changes::page_change(
+                    change,
+                    account_id,
+                    instagram,
+                    fallback_at,
+                ));
             }
         }
         "whatsapp_business_account" => {
@@ -216,7 +221,7 @@ pub fn normalize(
     out
 }
 
-fn messaging_event(
+pub(crate) fn messaging_event(
     ev: &Value,
     account_id: &str,
     instagram: bool,
@@ -425,114 +430,6 @@ fn messaging_event(
     }
     let _ = instagram;
     vec![ignored("messaging event", "unknown messaging event kind")]
-}
-
-fn page_change(
-    change: &Value,
-    account_id: &str,
-    instagram: bool,
-    fallback: DateTime<Utc>,
-) -> Vec<Event> {
-    let field = change.get("field").and_then(Value::as_str).unwrap_or("");
-    let v = change.get("value").cloned().unwrap_or(Value::Null);
-    match (instagram, field) {
-        (false, "feed") => feed_change(&v, account_id, fallback),
-        (true, "comments" | "live_comments") => {
-            let Some(id) = s(&v, "/id").or_else(|| s(&v, "/comment_id")) else {
-                return vec![ignored(field, "comment without an id")];
-            };
-            let from_business = v.pointer("/from/self_ig_scoped_id").is_some()
-                || s(&v, "/from/id").as_deref() == Some(account_id);
-            vec![Event::Comment(CommentEvent {
-                comment_id: id,
-                verb: CommentVerb::Add,
-                post_id: s(&v, "/media/id"),
-                parent_id: s(&v, "/parent_id"),
-                author_id: s(&v, "/from/id"),
-                author_name: s(&v, "/from/username"),
-                text: s(&v, "/text"),
-                at: timestamp(v.get("timestamp")).unwrap_or(fallback),
-                from_business,
-                extra: json!({ "media_product_type": v.pointer("/media/media_product_type"), "live": field == "live_comments" }),
-            })]
-        }
-        (true, "mentions") => match s(&v, "/comment_id") {
-            Some(comment_id) => vec![Event::Comment(CommentEvent {
-                comment_id,
-                verb: CommentVerb::Add,
-                post_id: s(&v, "/media_id"),
-                parent_id: None,
-                author_id: None,
-                author_name: None,
-                text: None,
-                at: fallback,
-                from_business: false,
-                extra: json!({ "mention": true }),
-            })],
-            None => vec![ignored(
-                "mention in a caption",
-                "caption mentions are not comments; see the media on Instagram",
-            )],
-        },
-        (true, "messages") => messaging_event(&v, account_id, true, false, fallback),
-        (true, "story_insights") => vec![ignored(
-            "story_insights",
-            "story metrics are read by the insights refresh",
-        )],
-        (_, other) => vec![ignored(
-            format!("field {other}"),
-            "Parley does not use this webhook field",
-        )],
-    }
-}
-
-fn feed_change(v: &Value, account_id: &str, fallback: DateTime<Utc>) -> Vec<Event> {
-    let item = v.get("item").and_then(Value::as_str).unwrap_or("");
-    let verb = v.get("verb").and_then(Value::as_str).unwrap_or("");
-    if item != "comment" {
-        return vec![ignored(
-            format!("feed {item} {verb}"),
-            "only comments are moderated in Parley",
-        )];
-    }
-    let Some(comment_id) = s(v, "/comment_id") else {
-        return vec![ignored("feed comment", "comment without an id")];
-    };
-    let verb = match verb {
-        "add" => CommentVerb::Add,
-        "edited" => CommentVerb::Edit,
-        "remove" => CommentVerb::Remove,
-        "hide" => CommentVerb::Hide,
-        "unhide" => CommentVerb::Unhide,
-        other => {
-            return vec![ignored(
-                format!("feed comment {other}"),
-                "unknown comment verb",
-            )];
-        }
-    };
-    let post_id = s(v, "/post_id").or_else(|| s(v, "/post/id"));
-    let parent = s(v, "/parent_id").filter(|p| Some(p) != post_id.as_ref());
-    let author_id = s(v, "/from/id");
-    let mut extra = json!({});
-    if let Some(photo) = v.get("photo") {
-        extra["photo"] = photo.clone();
-    }
-    if let Some(video) = v.get("video") {
-        extra["video"] = video.clone();
-    }
-    vec![Event::Comment(CommentEvent {
-        from_business: author_id.as_deref() == Some(account_id),
-        comment_id,
-        verb,
-        post_id,
-        parent_id: parent,
-        author_name: s(v, "/from/name"),
-        author_id,
-        text: s(v, "/message"),
-        at: timestamp(v.get("created_time")).unwrap_or(fallback),
-        extra,
-    })]
 }
 
 #[cfg(test)]

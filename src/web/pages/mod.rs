@@ -2,6 +2,7 @@
 
 pub mod channels;
 pub mod connect;
+pub mod connect_whatsapp;
 pub mod jobs;
 pub mod login;
 pub mod media;
