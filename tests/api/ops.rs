@@ -19,14 +19,7 @@ async fn healthz_and_readyz_answer() {
 #[tokio::test]
 async fn readyz_is_503_when_the_database_is_gone() {
     let app = TestApp::spawn().await;
-    // Point a server at a port where no database listens.
-    let mut config = (*app.state.config).clone();
-    config.database_url = None;
-    let pool = parley::db::build_pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
-    let state = parley::state::AppState::new(pool, config).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(parley::web::server::build(state, listener).unwrap());
+    let addr = app.server_without_database();
     let res = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
     assert_eq!(res.status(), 503);
     // A page that needs the database says it is unavailable (503), not "not found".

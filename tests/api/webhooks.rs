@@ -477,13 +477,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing() {
 #[tokio::test]
 async fn with_the_database_down_deliveries_get_503_so_meta_retries() {
     let app = TestApp::spawn().await;
-    let mut config = (*app.state.config).clone();
-    config.database_url = None;
-    let pool = parley::db::build_pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
-    let state = parley::state::AppState::new(pool, config).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(parley::web::server::build(state, listener).unwrap());
+    let addr = app.server_without_database();
     let body = messenger("1", json!([]));
     let res = reqwest::Client::new()
         .post(format!("http://{addr}/webhooks/meta"))

@@ -397,6 +397,20 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Another server with this app's configuration whose database cannot be reached.
+    pub fn server_without_database(&self) -> std::net::SocketAddr {
+        let mut config = (*self.state.config).clone();
+        config.database_url = None;
+        let pool = db::build_pool("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
+        let state = AppState::new(pool, config).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(parley::web::server::build(state, listener).unwrap());
+        addr
+    }
+}
+
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
 
