@@ -190,3 +190,70 @@ fn jobs_commands_enqueue_list_and_refuse_unknown_kinds() {
     let out = parley(Some(&db), &[], &["jobs", "retry", "12345"]);
     assert!(stderr(&out).contains("does not exist or is not dead"));
 }
+
+#[test]
+fn keys_rotate_re_encrypts_every_token_under_the_new_key() {
+    use parley::crypto::TokenCipher;
+    use parley::models::channels::{self, NewChannel, Platform};
+    let db = TestDb::new();
+    let (old, new) = (
+        parley::crypto::random_hex(32),
+        parley::crypto::random_hex(32),
+    );
+    let old_cipher = TokenCipher::new(&hex::decode(&old).unwrap(), &[]).unwrap();
+    let mut conn = db.connect();
+    let tenant = parley::models::tenants::find_or_create(&mut conn, "Acme")
+        .unwrap()
+        .id;
+    for page in ["1", "2"] {
+        let sealed = parley::channels::seal_token(
+            &old_cipher,
+            tenant,
+            Platform::Messenger,
+            page,
+            &parley::meta::AccessToken::new(format!("tok-{page}")),
+        )
+        .unwrap();
+        channels::upsert_connected(
+            &mut conn,
+            &NewChannel {
+                tenant_id: tenant,
+                platform: Platform::Messenger,
+                platform_id: page.into(),
+                name: page.into(),
+                username: None,
+                picture_url: None,
+                page_id: Some(page.into()),
+                waba_id: None,
+                display_phone_number: None,
+                token_ciphertext: Some(sealed.blob),
+                token_key_id: Some(sealed.key_id),
+                subscribed_fields: vec![],
+                connected_by: None,
+            },
+        )
+        .unwrap();
+    }
+    let out = parley(
+        Some(&db),
+        &[
+            ("PARLEY_ENCRYPTION_KEY", &new),
+            ("PARLEY_ENCRYPTION_KEYS_OLD", &old),
+            ("PARLEY_SESSION_KEY", &parley::crypto::random_hex(64)),
+        ],
+        &["keys", "rotate"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-encrypted 2 token(s)"));
+    let new_cipher = TokenCipher::new(&hex::decode(&new).unwrap(), &[]).unwrap();
+    for c in channels::list(&mut conn, tenant).unwrap() {
+        assert_eq!(
+            parley::channels::open_token(&new_cipher, &c)
+                .unwrap()
+                .expose_secret(),
+            format!("tok-{}", c.platform_id)
+        );
+    }
+    let out = parley(Some(&db), &[], &["keys", "generate"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
+}
