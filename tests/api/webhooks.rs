@@ -491,3 +491,72 @@ async fn with_the_database_down_deliveries_get_503_so_meta_retries() {
         .unwrap();
     assert_eq!(res.status(), 503);
 }
+
+#[tokio::test]
+async fn the_webhook_log_shows_a_tenant_its_own_items_and_replays_them() {
+    let app = TestApp::spawn().await;
+    let (mut a_admin, a, _) = app
+        .signed_in("A", "admin@a.test", parley::auth::Role::Admin)
+        .await;
+    let (mut b_admin, _, _) = app
+        .signed_in("B", "admin@b.test", parley::auth::Role::Admin)
+        .await;
+    let (mut agent, _, _) = app
+        .signed_in("A", "agent@a.test", parley::auth::Role::Agent)
+        .await;
+    app.connect_channel(a, Platform::Messenger, "100", None)
+        .await;
+    app.post_webhook(&messenger(
+        "100",
+        json!([text("100", "U", "m_1", 1700000000000, "hello A")]),
+    ))
+    .await;
+    app.process_webhooks().await;
+    let id = count(&app, "SELECT max(id) AS n FROM webhook_items").await;
+
+    let (status, list) = a_admin.page("/webhooks").await;
+    assert_eq!(status, 200);
+    assert!(list.contains(&format!("href=\"/webhooks/{id}\"")));
+    let (status, item) = a_admin.page(&format!("/webhooks/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(item.contains("hello A"), "raw JSON shown");
+    assert_eq!(
+        b_admin.page(&format!("/webhooks/{id}")).await.0,
+        404,
+        "another tenant's item"
+    );
+    assert!(
+        !b_admin
+            .page("/webhooks")
+            .await
+            .1
+            .contains(&format!("/webhooks/{id}\""))
+    );
+    assert_eq!(agent.page("/webhooks").await.0, 403, "admins only");
+
+    let res = a_admin
+        .post_form(&format!("/webhooks/{id}/replay"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_items WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        b_admin
+            .post_form(&format!("/webhooks/{id}/replay"), &[])
+            .await
+            .status(),
+        404
+    );
+    app.process_webhooks().await;
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM messages").await,
+        1,
+        "replaying never doubles"
+    );
+}
