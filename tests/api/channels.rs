@@ -49,7 +49,7 @@ fn tenant(conn: &mut PgConnection, name: &str) -> TenantId {
 fn oauth_state_is_single_use_session_bound_tenant_bound_and_expires() {
     let db = TestDb::new();
     let mut conn = db.connect();
-    let (app, _) = (&mut conn, ());
+    let app = &mut conn;
     let a = tenant(app, "A");
     let b = tenant(app, "B");
     let user_a = parley::models::users::create(
