@@ -53,15 +53,6 @@ pub fn use_state(conn: &mut PgConnection, state_hash: &str) -> QueryResult<Optio
     .optional()
 }
 
-/// Reads a state without using it (to tell "used" from "unknown").
-pub fn find_state(conn: &mut PgConnection, state_hash: &str) -> QueryResult<Option<OAuthState>> {
-    oauth_states::table
-        .find(state_hash)
-        .select(OAuthState::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// A pending selection.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = connect_sessions)]

@@ -27,26 +27,6 @@ pub fn insert_events(
         .execute(conn)
 }
 
-/// Stores a delivery exactly as received; returns its id. One INSERT, one commit.
-pub fn insert_event(
-    conn: &mut PgConnection,
-    object: Option<&str>,
-    body: &[u8],
-    state: &str,
-    error: Option<&str>,
-) -> QueryResult<WebhookEventId> {
-    diesel::insert_into(webhook_events::table)
-        .values((
-            webhook_events::object.eq(object),
-            webhook_events::body.eq(body),
-            webhook_events::signature_ok.eq(true),
-            webhook_events::state.eq(state),
-            webhook_events::last_error.eq(error),
-        ))
-        .returning(webhook_events::id)
-        .get_result(conn)
-}
-
 /// A claimed delivery.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ClaimedEvent {
@@ -115,7 +95,6 @@ pub fn fail_event(conn: &mut PgConnection, event: WebhookEventId, error: &str) -
         .set((
             webhook_events::state.eq("failed"),
             webhook_events::last_error.eq(error),
-            webhook_events::locked_until.eq(None::<DateTime<Utc>>),
         ))
         .execute(conn)
         .map(|_| ())

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::models::channels::Channel;
-use crate::webhooks::normalize::{Direction, Event, NewMessage, Status};
+use crate::webhooks::normalize::{Direction, Event, NewMessage};
 
 /// What applying an item's events did.
 #[derive(Debug, Default)]
@@ -520,9 +520,4 @@ fn advance(conn: &mut PgConnection, id: i64, status: &str, at: DateTime<Utc>) ->
     .bind::<BigInt, _>(id).bind::<Text, _>(status).bind::<Timestamptz, _>(at).bind::<Integer, _>(rank)
     .execute(conn)
     .map(|_| ())
-}
-
-/// Statuses as stored, for callers that want to compare.
-pub fn is_forward(from: &str, to: Status) -> bool {
-    status_rank(to.as_str()) > status_rank(from)
 }
