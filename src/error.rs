@@ -37,6 +37,19 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::inbox::InboxError> for AppError {
+    fn from(e: crate::inbox::InboxError) -> Self {
+        use crate::inbox::InboxError;
+        match e {
+            InboxError::NotFound => AppError::NotFound,
+            InboxError::Invalid(why) => AppError::BadRequest(why),
+            InboxError::Window(w) => AppError::BadRequest(w.to_string()),
+            InboxError::Storage(why) => AppError::Internal(why),
+            InboxError::Db(e) => AppError::Db(DbError::Query(e)),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

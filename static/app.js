@@ -67,4 +67,104 @@
   }
   localiseTimes(document);
   document.addEventListener("htmx:afterSwap", function (event) { localiseTimes(event.target); });
+
+  // ---- Inbox ----
+
+  // j/k move through the conversation list; Enter opens (links do that natively).
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    const typing = target instanceof HTMLElement &&
+      (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key !== "j" && event.key !== "k") return;
+    const links = Array.from(document.querySelectorAll("[data-list-nav] a"));
+    if (!links.length) return;
+    event.preventDefault();
+    let i = links.indexOf(document.activeElement);
+    if (i < 0) i = links.findIndex(function (a) { return a.getAttribute("aria-current") === "true"; });
+    i = event.key === "j" ? Math.min(i + 1, links.length - 1) : Math.max(i - 1, 0);
+    links[i].focus();
+  });
+
+  // Ctrl/Cmd+Enter sends; "/shortcut" followed by space or Tab expands a saved reply.
+  document.addEventListener("keydown", function (event) {
+    const t = event.target;
+    if (!(t instanceof HTMLTextAreaElement) || !t.hasAttribute("data-submit-on-ctrl-enter")) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      t.form.requestSubmit();
+      return;
+    }
+    if (event.key === " " || event.key === "Tab") {
+      const m = t.value.slice(0, t.selectionStart).match(/(^|\s)\/([a-z0-9_-]+)$/);
+      if (!m) return;
+      const list = document.querySelector(t.getAttribute("data-saved-replies"));
+      const option = list && Array.from(list.options).find(function (o) { return o.value === "/" + m[2]; });
+      if (!option) return;
+      event.preventDefault();
+      const start = t.selectionStart - m[2].length - 1;
+      t.value = t.value.slice(0, start) + option.dataset.body + t.value.slice(t.selectionStart);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    const b = event.target.closest && event.target.closest("[data-insert]");
+    if (!b) return;
+    const t = document.getElementById("reply-text");
+    if (!t) return;
+    t.value = (t.value ? t.value + "\n" : "") + b.dataset.insert;
+    t.focus();
+  });
+
+  // Files over the limit are refused before uploading (the server checks again).
+  document.addEventListener("change", function (event) {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) return;
+    const f = input.files && input.files[0];
+    if (f && f.size > Number(input.dataset.maxBytes)) {
+      toast("error", f.name + " is larger than 25 MB, the most Meta accepts.");
+      input.value = "";
+    }
+  });
+
+  // Snooze times are typed in local time: send the zone offset with them.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-tz-offset")) return;
+    const field = form.querySelector("input[name=tz_offset]");
+    if (field) field.value = String(new Date().getTimezoneOffset());
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    const form = event.detail.elt;
+    if (form && form.hasAttribute && form.hasAttribute("data-tz-offset")) {
+      event.detail.parameters["tz_offset"] = String(new Date().getTimezoneOffset());
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (event.detail.successful && form && form.hasAttribute && form.hasAttribute("data-reset-on-success")) form.reset();
+  });
+
+  // The thread keeps the reader's place: it follows new messages only when already at the end,
+  // otherwise a pill offers to jump down.
+  function threadEl() { return document.getElementById("thread"); }
+  function atEnd(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 40; }
+  let followThread = true;
+  const thread = threadEl();
+  if (thread) thread.scrollTop = thread.scrollHeight;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "thread") followThread = atEnd(event.detail.target);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const el = event.detail.target;
+    if (!el || el.id !== "thread") return;
+    const pill = document.querySelector(".new-messages-pill");
+    if (followThread) el.scrollTop = el.scrollHeight;
+    else if (pill) pill.hidden = false;
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.classList || !event.target.classList.contains("new-messages-pill")) return;
+    const el = threadEl();
+    if (el) el.scrollTop = el.scrollHeight;
+    event.target.hidden = true;
+  });
 })();

@@ -22,6 +22,8 @@ pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 /// Largest urlencoded form read to find the token.
 const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Multipart forms carry attachments (25 MB) plus their other fields.
+pub const MAX_MULTIPART_BYTES: usize = 26 * 1024 * 1024;
 
 /// Paths that are authenticated some other way.
 fn is_exempt(path: &str) -> bool {
@@ -38,7 +40,12 @@ pub async fn guard(
     if safe || is_exempt(req.path()) {
         return next.call(req).await;
     }
-    let expected = session::existing_csrf_token(&req.get_session());
+    let Some(expected) = session::existing_csrf_token(&req.get_session()) else {
+        // No session token: refuse before reading any body.
+        tracing::warn!(path = req.path(), "refused a request without a session");
+        return Err(AppError::Csrf.into());
+    };
+    let expected = Some(expected);
     let submitted = match header_token(&req) {
         Some(token) => Some(token),
         None => form_token(&mut req).await?,
@@ -68,27 +75,41 @@ fn header_token(req: &ServiceRequest) -> Option<String> {
 
 /// Reads an urlencoded body to find the token, then puts the body back for the handler.
 async fn form_token(req: &mut ServiceRequest) -> Result<Option<String>, actix_web::Error> {
-    let is_form = req
+    let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Ok(None);
-    }
+        .unwrap_or("")
+        .to_string();
+    let boundary = crate::web::multipart::boundary(&content_type);
+    let limit = match (
+        &boundary,
+        content_type.starts_with("application/x-www-form-urlencoded"),
+    ) {
+        (Some(_), _) => MAX_MULTIPART_BYTES,
+        (None, true) => MAX_FORM_BYTES,
+        (None, false) => return Ok(None),
+    };
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_FORM_BYTES {
+        if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge.into());
         }
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
+    let token = match boundary {
+        // Forms put the token first; a file upload without JavaScript still carries it.
+        Some(b) => crate::web::multipart::parse(&body, &b)
+            .into_iter()
+            .find(|p| p.name == FIELD && p.filename.is_none())
+            .and_then(|p| String::from_utf8(p.data.to_vec()).ok()),
+        None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v)),
+    };
     req.set_payload(actix_http::Payload::from(body));
     Ok(token)
 }

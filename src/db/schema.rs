@@ -220,6 +220,8 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         edit_count -> Int4,
         created_at -> Timestamptz,
+        send_started_at -> Nullable<Timestamptz>,
+        send_attempts -> Int4,
     }
 }
 

@@ -20,8 +20,19 @@ pub const FETCH_PROFILE: &str = "fetch_profile";
 /// Downloads a message's attachments into Parley's storage.
 pub const DOWNLOAD_ATTACHMENTS: &str = "download_attachments";
 
+/// Sends one outbound message to Meta.
+pub const SEND_MESSAGE: &str = "send_message";
+
+/// Reopens snoozed conversations whose time has come.
+pub const WAKE_SNOOZED: &str = "wake_snoozed";
+
 /// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
-pub const KNOWN: &[&str] = &[CLEANUP_LOGIN_THROTTLE, TOKEN_HEALTH, PURGE_CONNECT_SESSIONS];
+pub const KNOWN: &[&str] = &[
+    CLEANUP_LOGIN_THROTTLE,
+    TOKEN_HEALTH,
+    PURGE_CONNECT_SESSIONS,
+    WAKE_SNOOZED,
+];
 
 /// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
 pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
@@ -30,6 +41,15 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
         TOKEN_HEALTH => token_health(state).await,
         FETCH_PROFILE => crate::inbox::profiles::fetch(state, job).await,
         DOWNLOAD_ATTACHMENTS => crate::inbox::attachments::download(state, job).await,
+        SEND_MESSAGE => crate::inbox::send_job::run(state, job).await,
+        WAKE_SNOOZED => {
+            let woken = crate::db::run(&state.pool, |conn| {
+                Ok(crate::inbox::actions::wake_snoozed(conn)?)
+            })
+            .await?;
+            tracing::debug!(woken, "reopened snoozed conversations");
+            Ok(())
+        }
         PURGE_CONNECT_SESSIONS => {
             crate::db::run(&state.pool, |conn| {
                 Ok(crate::models::connect::purge_expired(conn)?)

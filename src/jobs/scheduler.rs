@@ -28,6 +28,10 @@ pub const PERIODIC: &[Periodic] = &[
         every: Duration::hours(1),
     },
     Periodic {
+        kind: kinds::WAKE_SNOOZED,
+        every: Duration::minutes(1),
+    },
+    Periodic {
         kind: kinds::PURGE_CONNECT_SESSIONS,
         every: Duration::minutes(15),
     },

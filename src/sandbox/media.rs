@@ -12,6 +12,7 @@ use super::auth::MetaError;
 use super::graph::Ctx;
 use super::util::{random_alnum, sha256_hex, stable_hash};
 use super::world::{State, TokenKind};
+use crate::web::multipart;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
@@ -39,71 +40,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/_media/static/{tail:.*}", web::get().to(static_file));
 }
 
-struct Part {
-    name: String,
-    filename: Option<String>,
-    content_type: Option<String>,
-    data: Bytes,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from >= hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-/// A minimal multipart/form-data reader: enough for Graph uploads.
-fn parse_multipart(body: &Bytes, boundary: &str) -> Vec<Part> {
-    let delim = format!("--{boundary}");
-    let mut parts = Vec::new();
-    let mut pos = match find(body, delim.as_bytes(), 0) {
-        Some(p) => p + delim.len(),
-        None => return parts,
-    };
-    while let Some(next) = find(body, delim.as_bytes(), pos) {
-        let segment = &body[pos..next];
-        let segment = segment.strip_prefix(b"\r\n").unwrap_or(segment);
-        if let Some(split) = find(segment, b"\r\n\r\n", 0) {
-            let headers = String::from_utf8_lossy(&segment[..split]).to_string();
-            let mut data = &segment[split + 4..];
-            data = data.strip_suffix(b"\r\n").unwrap_or(data);
-            let mut part = Part {
-                name: String::new(),
-                filename: None,
-                content_type: None,
-                data: body.slice_ref(data),
-            };
-            for line in headers.lines() {
-                let lower = line.to_ascii_lowercase();
-                if lower.starts_with("content-disposition:") {
-                    for attr in line.split(';').skip(1) {
-                        if let Some((k, v)) = attr.trim().split_once('=') {
-                            let v = v.trim_matches('"').to_string();
-                            match k.trim() {
-                                "name" => part.name = v,
-                                "filename" => part.filename = Some(v),
-                                _ => {}
-                            }
-                        }
-                    }
-                } else if let Some(ct) = lower.strip_prefix("content-type:") {
-                    part.content_type = Some(ct.trim().to_string());
-                }
-            }
-            parts.push(part);
-        }
-        pos = next + delim.len();
-        if body[pos..].starts_with(b"--") {
-            break;
-        }
-    }
-    parts
-}
-
 /// Size limits per type, as Cloud API enforces them.
 fn max_size(mime: &str) -> Option<usize> {
     const MB: usize = 1024 * 1024;
@@ -128,25 +64,9 @@ pub(crate) fn upload(ctx: &Ctx) -> Result<Value, MetaError> {
     if ctx.method() != "POST" {
         return Err(ctx.no_such_edge("WhatsAppBusinessPhoneNumber"));
     }
-    let boundary = ctx
-        .req
-        .content_type
-        .split(';')
-        .find_map(|p| {
-            let p = p.trim();
-            p.get(..9)
-                .filter(|k| k.eq_ignore_ascii_case("boundary="))
-                .map(|_| &p[9..])
-        })
-        .map(|b| b.trim_matches('"').to_string())
-        .filter(|_| {
-            ctx.req
-                .content_type
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
+    let boundary = multipart::boundary(&ctx.req.content_type)
         .ok_or_else(|| MetaError::param("Media uploads must be multipart/form-data"))?;
-    let parts = parse_multipart(&ctx.req.body, &boundary);
+    let parts = multipart::parse(&ctx.req.body, &boundary);
     let text = |name: &str| {
         parts
             .iter()
@@ -369,16 +289,6 @@ pub(crate) fn png(seed: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn multipart_parts_are_read() {
-        let body = Bytes::from_static(b"--XyZ\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--XyZ--\r\n");
-        let parts = parse_multipart(&body, "XyZ");
-        assert_eq!(parts.len(), 2);
-        assert_eq!(&parts[0].data[..], b"whatsapp");
-        assert_eq!(parts[1].filename.as_deref(), Some("a.png"));
-        assert_eq!(&parts[1].data[..], b"\x89PNG");
-    }
 
     #[test]
     fn generated_files_have_valid_headers() {

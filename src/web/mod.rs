@@ -2,6 +2,7 @@
 
 pub mod layout;
 pub mod metrics;
+pub mod multipart;
 pub mod pages;
 pub mod render;
 pub mod routes;

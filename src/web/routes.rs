@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    channels, connect, connect_whatsapp, jobs, login, media, ops, sections, team, webhook_log,
-    webhook_receiver,
+    channels, connect, connect_whatsapp, conversation_actions as convo, inbox, jobs, login, media,
+    ops, outbound_media, saved_replies, sections, team, webhook_log, webhook_receiver,
 };
 
 /// Registers every route of the application.
@@ -22,7 +22,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/", web::get().to(sections::home))
-        .route("/inbox", web::get().to(sections::inbox))
+        .route("/inbox", web::get().to(inbox::index))
+        .route("/inbox/list", web::get().to(inbox::list_rows))
+        .route("/inbox/live", web::get().to(inbox::live))
+        .route("/inbox/saved-replies", web::get().to(saved_replies::list))
+        .route(
+            "/inbox/saved-replies",
+            web::post().to(saved_replies::create),
+        )
+        .route(
+            "/inbox/saved-replies/{id}/delete",
+            web::post().to(saved_replies::delete),
+        )
+        .route("/inbox/messages/{id}/retry", web::post().to(convo::retry))
+        .route("/inbox/{id}", web::get().to(inbox::show))
+        .route("/inbox/{id}/thread", web::get().to(inbox::thread_partial))
+        .route("/inbox/{id}/panel", web::get().to(inbox::panel_partial))
+        .route(
+            "/inbox/{id}/composer",
+            web::get().to(inbox::composer_partial),
+        )
+        .service(
+            web::resource("/inbox/{id}/messages")
+                .app_data(web::PayloadConfig::new(
+                    crate::auth::csrf::MAX_MULTIPART_BYTES,
+                ))
+                .route(web::post().to(convo::send_reply)),
+        )
+        .route("/inbox/{id}/notes", web::post().to(convo::add_note))
+        .route("/inbox/{id}/assign", web::post().to(convo::assign))
+        .route("/inbox/{id}/status", web::post().to(convo::set_status))
+        .route("/inbox/{id}/read", web::post().to(convo::mark_read))
+        .route("/inbox/{id}/labels", web::post().to(convo::add_label))
+        .route(
+            "/inbox/{id}/labels/{label}/remove",
+            web::post().to(convo::remove_label),
+        )
+        .route(
+            "/outbound-media/{token}/{name}",
+            web::get().to(outbound_media::show),
+        )
         .route("/comments", web::get().to(sections::comments))
         .route("/insights", web::get().to(sections::insights))
         .route(

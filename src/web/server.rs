@@ -61,6 +61,8 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
     let csp = content_security_policy(&state.config.meta.dialog_url);
     // One group-commit writer for webhook deliveries, shared by every HTTP worker.
     let ingest = web::Data::new(crate::webhooks::ingest::Ingest::start(state.pool.clone()));
+    // One LISTEN connection per process feeds every open page's live stream.
+    let live = web::Data::new(crate::inbox::live::Live::new(state.pool.clone()));
     let data = web::Data::new(state);
 
     let server = HttpServer::new(move || {
@@ -75,6 +77,7 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
         App::new()
             .app_data(data.clone())
             .app_data(ingest.clone())
+            .app_data(live.clone())
             .app_data(web::FormConfig::default().limit(256 * 1024))
             .service(
                 actix_files::Files::new("/static", static_dir.clone())

@@ -521,3 +521,57 @@ fn advance(conn: &mut PgConnection, id: i64, status: &str, at: DateTime<Utc>) ->
     .execute(conn)
     .map(|_| ())
 }
+
+#[derive(QueryableByName)]
+struct ParkedRow {
+    #[diesel(sql_type = Jsonb)]
+    event: Value,
+    #[diesel(sql_type = Timestamptz)]
+    occurred_at: DateTime<Utc>,
+}
+
+/// Records the id Meta gave a message Parley sent (`sent` unless a receipt already moved it on),
+/// then applies receipts that arrived before Meta's answer: watermarks, and statuses parked under
+/// that id (WhatsApp may report `sent` before the send call returns).
+pub fn link_sent(conn: &mut PgConnection, ch: &Channel, id: i64, mid: &str) -> QueryResult<()> {
+    // An echo that came without Parley's metadata was stored as its own row: it is this message.
+    diesel::sql_query(
+        "DELETE FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND id <> $3 AND is_echo",
+    )
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(mid)
+    .bind::<BigInt, _>(id)
+    .execute(conn)?;
+    diesel::sql_query(
+        "UPDATE messages SET platform_message_id = COALESCE(platform_message_id, $3),
+                status = CASE WHEN status IN ('sending', 'failed') THEN 'sent' ELSE status END,
+                status_at = now(), error = NULL
+          WHERE id = $1 AND channel_id = $2",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(mid)
+    .execute(conn)?;
+    diesel::sql_query(
+        "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
+           FROM conversations v WHERE m.id = $1 AND v.id = m.conversation_id AND m.status = 'sent'
+            AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
+    )
+    .bind::<BigInt, _>(id)
+    .execute(conn)?;
+    let parked: Vec<ParkedRow> = diesel::sql_query(
+        "DELETE FROM pending_message_events WHERE channel_id = $1 AND platform_message_id = $2
+         RETURNING event, occurred_at",
+    )
+    .bind::<BigInt, _>(ch.id.0)
+    .bind::<Text, _>(mid)
+    .load(conn)?;
+    let mut parked = parked;
+    parked.sort_by_key(|p| p.occurred_at);
+    for p in parked {
+        if let Ok(ev) = serde_json::from_value::<Parked>(p.event) {
+            on_message(conn, ch, id, &ev, p.occurred_at)?;
+        }
+    }
+    Ok(())
+}

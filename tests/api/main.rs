@@ -13,6 +13,8 @@ mod connect_wizard;
 mod csrf;
 mod graph_client;
 mod graph_sandbox;
+mod inbox;
+mod inbox_actions;
 mod jobs;
 mod migrations;
 mod ops;

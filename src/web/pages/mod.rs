@@ -3,10 +3,15 @@
 pub mod channels;
 pub mod connect;
 pub mod connect_whatsapp;
+pub mod conversation_actions;
+pub mod inbox;
+pub mod inbox_view;
 pub mod jobs;
 pub mod login;
 pub mod media;
 pub mod ops;
+pub mod outbound_media;
+pub mod saved_replies;
 pub mod sections;
 pub mod team;
 pub mod webhook_log;

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use askama::Template;
 
 use crate::auth::Authorized;
-use crate::auth::roles::{AdminOnly, AnyRole, CommentRoles, InboxRoles, InsightRoles};
+use crate::auth::roles::{AdminOnly, AnyRole, CommentRoles, InsightRoles};
 use crate::error::AppError;
 use crate::web::layout::{Layout, navigation};
 use crate::web::render;
@@ -46,18 +46,6 @@ fn empty(
         explanation,
         action: if admin { action } else { None },
     })
-}
-
-/// GET /inbox
-pub async fn inbox(user: Authorized<InboxRoles>) -> Result<HttpResponse, AppError> {
-    empty(
-        &user,
-        "inbox",
-        "Inbox",
-        "No conversations yet",
-        "Messages from your Facebook Pages, Instagram accounts and WhatsApp numbers appear here as soon as a channel is connected.",
-        Some(("Connect a channel", "/channels")),
-    )
 }
 
 /// GET /comments

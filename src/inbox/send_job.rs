@@ -1,0 +1,292 @@
+//! Job `send_message`: one attempt at sending one outbound message through the Graph client.
+
+use serde_json::{Value, json};
+
+use crate::channels::{health, open_token};
+use crate::db::ids::{ChannelId, TenantId};
+use crate::inbox::send::{self, MAX_PACING_WAIT, PendingSend};
+use crate::inbox::window::SendMode;
+use crate::jobs::JobError;
+use crate::jobs::queue::Job;
+use crate::meta::limits::SendKind;
+use crate::meta::messaging::{
+    AttachmentKind, AttachmentPayload, OutgoingAttachment, OutgoingMessage, SendRequest,
+};
+use crate::meta::whatsapp::{WaContent, WaMedia, WaMessage};
+use crate::meta::{GraphError, GraphErrorKind};
+use crate::models::channels::{self, Channel, Platform};
+use crate::state::AppState;
+
+/// What happened to one attempt.
+enum Outcome {
+    Sent(String),
+    /// Meta refused or the outcome is unknown: recorded as failed with this reason.
+    Failed(Value),
+    /// Meta certainly did not act: try again after the delay.
+    Later(String),
+}
+
+/// Runs one send attempt for `{"message_id": N}`.
+pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
+    let tenant: TenantId = job
+        .tenant_id
+        .ok_or_else(|| JobError::Permanent("send_message needs a tenant".into()))?;
+    let id = job
+        .payload
+        .get("message_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| JobError::Permanent("send_message needs message_id".into()))?;
+    let loaded = crate::db::run(&state.pool, move |conn| {
+        let Some(m) = send::pending(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        let ch = channels::get(conn, tenant, ChannelId(m.channel_id))?;
+        Ok(ch.map(|c| (m, c)))
+    })
+    .await?;
+    let Some((message, channel)) = loaded else {
+        return Ok(()); // deleted meanwhile
+    };
+    if message.status != "sending" || message.platform_message_id.is_some() {
+        return Ok(()); // already settled (an earlier run, or the echo got here first)
+    }
+    if message.send_started_at.is_some() {
+        // A run of this attempt stopped after claiming it: Meta may have the message.
+        let err = json!({
+            "message": "Parley stopped while this message was being sent, so it is not known whether Meta received it. Check with the customer before retrying.",
+            "ambiguous": true,
+        });
+        return record(state, tenant, &message, Outcome::Failed(err)).await;
+    }
+    if !channel.is_connected() {
+        let err = json!({"message": "The channel was disconnected before the message could be sent. Reconnect it, then retry."});
+        return record(state, tenant, &message, Outcome::Failed(err)).await;
+    }
+    let kind = send_kind(channel.platform, &message);
+    let account = account_id(&channel);
+    if let Err(wait) = state
+        .graph
+        .limiter()
+        .acquire(&account, kind, &message.recipient, MAX_PACING_WAIT)
+        .await
+    {
+        return Err(JobError::Retryable(format!(
+            "paced by the channel's send limit for {} s",
+            wait.as_secs().max(1)
+        )));
+    }
+    let claimed =
+        crate::db::run(&state.pool, move |conn| Ok(send::claim(conn, tenant, id)?)).await?;
+    if !claimed {
+        return Ok(()); // another run took it
+    }
+    let outcome = match attempt(state, &channel, &message).await {
+        Ok(mid) => Outcome::Sent(mid),
+        Err(e) => {
+            let _ = health::record_graph_failure(state, &channel, &e).await;
+            classify(&e)
+        }
+    };
+    record(state, tenant, &message, outcome).await
+}
+
+async fn record(
+    state: &AppState,
+    tenant: TenantId,
+    message: &PendingSend,
+    outcome: Outcome,
+) -> Result<(), JobError> {
+    let m = message.clone();
+    match outcome {
+        Outcome::Sent(mid) => {
+            crate::db::run(&state.pool, move |conn| {
+                Ok(send::succeed(conn, tenant, &m, &mid)?)
+            })
+            .await?;
+            Ok(())
+        }
+        Outcome::Failed(err) => {
+            crate::db::run(&state.pool, move |conn| {
+                Ok(send::fail(conn, tenant, &m, &err)?)
+            })
+            .await?;
+            Ok(())
+        }
+        Outcome::Later(reason) => {
+            let id = m.id;
+            crate::db::run(&state.pool, move |conn| {
+                Ok(send::release(conn, tenant, id)?)
+            })
+            .await?;
+            Err(JobError::Retryable(reason))
+        }
+    }
+}
+
+fn classify(e: &GraphError) -> Outcome {
+    let mut err = json!({"message": e.describe(), "kind": format!("{:?}", e.kind)});
+    if let Some(meta) = &e.meta {
+        err["code"] = json!(meta.code);
+        err["subcode"] = json!(meta.error_subcode);
+    }
+    match e.kind {
+        // Meta answered with an error object: it did not act, so trying later is safe.
+        GraphErrorKind::RateLimited { .. } | GraphErrorKind::Network { ambiguous: false } => {
+            Outcome::Later(e.describe())
+        }
+        GraphErrorKind::Transient if e.meta.is_some() => Outcome::Later(e.describe()),
+        // A 5xx page without Meta's error object, or no answer: Meta may have sent it.
+        GraphErrorKind::Transient | GraphErrorKind::Network { ambiguous: true } => {
+            err["ambiguous"] = json!(true);
+            err["message"] = json!(format!(
+                "Meta did not answer clearly ({}), so the message may or may not have been delivered. Check with the customer before retrying.",
+                e.describe()
+            ));
+            Outcome::Failed(err)
+        }
+        GraphErrorKind::WindowClosed(_) => {
+            err["message"] = json!(format!(
+                "Meta refused the message because the messaging window has closed: {}",
+                e.describe()
+            ));
+            Outcome::Failed(err)
+        }
+        _ => Outcome::Failed(err),
+    }
+}
+
+/// The id Meta knows the sending account by (Page for Messenger/Instagram, phone number id).
+fn account_id(channel: &Channel) -> String {
+    match channel.platform {
+        Platform::Whatsapp => channel.platform_id.clone(),
+        _ => channel
+            .page_id
+            .clone()
+            .unwrap_or_else(|| channel.platform_id.clone()),
+    }
+}
+
+fn send_kind(platform: Platform, m: &PendingSend) -> SendKind {
+    let media = m.attachments.as_array().is_some_and(|a| !a.is_empty());
+    match (platform, media) {
+        (Platform::Whatsapp, _) => SendKind::WhatsApp,
+        (Platform::Instagram, true) => SendKind::InstagramMedia,
+        (Platform::Instagram, false) => SendKind::InstagramText,
+        (Platform::Messenger, true) => SendKind::MessengerMedia,
+        (Platform::Messenger, false) => SendKind::MessengerText,
+    }
+}
+
+/// The attachment of an outbound message: kind, public token, stored file, content type, name.
+struct Upload {
+    kind: String,
+    token: String,
+    file: String,
+    content_type: String,
+    filename: String,
+}
+
+fn upload_of(m: &PendingSend) -> Option<Upload> {
+    let a = m.attachments.as_array()?.first()?;
+    let s = |p: &str| a.pointer(p).and_then(Value::as_str).map(str::to_string);
+    Some(Upload {
+        kind: s("/type")?,
+        token: s("/outbound_media")?,
+        file: s("/stored/file")?,
+        content_type: s("/stored/content_type")?,
+        filename: s("/filename").unwrap_or_else(|| "attachment".into()),
+    })
+}
+
+async fn attempt(
+    state: &AppState,
+    channel: &Channel,
+    m: &PendingSend,
+) -> Result<String, GraphError> {
+    let token = open_token(&state.cipher, channel)
+        .map_err(|e| GraphError::unexpected(format!("the channel's token cannot be used: {e}")))?;
+    let account = account_id(channel);
+    let upload = upload_of(m);
+    let human_agent =
+        m.extra.get("send_mode").and_then(Value::as_str) == Some(SendMode::HumanAgent.as_str());
+    let metadata = format!("parley:{}", m.id);
+    match channel.platform {
+        Platform::Messenger | Platform::Instagram => {
+            let mut request = SendRequest::text(&m.recipient, m.text.as_deref().unwrap_or(""));
+            let mut message = OutgoingMessage {
+                text: m.text.clone(),
+                attachment: None,
+                metadata: Some(metadata),
+            };
+            if let Some(u) = upload {
+                let base = state.config.public_url.trim_end_matches('/');
+                message.text = None;
+                message.attachment = Some(OutgoingAttachment {
+                    kind: match u.kind.as_str() {
+                        "image" => AttachmentKind::Image,
+                        "video" => AttachmentKind::Video,
+                        "audio" => AttachmentKind::Audio,
+                        _ => AttachmentKind::File,
+                    },
+                    payload: AttachmentPayload {
+                        url: Some(format!("{base}/outbound-media/{}/{}", u.token, u.filename)),
+                        attachment_id: None,
+                        is_reusable: None,
+                    },
+                });
+            }
+            request.message = Some(message);
+            if human_agent {
+                request = request.with_human_agent_tag();
+            }
+            let sent = state.graph.send_message(&account, &token, &request).await?;
+            Ok(sent.message_id)
+        }
+        Platform::Whatsapp => {
+            let message = match upload {
+                None => WaMessage::text(&m.recipient, m.text.as_deref().unwrap_or("")),
+                Some(u) => {
+                    let dir = crate::inbox::attachments::media_dir(state, channel.tenant_id);
+                    let bytes = tokio::fs::read(dir.join(&u.file)).await.map_err(|e| {
+                        GraphError::unexpected(format!("the attachment file is missing: {e}"))
+                    })?;
+                    let media = state
+                        .graph
+                        .whatsapp_upload_media(
+                            &account,
+                            &token,
+                            bytes,
+                            &u.content_type,
+                            &u.filename,
+                        )
+                        .await?;
+                    let wa = WaMedia {
+                        id: Some(media.id),
+                        link: None,
+                        caption: m.text.clone(),
+                        filename: (u.kind == "file").then(|| u.filename.clone()),
+                    };
+                    let content = match u.kind.as_str() {
+                        "image" => WaContent::Image { image: wa },
+                        "video" => WaContent::Video { video: wa },
+                        "audio" => WaContent::Audio {
+                            audio: WaMedia {
+                                caption: None,
+                                ..wa
+                            },
+                        },
+                        _ => WaContent::Document { document: wa },
+                    };
+                    WaMessage::new(&m.recipient, content)
+                }
+            };
+            let sent = state
+                .graph
+                .whatsapp_send(&account, &token, &message)
+                .await?;
+            sent.message_id()
+                .map(str::to_string)
+                .ok_or_else(|| GraphError::unexpected("Meta's answer had no message id"))
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! What agents post about a conversation: replies (with an attachment), retries, notes,
+//! assignment, status, read state and labels. htmx gets 204 with a `parley-refresh` trigger (the
+//! thread, panel and list reload themselves) and a toast; forms without JavaScript get a redirect
+//! back to the conversation with a flash.
+
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use crate::auth::roles::InboxRoles;
+use crate::auth::session::{self, FlashLevel};
+use crate::auth::{Authorized, CurrentUser};
+use crate::db::ids::{TenantId, UserId};
+use crate::error::AppError;
+use crate::inbox::send::Reply;
+use crate::inbox::{InboxError, actions, send, uploads};
+use crate::state::AppState;
+use crate::web::multipart;
+use crate::web::pages::inbox::{ComposerPartial, conversation_view, is_htmx};
+use crate::web::render;
+
+/// The answer to a successful action.
+fn done(req: &HttpRequest, user: &CurrentUser, conversation: i64, message: &str) -> HttpResponse {
+    if is_htmx(req) {
+        let trigger = serde_json::json!({
+            "parley-refresh": conversation,
+            "parley:toast": {"level": "success", "message": message},
+        });
+        return HttpResponse::NoContent()
+            .insert_header(("HX-Trigger", trigger.to_string()))
+            .finish();
+    }
+    session::flash(&user.session, FlashLevel::Success, message);
+    render::see_other(&format!("/inbox/{conversation}"))
+}
+
+/// A refused action: htmx shows the reason in a toast; a plain form flashes it.
+fn refused(
+    req: &HttpRequest,
+    user: &CurrentUser,
+    conversation: i64,
+    e: InboxError,
+) -> Result<HttpResponse, AppError> {
+    match e {
+        InboxError::Invalid(_) | InboxError::Window(_) if !is_htmx(req) => {
+            session::flash(&user.session, FlashLevel::Error, e.to_string());
+            Ok(render::see_other(&format!("/inbox/{conversation}")))
+        }
+        e => Err(e.into()),
+    }
+}
+
+async fn act<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    conversation: i64,
+    message: &str,
+    f: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut diesel::PgConnection, TenantId, UserId) -> Result<(), InboxError>
+        + Send
+        + 'static,
+{
+    let (tenant, me) = (user.tenant_id, user.id);
+    let result = crate::db::run(&state.pool, move |conn| Ok(f(conn, tenant, me))).await?;
+    match result {
+        Ok(()) => Ok(done(req, user, conversation, message)),
+        Err(e) => refused(req, user, conversation, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    /// `me`, `none`, or a user id.
+    assignee: String,
+}
+
+/// POST /inbox/{id}/assign
+pub async fn assign(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    form: web::Form<AssignForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let who = match form.assignee.as_str() {
+        "me" => Some(user.id),
+        "none" | "" => None,
+        other => Some(UserId(other.parse().map_err(|_| {
+            AppError::BadRequest("Choose a teammate to assign.".into())
+        })?)),
+    };
+    let message = if who.is_some() {
+        "Conversation assigned."
+    } else {
+        "Conversation unassigned."
+    };
+    act(&state, &req, &user, id, message, move |conn, t, _| {
+        actions::assign(conn, t, id, who)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    /// `datetime-local` value, in the browser's zone; `tz_offset` (minutes, JS `getTimezoneOffset`) converts it.
+    #[serde(default)]
+    snooze_until: String,
+    #[serde(default)]
+    tz_offset: Option<i64>,
+}
+
+fn parse_local(value: &str, offset_minutes: i64) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok()?;
+    Some(naive.and_utc() + chrono::Duration::minutes(offset_minutes))
+}
+
+/// POST /inbox/{id}/status
+pub async fn set_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let f = form.into_inner();
+    let until = parse_local(&f.snooze_until, f.tz_offset.unwrap_or(0));
+    let message = format!("Marked {}.", f.status);
+    act(&state, &req, &user, id, &message, move |conn, t, _| {
+        actions::set_status(conn, t, id, &f.status, until, Utc::now())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ReadForm {
+    read: String,
+}
+
+/// POST /inbox/{id}/read
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    form: web::Form<ReadForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let read = form.read != "0";
+    let message = if read {
+        "Marked read."
+    } else {
+        "Marked unread."
+    };
+    act(&state, &req, &user, id, message, move |conn, t, _| {
+        actions::mark_read(conn, t, id, read)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    body: String,
+}
+
+/// POST /inbox/{id}/notes
+pub async fn add_note(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = form.into_inner().body;
+    act(
+        &state,
+        &req,
+        &user,
+        id,
+        "Note added.",
+        move |conn, t, me| actions::add_note(conn, t, id, me, &body),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct LabelForm {
+    name: String,
+}
+
+/// POST /inbox/{id}/labels
+pub async fn add_label(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    form: web::Form<LabelForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let name = form.into_inner().name;
+    act(
+        &state,
+        &req,
+        &user,
+        id,
+        "Label added.",
+        move |conn, t, _| actions::add_label(conn, t, id, &name),
+    )
+    .await
+}
+
+/// POST /inbox/{id}/labels/{label}/remove
+pub async fn remove_label(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, label) = path.into_inner();
+    act(
+        &state,
+        &req,
+        &user,
+        id,
+        "Label removed.",
+        move |conn, t, _| actions::remove_label(conn, t, id, label),
+    )
+    .await
+}
+
+/// POST /inbox/messages/{id}/retry
+pub async fn retry(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let message = path.into_inner();
+    let tenant = user.tenant_id;
+    let result = crate::db::run(&state.pool, move |conn| {
+        Ok(send::retry(conn, tenant, message, Utc::now()))
+    })
+    .await?;
+    match result {
+        Ok(conversation) => Ok(done(&req, &user, conversation, "Sending again.")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The composer's fields, from a multipart or urlencoded body.
+struct ReplyInput {
+    text: String,
+    human_agent: bool,
+    file: Option<(String, String, Bytes)>,
+}
+
+fn read_reply(req: &HttpRequest, body: &Bytes) -> ReplyInput {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut input = ReplyInput {
+        text: String::new(),
+        human_agent: false,
+        file: None,
+    };
+    if let Some(b) = multipart::boundary(content_type) {
+        for part in multipart::parse(body, &b) {
+            match (part.name.as_str(), &part.filename) {
+                ("attachment", Some(name)) if !part.data.is_empty() => {
+                    let ct = part
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into());
+                    input.file = Some((name.clone(), ct, part.data.clone()));
+                }
+                ("text", None) => input.text = String::from_utf8_lossy(&part.data).into_owned(),
+                ("human_agent", None) => input.human_agent = !part.data.is_empty(),
+                _ => {}
+            }
+        }
+    } else if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
+        for (k, v) in pairs {
+            match k.as_str() {
+                "text" => input.text = v,
+                "human_agent" => input.human_agent = !v.is_empty(),
+                _ => {}
+            }
+        }
+    }
+    // Browsers send CRLF in textareas.
+    input.text = input.text.replace("\r\n", "\n");
+    input
+}
+
+/// POST /inbox/{id}/messages: stores the reply as "sending" and queues it.
+pub async fn send_reply(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+    body: Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = read_reply(&req, &body);
+    let (tenant, me) = (user.tenant_id, user.id);
+    let dir = crate::inbox::attachments::media_dir(&state, tenant);
+    let (text, human_agent, file) = (input.text.clone(), input.human_agent, input.file);
+    let result = crate::db::run(&state.pool, move |conn| {
+        Ok((|| {
+            let platform = crate::inbox::list::row(conn, tenant, id)?
+                .ok_or(InboxError::NotFound)?
+                .platform;
+            let attachment = match &file {
+                Some((name, ct, bytes)) => {
+                    uploads::check(platform, ct, bytes)?;
+                    Some(uploads::store(conn, &dir, tenant, name, ct, bytes)?)
+                }
+                None => None,
+            };
+            let reply = Reply {
+                text,
+                human_agent,
+                attachment,
+            };
+            send::compose(conn, tenant, id, me, &reply, Utc::now())
+        })())
+    })
+    .await?;
+    match result {
+        Ok(_) => {
+            if is_htmx(&req) {
+                let v = conversation_view(&state, &user, id, None, false).await?;
+                let trigger = serde_json::json!({"parley-refresh": id});
+                let mut resp = render::html(&ComposerPartial {
+                    composer: v.composer,
+                })?;
+                if let Ok(value) = trigger.to_string().parse() {
+                    resp.headers_mut().insert(
+                        actix_web::http::header::HeaderName::from_static("hx-trigger"),
+                        value,
+                    );
+                }
+                Ok(resp)
+            } else {
+                Ok(render::see_other(&format!("/inbox/{id}")))
+            }
+        }
+        Err(InboxError::Invalid(why)) => {
+            rejected(&state, &req, &user, id, input.text, input.human_agent, why).await
+        }
+        Err(InboxError::Window(w)) => {
+            rejected(
+                &state,
+                &req,
+                &user,
+                id,
+                input.text,
+                input.human_agent,
+                w.to_string(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A refused reply keeps what was typed: the composer (htmx) or the whole page comes back with
+/// the reason, status 422.
+async fn rejected(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    id: i64,
+    text: String,
+    human_agent: bool,
+    why: String,
+) -> Result<HttpResponse, AppError> {
+    let mut v = conversation_view(state, user, id, None, false).await?;
+    v.composer.text = text;
+    v.composer.human_agent = human_agent;
+    v.composer.error = Some(why);
+    if is_htmx(req) {
+        return render::html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ComposerPartial {
+                composer: v.composer,
+            },
+        );
+    }
+    crate::web::pages::inbox::page_with(state, user, v, StatusCode::UNPROCESSABLE_ENTITY).await
+}

@@ -1,0 +1,430 @@
+//! What the inbox templates show, built from the inbox services' rows: filter URLs, day groups,
+//! message bubbles with their attachments, and the messaging-window indicator.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::inbox::list::{AssigneeFilter, ConversationRow, Cursor, ListFilter};
+use crate::inbox::thread::{self, Note, Referral, ThreadMessage, ThreadPage};
+use crate::inbox::window::Window;
+use crate::models::channels::Platform;
+
+/// An id however many references templates wrap it in.
+pub trait IdLike {
+    fn value(&self) -> i64;
+}
+
+impl IdLike for i64 {
+    fn value(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: IdLike + ?Sized> IdLike for &T {
+    fn value(&self) -> i64 {
+        (**self).value()
+    }
+}
+
+/// The filters as URL query pairs (without the cursor).
+pub fn filter_pairs(f: &ListFilter) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![("status", f.status.clone().unwrap_or_else(|| "all".into()))];
+    if f.assignee != AssigneeFilter::All {
+        pairs.push(("assignee", f.assignee.as_str().into()));
+    }
+    if let Some(p) = f.platform {
+        pairs.push(("platform", p.as_str().into()));
+    }
+    if let Some(c) = f.channel {
+        pairs.push(("channel", c.0.to_string()));
+    }
+    if let Some(l) = f.label {
+        pairs.push(("label", l.to_string()));
+    }
+    if f.unread_only {
+        pairs.push(("unread", "1".into()));
+    }
+    if let Some(q) = f.search.as_ref().filter(|q| !q.trim().is_empty()) {
+        pairs.push(("q", q.clone()));
+    }
+    pairs
+}
+
+/// `status=open&assignee=mine…`
+pub fn query_string(f: &ListFilter) -> String {
+    serde_urlencoded::to_string(filter_pairs(f)).unwrap_or_default()
+}
+
+/// The list pane.
+pub struct ListView {
+    pub rows: Vec<ConversationRow>,
+    pub filter: ListFilter,
+    /// The current filters as a query string (kept on every link).
+    pub qs: String,
+    pub next_url: Option<String>,
+    pub selected: Option<i64>,
+    pub channels: Vec<(i64, String)>,
+    pub labels: Vec<crate::inbox::actions::Label>,
+    pub statuses: [&'static str; 4],
+}
+
+impl ListView {
+    pub fn new(
+        rows: Vec<ConversationRow>,
+        filter: ListFilter,
+        next: Option<Cursor>,
+        selected: Option<i64>,
+    ) -> ListView {
+        let qs = query_string(&filter);
+        let next_url = next.map(|c| format!("/inbox?{qs}&after={}", c.encode()));
+        ListView {
+            rows,
+            filter,
+            qs,
+            next_url,
+            selected,
+            channels: Vec::new(),
+            labels: Vec::new(),
+            statuses: crate::inbox::list::STATUSES,
+        }
+    }
+
+    /// The same view with one filter changed (for tabs and selectors).
+    fn with(&self, change: impl FnOnce(&mut ListFilter)) -> String {
+        let mut f = self.filter.clone();
+        change(&mut f);
+        format!("/inbox?{}", query_string(&f))
+    }
+
+    pub fn assignee_url(&self, a: &str) -> String {
+        self.with(|f| f.assignee = AssigneeFilter::parse(a))
+    }
+
+    pub fn status_url(&self, s: &str) -> String {
+        self.with(|f| f.status = (s != "all").then(|| s.to_string()))
+    }
+
+    pub fn is_selected(&self, id: impl IdLike) -> bool {
+        self.selected == Some(id.value())
+    }
+
+    pub fn assignee_is(&self, a: &str) -> bool {
+        self.filter.assignee.as_str() == a
+    }
+
+    pub fn status_is(&self, s: &str) -> bool {
+        self.filter.status.as_deref().unwrap_or("all") == s
+    }
+
+    pub fn search(&self) -> String {
+        self.filter.search.clone().unwrap_or_default()
+    }
+
+    pub fn platform_is(&self, p: &str) -> bool {
+        self.filter.platform.map(Platform::as_str) == Some(p)
+    }
+
+    pub fn channel_is(&self, c: impl IdLike) -> bool {
+        self.filter.channel.map(|x| x.0) == Some(c.value())
+    }
+
+    pub fn label_is(&self, l: impl IdLike) -> bool {
+        self.filter.label == Some(l.value())
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.filter.search.is_some()
+            || self.filter.unread_only
+            || self.filter.platform.is_some()
+            || self.filter.channel.is_some()
+            || self.filter.label.is_some()
+            || self.filter.assignee != AssigneeFilter::All
+    }
+}
+
+/// An attachment as the thread shows it.
+pub struct AttachmentView {
+    /// image, video, audio, sticker, file, location, contacts, link, pending
+    pub kind: String,
+    /// Parley's copy (`/media/...`), when stored.
+    pub url: Option<String>,
+    pub name: String,
+    /// Somewhere to go outside Parley (a story, a shared post, a map).
+    pub link: Option<String>,
+}
+
+/// A message bubble.
+pub struct MessageView {
+    pub id: i64,
+    pub outbound: bool,
+    pub sender: String,
+    pub at: DateTime<Utc>,
+    pub text: Option<String>,
+    pub removed: bool,
+    pub edited: bool,
+    pub kind_label: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+    pub reactions: Vec<String>,
+    pub quoted: Option<String>,
+    pub referral: Option<Referral>,
+    pub story_link: Option<String>,
+    pub status: String,
+    pub failed_reason: Option<String>,
+    pub can_retry: bool,
+    pub tag_human_agent: bool,
+}
+
+/// A note or a message, in time order.
+pub struct ThreadItem {
+    pub note: Option<Note>,
+    pub message: Option<MessageView>,
+}
+
+/// Items of one day.
+pub struct DayGroup {
+    pub day: DateTime<Utc>,
+    pub items: Vec<ThreadItem>,
+}
+
+fn s(v: &Value, p: &str) -> Option<String> {
+    v.pointer(p).and_then(Value::as_str).map(str::to_string)
+}
+
+fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
+    let mut out = Vec::new();
+    for (i, a) in m.attachments.as_array().into_iter().flatten().enumerate() {
+        let kind = s(a, "/type").unwrap_or_else(|| "file".into());
+        let stored = a.pointer("/stored/file").is_some();
+        let url = stored.then(|| format!("/media/{}/{i}", m.id));
+        let name = s(a, "/filename")
+            .or_else(|| s(a, "/payload/title"))
+            .or_else(|| s(a, "/whatsapp_media/filename"))
+            .unwrap_or_else(|| kind.clone());
+        let view = match kind.as_str() {
+            "location" => AttachmentView {
+                link: a.pointer("/payload/coordinates").map(|c| {
+                    format!(
+                        "https://www.openstreetmap.org/?mlat={}&mlon={}",
+                        c.get("lat").cloned().unwrap_or_default(),
+                        c.get("long").cloned().unwrap_or_default()
+                    )
+                }),
+                kind,
+                url: None,
+                name,
+            },
+            "story_mention" | "share" | "fallback" | "reel" | "ig_reel" | "post" | "ig_post"
+            | "template" => AttachmentView {
+                link: s(a, "/payload/url").or_else(|| s(a, "/url")),
+                kind: "link".into(),
+                url: None,
+                name: match kind.as_str() {
+                    "story_mention" => "Mentioned you in their story".into(),
+                    "template" => "Structured message".into(),
+                    _ => name,
+                },
+            },
+            "image" | "video" | "audio" | "sticker" | "file" | "document" if url.is_some() => {
+                AttachmentView {
+                    kind: if kind == "document" {
+                        "file".into()
+                    } else {
+                        kind
+                    },
+                    url,
+                    name,
+                    link: None,
+                }
+            }
+            _ => AttachmentView {
+                kind: "pending".into(),
+                url: None,
+                name: if a.pointer("/stored/error").is_some() {
+                    format!("{name} (could not be downloaded)")
+                } else {
+                    format!("{name} (downloading…)")
+                },
+                link: None,
+            },
+        };
+        out.push(view);
+    }
+    // WhatsApp locations and contact cards arrive in `extra`.
+    if let Some(loc) = m.extra.get("location") {
+        out.push(AttachmentView {
+            kind: "location".into(),
+            url: None,
+            name: s(loc, "/name")
+                .or_else(|| s(loc, "/address"))
+                .unwrap_or_else(|| "Shared location".into()),
+            link: Some(format!(
+                "https://www.openstreetmap.org/?mlat={}&mlon={}",
+                loc.get("latitude").cloned().unwrap_or_default(),
+                loc.get("longitude").cloned().unwrap_or_default()
+            )),
+        });
+    }
+    for c in m
+        .extra
+        .get("contacts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = s(c, "/name/formatted_name").unwrap_or_else(|| "Contact".into());
+        let phone = s(c, "/phones/0/phone").unwrap_or_default();
+        out.push(AttachmentView {
+            kind: "contacts".into(),
+            url: None,
+            name: format!("{name} {phone}").trim().to_string(),
+            link: None,
+        });
+    }
+    out
+}
+
+fn kind_label(kind: &str) -> Option<String> {
+    let label = match kind {
+        "postback" => "Tapped a button",
+        "optin" => "Opted in",
+        "handover" => "Conversation handed over",
+        "referral" => "Arrived from a link or ad",
+        "story_reply" => "Replied to your story",
+        "story_mention" => "Mentioned you in their story",
+        "interactive" | "button" => "Chose an option",
+        "unsupported" => "A message Meta cannot show here",
+        "system" => "System message",
+        "order" => "Sent an order",
+        _ => return None,
+    };
+    Some(label.to_string())
+}
+
+/// A message bubble from its row.
+pub fn message_view(m: ThreadMessage, customer: &str) -> MessageView {
+    let outbound = m.direction == "outbound";
+    let sender = match (outbound, m.is_echo, &m.sender_name) {
+        (false, _, _) => customer.to_string(),
+        (true, true, _) => "Sent from another Meta tool".into(),
+        (true, false, Some(name)) => name.clone(),
+        (true, false, None) => "Parley".into(),
+    };
+    let failed_reason = (m.status == "failed").then(|| {
+        m.error
+            .as_ref()
+            .and_then(|e| {
+                s(e, "/message")
+                    .or_else(|| s(e, "/0/title"))
+                    .or_else(|| s(e, "/0/message"))
+            })
+            .unwrap_or_else(|| "Meta did not accept the message.".into())
+    });
+    let can_retry =
+        m.status == "failed" && outbound && !m.is_echo && m.platform_message_id.is_none();
+    let reactions = m
+        .reactions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| s(r, "/emoji"))
+        .collect();
+    MessageView {
+        id: m.id,
+        outbound,
+        sender,
+        at: m.sent_at,
+        attachments: attachment_views(&m),
+        text: if m.deleted_at.is_some() {
+            None
+        } else {
+            m.text.clone()
+        },
+        removed: m.deleted_at.is_some(),
+        edited: m.edited_at.is_some(),
+        kind_label: kind_label(&m.kind),
+        reactions,
+        quoted: m.quoted.clone().or_else(|| {
+            m.reply_to_platform_id
+                .as_ref()
+                .map(|_| "An earlier message".to_string())
+        }),
+        referral: m.referral.as_ref().and_then(thread::referral),
+        story_link: s(&m.extra, "/story/url"),
+        tag_human_agent: s(&m.extra, "/send_mode").as_deref() == Some("human_agent"),
+        status: m.status,
+        failed_reason,
+        can_retry,
+    }
+}
+
+/// Groups a thread page by day, notes and messages merged by time.
+pub fn days(page: ThreadPage, customer: &str) -> Vec<DayGroup> {
+    let mut items: Vec<(DateTime<Utc>, ThreadItem)> = page
+        .messages
+        .into_iter()
+        .map(|m| {
+            (
+                m.sent_at,
+                ThreadItem {
+                    note: None,
+                    message: Some(message_view(m, customer)),
+                },
+            )
+        })
+        .collect();
+    items.extend(page.notes.into_iter().map(|n| {
+        (
+            n.created_at,
+            ThreadItem {
+                note: Some(n),
+                message: None,
+            },
+        )
+    }));
+    items.sort_by_key(|(at, _)| *at);
+    let mut groups: Vec<DayGroup> = Vec::new();
+    for (at, item) in items {
+        match groups.last_mut() {
+            Some(g) if g.day.date_naive() == at.date_naive() => g.items.push(item),
+            _ => groups.push(DayGroup {
+                day: at,
+                items: vec![item],
+            }),
+        }
+    }
+    groups
+}
+
+/// The window indicator and what the composer allows.
+pub struct WindowView {
+    pub state: &'static str,
+    pub text: String,
+    pub allows_reply: bool,
+    pub needs_human_agent: bool,
+}
+
+impl WindowView {
+    pub fn new(w: Window, now: DateTime<Utc>) -> WindowView {
+        WindowView {
+            state: w.state(),
+            text: w.describe(now),
+            allows_reply: w.allows_reply(),
+            needs_human_agent: w.needs_human_agent(),
+        }
+    }
+}
+
+/// The `accept` attribute of the composer's file input for a platform.
+pub fn accept(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Whatsapp => {
+            "image/jpeg,image/png,video/mp4,video/3gpp,audio/mpeg,audio/mp4,audio/ogg,audio/aac,application/pdf,text/plain,.doc,.docx,.xls,.xlsx"
+        }
+        Platform::Instagram => {
+            "image/jpeg,image/png,image/gif,video/mp4,audio/mpeg,audio/mp4,audio/aac,audio/ogg,application/pdf"
+        }
+        Platform::Messenger => {
+            "image/jpeg,image/png,image/gif,video/mp4,audio/mpeg,audio/mp4,audio/aac,audio/ogg,application/pdf,text/plain,.doc,.docx,.xls,.xlsx"
+        }
+    }
+}
