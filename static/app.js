@@ -148,6 +148,11 @@
   // otherwise a pill offers to jump down.
   function threadEl() { return document.getElementById("thread"); }
   function atEnd(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 40; }
+  document.addEventListener("scroll", function (event) {
+    const el = event.target;
+    const pill = document.querySelector(".new-messages-pill");
+    if (el && el.id === "thread" && pill && atEnd(el)) pill.hidden = true;
+  }, true);
   let followThread = true;
   const thread = threadEl();
   if (thread) thread.scrollTop = thread.scrollHeight;
@@ -159,7 +164,7 @@
     if (!el || el.id !== "thread") return;
     const pill = document.querySelector(".new-messages-pill");
     if (followThread) el.scrollTop = el.scrollHeight;
-    else if (pill) pill.hidden = false;
+    if (pill) pill.hidden = followThread || atEnd(el);
   });
   document.addEventListener("click", function (event) {
     if (!event.target.classList || !event.target.classList.contains("new-messages-pill")) return;

@@ -71,6 +71,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// Signed webhook deliveries over loopback: events/s, acknowledgement and end-to-end latency.
     Webhooks(crate::bench::webhooks::WebhookBenchArgs),
+    /// A large seeded tenant (and one 10x smaller): inbox list, filters, search, conversation view.
+    Inbox(crate::bench::inbox::InboxBenchArgs),
 }
 
 /// Runs one command to completion.
@@ -103,6 +105,15 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
                 .await
                 .map_err(StartError::Other)?;
             crate::bench::webhooks::print(&report, &args);
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Inbox(args),
+        } => {
+            let figures = crate::bench::inbox::run(args)
+                .await
+                .map_err(StartError::Other)?;
+            crate::bench::inbox::print(&figures);
             Ok(())
         }
     }

@@ -6,4 +6,5 @@ mod support;
 
 mod connect;
 mod harness;
+mod inbox;
 mod sign_in;

@@ -1,0 +1,296 @@
+//! `parley bench inbox`: server time of the inbox list, a filtered list, a search and a
+//! conversation view for a large tenant and for one with 10x fewer rows, in the same database,
+//! through real HTTP (signed in, rendered pages).
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl;
+use diesel::sql_types::BigInt;
+use secrecy::ExposeSecret;
+
+use crate::db::ids::TenantId;
+use crate::embedded_pg::{Durability, EmbeddedPostgres};
+use crate::models::channels::Platform;
+
+/// Options of the benchmark.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InboxBenchArgs {
+    /// Conversations of the large tenant (the small one has a tenth).
+    #[arg(long, default_value_t = 100_000)]
+    pub conversations: i64,
+    /// Messages of the large tenant (the small one has a tenth).
+    #[arg(long, default_value_t = 2_000_000)]
+    pub messages: i64,
+    /// Requests per measured page.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+}
+
+/// p50/p95 in milliseconds of one page for one tenant.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub page: &'static str,
+    pub rows: String,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+const PASSWORD: &str = "bench-password-1";
+
+/// Seeds and measures; prints a Markdown table.
+pub async fn run(args: InboxBenchArgs) -> Result<Vec<Figure>, String> {
+    let dir = std::env::temp_dir().join(format!("parley-inbox-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = run_in(&args, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn seed(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    channels: &[i64],
+    conversations: i64,
+    messages: i64,
+) -> Result<(), String> {
+    let per = (messages / conversations.max(1)).max(1);
+    let t = tenant.0;
+    let ch = format!(
+        "ARRAY[{}]::bigint[]",
+        channels
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let statements = [
+        format!(
+            "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name, profile_fetched_at)
+             SELECT {t}, ({ch})[1 + g % 3], 'u{t}_' || g, 'Customer ' || g, now()
+               FROM generate_series(1, {conversations}) g"
+        ),
+        format!(
+            "INSERT INTO conversations (tenant_id, channel_id, contact_id, status, last_message_at, last_inbound_at,
+                                        last_message_preview, unread_count)
+             SELECT tenant_id, channel_id, id, (ARRAY['open','open','pending','resolved','snoozed'])[1 + id % 5],
+                    now() - (id % 100000) * interval '5 minutes', now() - (id % 100000) * interval '5 minutes',
+                    'About my order ' || id, CASE WHEN id % 7 = 0 THEN 2 ELSE 0 END
+               FROM contacts WHERE tenant_id = {t}"
+        ),
+        format!(
+            "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
+                                   kind, text, status)
+             SELECT v.tenant_id, v.id, v.channel_id, CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+                    'b{t}_' || v.id || '_' || g, v.last_message_at - g * interval '1 hour', 'text',
+                    'Hello, about order ' || ((v.id * 31 + g) % 100000) ||
+                      CASE WHEN (v.id + g) % 997 = 0 THEN ' I would like a refund' ELSE ' thanks a lot' END,
+                    CASE WHEN g % 2 = 0 THEN 'received' ELSE 'read' END
+               FROM conversations v, generate_series(1, {per}) g WHERE v.tenant_id = {t}"
+        ),
+    ];
+    for sql in statements {
+        diesel::sql_query(sql)
+            .execute(conn)
+            .map_err(|e| format!("seeding: {e}"))?;
+    }
+    Ok(())
+}
+
+async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String> {
+    println!("starting a private PostgreSQL…");
+    let pg = EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
+        .map_err(|e| e.to_string())?;
+    let url = pg.database_url().expose_secret().to_string();
+    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
+    crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url.clone()),
+        ("PARLEY_DATA_DIR", dir.join("data").display().to_string()),
+        ("PARLEY_SESSION_KEY", crate::crypto::random_hex(64)),
+        ("PARLEY_ENCRYPTION_KEY", crate::crypto::random_hex(32)),
+        ("META_APP_ID", "1000000000000001".into()),
+        ("META_APP_SECRET", "bench".into()),
+        ("RUST_LOG", "warn".into()),
+    ]);
+    let config =
+        crate::config::Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())?;
+    let pool = crate::db::build_pool(&url, 8).map_err(|e| e.to_string())?;
+    let state = crate::state::AppState::new(pool, config).map_err(|e| e.to_string())?;
+    let hash = crate::auth::password::hash(PASSWORD).map_err(|e| e.to_string())?;
+
+    let sizes = [
+        ("large", args.conversations, args.messages),
+        ("small", args.conversations / 10, args.messages / 10),
+    ];
+    let mut tenants = Vec::new();
+    for (name, convs, msgs) in sizes {
+        let tenant = crate::models::tenants::find_or_create(&mut conn, &format!("Bench {name}"))
+            .map_err(|e| e.to_string())?;
+        let mut channels = Vec::new();
+        for (i, platform) in [Platform::Messenger, Platform::Instagram, Platform::Whatsapp]
+            .into_iter()
+            .enumerate()
+        {
+            let id = format!("{}{}", tenant.id.0, 90_000_000 + i);
+            let ch = crate::models::channels::upsert_connected(
+                &mut conn,
+                &crate::models::channels::NewChannel {
+                    tenant_id: tenant.id,
+                    platform,
+                    platform_id: id.clone(),
+                    name: format!("{} {name}", platform.label()),
+                    username: None,
+                    picture_url: None,
+                    page_id: (platform != Platform::Whatsapp).then(|| id.clone()),
+                    waba_id: None,
+                    display_phone_number: None,
+                    token_ciphertext: None,
+                    token_key_id: None,
+                    subscribed_fields: vec![],
+                    connected_by: None,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            channels.push(ch.id.0);
+        }
+        let email = format!("agent@{name}.bench");
+        crate::models::users::create(
+            &mut conn,
+            &crate::models::users::NewUser {
+                tenant_id: tenant.id,
+                email: &email,
+                display_name: "Bench agent",
+                password_hash: &hash,
+                role: crate::auth::Role::Agent,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        println!("seeding {name}: {convs} conversations, {msgs} messages…");
+        seed(&mut conn, tenant.id, &channels, convs, msgs)?;
+        println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
+        tenants.push((name, tenant.id, email, convs, msgs));
+    }
+    diesel::sql_query("VACUUM ANALYZE")
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let server = crate::web::server::build(state.clone(), listener).map_err(|e| e.to_string())?;
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let mut figures = Vec::new();
+    for (name, tenant, email, convs, msgs) in &tenants {
+        let client = sign_in(&base, email).await?;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        let ids: Vec<i64> = diesel::sql_query(
+            "SELECT id FROM conversations WHERE tenant_id = $1 ORDER BY random() LIMIT 50",
+        )
+        .bind::<BigInt, _>(tenant.0)
+        .load::<Id>(&mut conn)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let rows = format!("{name}: {convs} conversations / {msgs} messages");
+        let pages: [(&'static str, Vec<String>); 4] = [
+            ("inbox list (open, newest first)", vec!["/inbox".into()]),
+            (
+                "filtered list (WhatsApp, unread, all statuses)",
+                vec!["/inbox?status=all&platform=whatsapp&unread=1".into()],
+            ),
+            (
+                "search \"refund\" (messages + names)",
+                vec!["/inbox?status=all&q=refund".into()],
+            ),
+            (
+                "conversation view (list + thread + panel)",
+                ids.iter()
+                    .map(|i| format!("/inbox/{i}?status=all"))
+                    .collect(),
+            ),
+        ];
+        for (page, urls) in pages {
+            let mut samples = Vec::with_capacity(args.requests);
+            for i in 0..args.requests + 5 {
+                let url = format!("{base}{}", urls[i % urls.len()]);
+                let t = Instant::now();
+                let res = client.get(&url).send().await.map_err(|e| e.to_string())?;
+                let status = res.status();
+                let _ = res.bytes().await;
+                if !status.is_success() {
+                    return Err(format!("{url} answered {status}"));
+                }
+                if i >= 5 {
+                    samples.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            samples.sort_by(f64::total_cmp);
+            figures.push(Figure {
+                page,
+                rows: rows.clone(),
+                p50_ms: super::percentile(&samples, 50.0),
+                p95_ms: super::percentile(&samples, 95.0),
+            });
+        }
+    }
+    handle.stop(true).await;
+    Ok(figures)
+}
+
+async fn sign_in(base: &str, email: &str) -> Result<reqwest::Client, String> {
+    let client =
+        crate::http_client::build_with_cookies(Duration::from_secs(5), Duration::from_secs(30))
+            .map_err(|e| e.to_string())?;
+    let html = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no CSRF token on the sign-in page")?
+        .to_string();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !(res.status().is_success() || res.status().is_redirection()) {
+        return Err(format!("sign-in answered {}", res.status()));
+    }
+    Ok(client)
+}
+
+/// Prints the figures as the Markdown table docs/PERFORMANCE.md keeps.
+pub fn print(figures: &[Figure]) {
+    println!("\n| page | tenant | p50 ms | p95 ms |\n|---|---|---|---|");
+    for f in figures {
+        println!(
+            "| {} | {} | {:.1} | {:.1} |",
+            f.page, f.rows, f.p50_ms, f.p95_ms
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! An agent works the inbox: a customer's message arrives live, the agent replies with the
+//! keyboard, and the Meta sandbox receives the reply.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use fantoccini::Locator;
+use parley::auth::Role;
+use parley::jobs::queue;
+use parley::models::channels::Platform;
+use parley::sandbox::{Channel, CustomerMessage, IssueToken};
+
+use crate::harness::Browser;
+use crate::support::{PASSWORD, TestApp, app_with_sandbox};
+
+async fn run_send_jobs(app: &TestApp) {
+    let jobs = app
+        .query(|c| queue::list(c, None, Some("queued"), 100).unwrap())
+        .await;
+    for job in jobs.into_iter().filter(|j| j.kind == "send_message") {
+        parley::jobs::kinds::run(&app.state, &job).await.unwrap();
+    }
+}
+
+/// Polls `f` until it is true or `secs` pass.
+async fn eventually<F, Fut>(secs: u64, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_agent_sees_a_message_arrive_live_and_replies() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (tenant, _) = app
+        .create_user("Acme Support", "agent@acme.test", Role::Agent, PASSWORD)
+        .await;
+    let page = sandbox.world().seed().pages[0].clone();
+    let token = sandbox
+        .issue_token(IssueToken::Page {
+            page_id: page.id.clone(),
+        })
+        .unwrap();
+    app.connect_channel_with_token(tenant, Platform::Messenger, &page.id, None, &token)
+        .await;
+    app.state
+        .graph
+        .subscribe_page(
+            &page.id,
+            &parley::meta::AccessToken::new(token),
+            &[
+                "messages",
+                "message_echoes",
+                "message_deliveries",
+                "message_reads",
+            ],
+        )
+        .await
+        .unwrap();
+    let psid = sandbox
+        .world()
+        .seed()
+        .customers
+        .iter()
+        .find(|c| {
+            c.channel == Channel::Messenger && c.account_id == page.id && !c.withholds_profile
+        })
+        .map(|c| c.id.clone())
+        .unwrap();
+    sandbox
+        .customer_message(CustomerMessage {
+            at: Some(Utc::now() - chrono::Duration::minutes(5)),
+            ..CustomerMessage::text(psid.clone(), "Hi! Is the blue bike in stock?")
+        })
+        .await
+        .unwrap();
+    app.process_webhooks().await;
+
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let c = &browser.client;
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("agent@acme.test")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".conversation-row a"))
+        .await
+        .unwrap();
+    browser.screenshot("inbox-list").await;
+    c.find(Locator::Css(".conversation-row a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("reply-text"))
+        .await
+        .unwrap();
+    let thread = c
+        .find(Locator::Id("thread"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thread.contains("Is the blue bike in stock?"), "{thread}");
+    assert!(thread.contains("Window closes in 23 h"), "{thread}");
+
+    // The customer writes again: the thread shows it without a reload.
+    sandbox
+        .customer_message(CustomerMessage::text(psid.clone(), "Size M please"))
+        .await
+        .unwrap();
+    app.process_webhooks().await;
+    let arrived = eventually(10, || async {
+        c.find(Locator::Id("thread"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Size M please")
+    })
+    .await;
+    assert!(arrived, "the new message appeared live");
+    browser.screenshot("inbox-live-message").await;
+
+    // Reply with the keyboard: r focuses the composer, Ctrl+Enter sends.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("r")
+        .await
+        .unwrap();
+    let reply = c.find(Locator::Id("reply-text")).await.unwrap();
+    reply.send_keys("Yes, we have it in M!").await.unwrap();
+    reply.send_keys("\u{E009}\u{E007}").await.unwrap(); // Control + Enter
+    let sending = eventually(10, || async {
+        c.find(Locator::Id("thread"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Yes, we have it in M!")
+    })
+    .await;
+    assert!(sending, "the reply shows at once");
+    run_send_jobs(&app).await;
+    let sent = sandbox.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].recipient, psid);
+    assert_eq!(sent[0].body["message"]["text"], "Yes, we have it in M!");
+    // Echo and receipts come back; the tick updates live.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.process_webhooks().await;
+    let read = eventually(10, || async {
+        c.find(Locator::Css(".message.outbound"))
+            .await
+            .ok()
+            .map(|_| ())
+            .is_some()
+            && c.find(Locator::Css(".message.outbound[data-status=read]"))
+                .await
+                .is_ok()
+    })
+    .await;
+    assert!(read, "the reply is shown as read");
+    let composer = c
+        .find(Locator::Id("reply-text"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(composer.as_deref(), Some(""), "the composer was cleared");
+    browser.screenshot("inbox-replied").await;
+    browser.close().await;
+}
