@@ -67,13 +67,18 @@ fn target(
     .ok_or(InboxError::NotFound)
 }
 
-/// Checks the reply against the channel and Meta's window; returns the mode to send with.
-fn admit(t: &Target, reply: &Reply, now: DateTime<Utc>) -> Result<SendMode, InboxError> {
+/// Checks the channel and Meta's window for a send now; returns the mode to send with.
+fn admit_window(t: &Target, human_agent: bool, now: DateTime<Utc>) -> Result<SendMode, InboxError> {
     if t.channel_status != "connected" {
         return Err(InboxError::Invalid(
             "This channel is disconnected. An admin must reconnect it on the Channels page before replies can be sent.".into(),
         ));
     }
+    Ok(window(t.platform, t.last_inbound_at, now).mode_for(human_agent)?)
+}
+
+/// Checks the reply's content, then the channel and window.
+fn admit(t: &Target, reply: &Reply, now: DateTime<Utc>) -> Result<SendMode, InboxError> {
     let text = reply.text.trim();
     if text.is_empty() && reply.attachment.is_none() {
         return Err(InboxError::Invalid(
@@ -88,7 +93,7 @@ fn admit(t: &Target, reply: &Reply, now: DateTime<Utc>) -> Result<SendMode, Inbo
             text.chars().count()
         )));
     }
-    Ok(window(t.platform, t.last_inbound_at, now).mode_for(reply.human_agent)?)
+    admit_window(t, reply.human_agent, now)
 }
 
 /// One message row to create: text, an attachment, or (WhatsApp media) an attachment with caption.
@@ -236,12 +241,7 @@ pub fn retry(
         let t = target(conn, tenant, failed.conversation_id)?;
         let human_agent = failed.extra.get("send_mode").and_then(Value::as_str)
             == Some(SendMode::HumanAgent.as_str());
-        let probe = Reply {
-            text: "x".into(),
-            human_agent,
-            attachment: None,
-        };
-        let mode = admit(&t, &probe, now)?;
+        let mode = admit_window(&t, human_agent, now)?;
         let attempt: Option<i32> = diesel::sql_query(
             "UPDATE messages SET status = 'sending', error = NULL, send_started_at = NULL,
                     send_attempts = send_attempts + 1, extra = extra || $3

@@ -16,25 +16,9 @@ async fn an_admin_clicks_through_the_wizard_and_sees_the_connected_channels() {
     };
     let c = &browser.client;
 
-    c.goto(&app.url("/channels")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("admin@acme.test")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser
+        .sign_in_at(&app.url("/channels"), "admin@acme.test", PASSWORD)
+        .await;
     let empty = c
         .wait()
         .for_element(Locator::Css(".inline-empty"))

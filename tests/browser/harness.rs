@@ -94,6 +94,31 @@ impl Browser {
         })
     }
 
+    /// Opens `url` (a page behind sign-in) and signs in on the form it redirects to.
+    pub async fn sign_in_at(&self, url: &str, email: &str, password: &str) {
+        use fantoccini::Locator;
+        let c = &self.client;
+        c.goto(url).await.unwrap();
+        c.find(Locator::Id("email"))
+            .await
+            .unwrap()
+            .send_keys(email)
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(password)
+            .await
+            .unwrap();
+        c.find(Locator::Css("button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Saves a PNG screenshot under target/screenshots/.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");

@@ -89,25 +89,9 @@ async fn an_agent_sees_a_message_arrive_live_and_replies() {
         return;
     };
     let c = &browser.client;
-    c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("agent@acme.test")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser
+        .sign_in_at(&app.url("/inbox"), "agent@acme.test", PASSWORD)
+        .await;
     c.wait()
         .for_element(Locator::Css(".conversation-row a"))
         .await

@@ -18,7 +18,7 @@ use crate::inbox::send::Reply;
 use crate::inbox::{InboxError, actions, send, uploads};
 use crate::state::AppState;
 use crate::web::multipart;
-use crate::web::pages::inbox::{ComposerPartial, conversation_view, is_htmx};
+use crate::web::pages::inbox::{ComposerPartial, composer_view, conversation_view, is_htmx};
 use crate::web::render;
 
 /// The answer to a successful action.
@@ -339,11 +339,9 @@ pub async fn send_reply(
     match result {
         Ok(_) => {
             if is_htmx(&req) {
-                let v = conversation_view(&state, &user, id, None, false).await?;
+                let composer = composer_view(&state, &user, id).await?;
                 let trigger = serde_json::json!({"parley-refresh": id});
-                let mut resp = render::html(&ComposerPartial {
-                    composer: v.composer,
-                })?;
+                let mut resp = render::html(&ComposerPartial { composer })?;
                 if let Ok(value) = trigger.to_string().parse() {
                     resp.headers_mut().insert(
                         actix_web::http::header::HeaderName::from_static("hx-trigger"),
@@ -385,17 +383,19 @@ async fn rejected(
     human_agent: bool,
     why: String,
 ) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        let mut composer = composer_view(state, user, id).await?;
+        composer.text = text;
+        composer.human_agent = human_agent;
+        composer.error = Some(why);
+        return render::html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ComposerPartial { composer },
+        );
+    }
     let mut v = conversation_view(state, user, id, None, false).await?;
     v.composer.text = text;
     v.composer.human_agent = human_agent;
     v.composer.error = Some(why);
-    if is_htmx(req) {
-        return render::html_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ComposerPartial {
-                composer: v.composer,
-            },
-        );
-    }
     crate::web::pages::inbox::page_with(state, user, v, StatusCode::UNPROCESSABLE_ENTITY).await
 }

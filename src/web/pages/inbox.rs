@@ -217,55 +217,107 @@ pub async fn conversation_view(
     before: Option<Cursor>,
     open: bool,
 ) -> Result<ConversationView, AppError> {
-    let (tenant, me) = (user.tenant_id, user.id);
-    let loaded = crate::db::run(&state.pool, move |conn| {
-        if open {
-            actions::read_on_open(conn, tenant, id)?;
-        }
+    if open {
+        let tenant = user.tenant_id;
+        crate::db::run(&state.pool, move |conn| {
+            Ok(actions::read_on_open(conn, tenant, id)?)
+        })
+        .await?;
+    }
+    let thread = thread_view(state, user, id, before).await?;
+    let panel = panel_view(state, user, id).await?;
+    let composer = composer_view(state, user, id).await?;
+    Ok(ConversationView {
+        row: thread.row,
+        csrf: thread.csrf,
+        days: thread.days,
+        earlier_url: thread.earlier_url,
+        window: thread.window,
+        composer,
+        panel,
+    })
+}
+
+/// The thread alone (live refreshes and earlier pages load only this).
+pub async fn thread_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    before: Option<Cursor>,
+) -> Result<ThreadOnly, AppError> {
+    let tenant = user.tenant_id;
+    let (row, page) = crate::db::run(&state.pool, move |conn| {
         let Some(row) = list::row(conn, tenant, id)? else {
             return Ok(None);
         };
-        let page = thread::page(conn, tenant, id, before, THREAD_PAGE)?;
-        let panel = panel_data(conn, tenant, id)?;
-        let replies = saved_replies::list(conn, tenant)?;
-        Ok(Some((row, page, panel, replies)))
+        Ok(Some((
+            row,
+            thread::page(conn, tenant, id, before, THREAD_PAGE)?,
+        )))
     })
-    .await?;
-    let (row, page, (labels, all_labels, members, other), replies) =
-        loaded.ok_or(AppError::NotFound)?;
+    .await?
+    .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let w = window(row.platform, row.last_inbound_at, now);
     let earlier_url = page
         .earlier
         .map(|c| format!("/inbox/{id}/thread?before={}", c.encode()));
-    let customer = row.display_name();
-    let csrf = crate::auth::session::csrf_token(&user.session);
-    Ok(ConversationView {
-        days: inbox_view::days(page, &customer),
+    Ok(ThreadOnly {
+        days: inbox_view::days(page, &row.display_name()),
         earlier_url,
-        window: WindowView::new(w, now),
-        composer: Composer {
-            conversation_id: id,
-            text: String::new(),
-            human_agent: false,
-            error: None,
-            window: WindowView::new(w, now),
-            saved_replies: replies,
-            accept: accept(row.platform),
-            csrf: csrf.clone(),
-        },
-        panel: Panel {
-            row: row.clone(),
-            labels,
-            all_labels,
-            members,
-            other,
-            statuses: list::STATUSES,
-            csrf: csrf.clone(),
-            me: me.0,
-        },
-        csrf,
+        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
+        csrf: crate::auth::session::csrf_token(&user.session),
         row,
+    })
+}
+
+/// The contact panel alone.
+pub async fn panel_view(state: &AppState, user: &CurrentUser, id: i64) -> Result<Panel, AppError> {
+    let tenant = user.tenant_id;
+    let (row, (labels, all_labels, members, other)) = crate::db::run(&state.pool, move |conn| {
+        let Some(row) = list::row(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((row, panel_data(conn, tenant, id)?)))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Panel {
+        row,
+        labels,
+        all_labels,
+        members,
+        other,
+        statuses: list::STATUSES,
+        csrf: crate::auth::session::csrf_token(&user.session),
+        me: user.id.0,
+    })
+}
+
+/// An empty reply box for the conversation's current window.
+pub async fn composer_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Composer, AppError> {
+    let tenant = user.tenant_id;
+    let (row, replies) = crate::db::run(&state.pool, move |conn| {
+        let Some(row) = list::row(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((row, saved_replies::list(conn, tenant)?)))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    Ok(Composer {
+        conversation_id: id,
+        text: String::new(),
+        human_agent: false,
+        error: None,
+        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
+        saved_replies: replies,
+        accept: accept(row.platform),
+        csrf: crate::auth::session::csrf_token(&user.session),
     })
 }
 
@@ -358,16 +410,8 @@ pub async fn thread_partial(
     q: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
     let before = q.before.as_deref().and_then(Cursor::decode);
-    let v = conversation_view(&state, &user, path.into_inner(), before, false).await?;
-    render::html(&ThreadPartial {
-        view: ThreadOnly {
-            row: v.row,
-            csrf: v.csrf,
-            days: v.days,
-            earlier_url: v.earlier_url,
-            window: v.window,
-        },
-    })
+    let view = thread_view(&state, &user, path.into_inner(), before).await?;
+    render::html(&ThreadPartial { view })
 }
 
 /// GET /inbox/{id}/panel
@@ -376,8 +420,8 @@ pub async fn panel_partial(
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let v = conversation_view(&state, &user, path.into_inner(), None, false).await?;
-    render::html(&PanelPartial { panel: v.panel })
+    let panel = panel_view(&state, &user, path.into_inner()).await?;
+    render::html(&PanelPartial { panel })
 }
 
 /// GET /inbox/{id}/composer: a fresh reply box (after the window changed, or a send).
@@ -386,10 +430,8 @@ pub async fn composer_partial(
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let v = conversation_view(&state, &user, path.into_inner(), None, false).await?;
-    render::html(&ComposerPartial {
-        composer: v.composer,
-    })
+    let composer = composer_view(&state, &user, path.into_inner()).await?;
+    render::html(&ComposerPartial { composer })
 }
 
 #[derive(Debug, Deserialize)]
