@@ -367,7 +367,12 @@ pub fn succeed(
         let Some(channel) = channels::get(conn, tenant, ChannelId(message.channel_id))? else {
             return Ok(());
         };
-        crate::webhooks::apply::link_sent(conn, &channel, message.id, platform_message_id)?;
+        crate::webhooks::message_events::link_sent(
+            conn,
+            &channel,
+            message.id,
+            platform_message_id,
+        )?;
         actions::notify(conn, tenant, message.conversation_id)
     })
 }

@@ -86,6 +86,19 @@ pub fn enqueue(conn: &mut PgConnection, job: &NewJob) -> QueryResult<Option<JobI
         .optional()
 }
 
+/// Enqueues many jobs in one statement per 5,000; those whose dedupe key is live are skipped.
+pub fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> QueryResult<usize> {
+    let mut added = 0;
+    // PostgreSQL takes at most 65,535 parameters per statement: 6 per job.
+    for chunk in jobs.chunks(5000) {
+        added += diesel::insert_into(jobs::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(added)
+}
+
 /// Claims the next runnable job for `worker` for `lease`: a queued job that is due, or a running
 /// one whose lease ran out (its worker died).
 pub fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> QueryResult<Option<Job>> {

@@ -47,31 +47,47 @@ pub fn lock_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Claim
     .load(conn)
 }
 
-/// Records the items of deliveries and marks them split (in the caller's transaction), in two
-/// statements for the whole batch. Storing a delivery's items twice is impossible (unique
-/// event_id, position).
+/// A delivery's items, each with its outcome when it was already processed.
+pub type DeliverySplit = (WebhookEventId, Vec<(ItemDraft, Option<Settled>)>);
+
+/// Records the items of deliveries and marks the deliveries split (in the caller's
+/// transaction), in two statements for the whole batch. An item comes with its [`Settled`]
+/// outcome when it was processed in the same transaction, else it is stored `pending`. Storing a
+/// delivery's items twice is impossible (unique event_id, position).
 pub fn store_splits(
     conn: &mut PgConnection,
-    splits: &[(WebhookEventId, Vec<ItemDraft>)],
+    splits: &[DeliverySplit],
 ) -> QueryResult<()> {
+    let now = Utc::now();
     let rows: Vec<_> = splits
         .iter()
         .flat_map(|(event, items)| {
-            items.iter().map(move |item| {
+            items.iter().map(move |(item, settled)| {
+                let settled = settled.as_ref();
                 (
-                    webhook_items::event_id.eq(*event),
-                    webhook_items::position.eq(item.position),
-                    webhook_items::object.eq(&item.object),
-                    webhook_items::account_id.eq(&item.account_id),
-                    webhook_items::kind.eq(&item.kind),
-                    webhook_items::body.eq(&item.body),
-                    webhook_items::occurred_at.eq(item.occurred_at),
+                    (
+                        webhook_items::event_id.eq(*event),
+                        webhook_items::position.eq(item.position),
+                        webhook_items::object.eq(&item.object),
+                        webhook_items::account_id.eq(&item.account_id),
+                        webhook_items::kind.eq(&item.kind),
+                        webhook_items::body.eq(&item.body),
+                        webhook_items::occurred_at.eq(item.occurred_at),
+                    ),
+                    (
+                        webhook_items::state.eq(settled.map_or("pending", |s| s.state)),
+                        webhook_items::tenant_id.eq(settled.and_then(|s| s.tenant)),
+                        webhook_items::channel_id.eq(settled.and_then(|s| s.channel)),
+                        webhook_items::last_error.eq(settled.and_then(|s| s.note.as_deref())),
+                        webhook_items::attempts.eq(i32::from(settled.is_some())),
+                        webhook_items::processed_at.eq(settled.map(|_| now)),
+                    ),
                 )
             })
         })
         .collect();
-    // PostgreSQL takes at most 65535 parameters per statement: 7 per row.
-    for chunk in rows.chunks(5000) {
+    // PostgreSQL takes at most 65535 parameters per statement: 13 per row.
+    for chunk in rows.chunks(4000) {
         diesel::insert_into(webhook_items::table)
             .values(chunk)
             .on_conflict((webhook_items::event_id, webhook_items::position))
@@ -79,12 +95,17 @@ pub fn store_splits(
             .execute(conn)?;
     }
     let ids: Vec<i64> = splits.iter().map(|(e, _)| e.0).collect();
+    let objects: Vec<Option<&str>> = splits
+        .iter()
+        .map(|(_, items)| items.first().map(|(i, _)| i.object.as_str()))
+        .collect();
     diesel::sql_query(
-        "UPDATE webhook_events e SET state = 'split', processed_at = now(),
-                object = (SELECT i.object FROM webhook_items i WHERE i.event_id = e.id ORDER BY i.position LIMIT 1)
-          WHERE e.id = ANY($1)",
+        "UPDATE webhook_events e SET state = 'split', processed_at = now(), object = x.object
+           FROM unnest($1::bigint[], $2::text[]) AS x(id, object)
+          WHERE e.id = x.id",
     )
     .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<diesel::sql_types::Nullable<Text>>, _>(objects)
     .execute(conn)
     .map(|_| ())
 }
@@ -135,35 +156,20 @@ pub fn lock_items(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Webhoo
     .load(conn)
 }
 
-/// Records an item's outcome (the caller holds its row lock).
-pub fn finish_item(
-    conn: &mut PgConnection,
-    id: WebhookItemId,
-    state: &str,
-    tenant: Option<TenantId>,
-    channel: Option<ChannelId>,
-    error: Option<&str>,
-) -> QueryResult<bool> {
-    diesel::update(webhook_items::table.filter(webhook_items::id.eq(id)))
-        .set((
-            webhook_items::state.eq(state),
-            webhook_items::tenant_id.eq(tenant),
-            webhook_items::channel_id.eq(channel),
-            webhook_items::last_error.eq(error),
-            webhook_items::processed_at.eq(diesel::dsl::now),
-            webhook_items::attempts.eq(webhook_items::attempts + 1),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
-}
-
-/// An item's outcome, recorded with others in one statement.
-pub struct ItemOutcome {
-    pub id: WebhookItemId,
+/// What processing an item decided: its state, its tenant and channel once routed, and a note
+/// (why it was ignored or is unrouted).
+#[derive(Debug, Clone)]
+pub struct Settled {
     pub state: &'static str,
     pub tenant: Option<TenantId>,
     pub channel: Option<ChannelId>,
     pub note: Option<String>,
+}
+
+/// A stored item's outcome, recorded with others in one statement.
+pub struct ItemOutcome {
+    pub id: WebhookItemId,
+    pub settled: Settled,
 }
 
 /// Records many outcomes at once (the caller holds the rows' locks).
@@ -179,10 +185,10 @@ pub fn finish_items(conn: &mut PgConnection, outcomes: &[ItemOutcome]) -> QueryR
           WHERE i.id = x.id",
     )
     .bind::<Array<BigInt>, _>(outcomes.iter().map(|o| o.id.0).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(outcomes.iter().map(|o| o.state).collect::<Vec<_>>())
-    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.tenant.map(|t| t.0)).collect::<Vec<_>>())
-    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.channel.map(|c| c.0)).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(outcomes.iter().map(|o| o.note.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(outcomes.iter().map(|o| o.settled.state).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.settled.tenant.map(|t| t.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.settled.channel.map(|c| c.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(outcomes.iter().map(|o| o.settled.note.clone()).collect::<Vec<_>>())
     .execute(conn)
 }
 

@@ -1,82 +1,101 @@
-//! Workers that split stored deliveries into items and process items: route, normalize, apply.
-//! Any number may run in any number of processes. Each round works on a batch in one
+//! Workers that turn stored deliveries into domain changes: split into items, route, normalize,
+//! apply. Any number may run in any number of processes. Each round works on a batch in one
 //! transaction that locks its rows (`FOR UPDATE SKIP LOCKED`), so a batch costs one commit and a
-//! worker that dies simply rolls back, releasing its rows to the others. Each item runs in its
-//! own savepoint: one bad item is retried later without spoiling its batch.
+//! worker that dies simply rolls back, releasing its rows to the others.
+//!
+//! Fresh deliveries take the fast path: split, applied set-based and recorded with their
+//! outcomes, all in one transaction. If that fails, the batch is only split (items `pending`),
+//! and items are then processed set-based again or, failing that, item by item, each in its own
+//! savepoint, so one bad item is retried later without spoiling its batch. Retries, replays and
+//! items for newly connected accounts go through the same item path.
 
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
+use chrono::Utc;
 use diesel::prelude::*;
 use tokio::sync::watch;
 
 use crate::db::ids::WebhookEventId;
+use crate::jobs::kinds::{DOWNLOAD_ATTACHMENTS, FETCH_PROFILE};
+use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
-use crate::models::webhooks::{self, ItemOutcome, WebhookItem};
+use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};
 use crate::state::AppState;
-use crate::webhooks::{apply, normalize, split};
+use crate::webhooks::apply::Applied;
+use crate::webhooks::split::ItemDraft;
+use crate::webhooks::{apply, apply_batch, normalize, split};
 
 /// Attempts before an item is left `dead` for an admin to replay.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Rows per batch transaction.
 const BATCH: i64 = 200;
 
-/// The channel an item belongs to, if one is connected.
-pub fn route(conn: &mut PgConnection, item: &WebhookItem) -> QueryResult<Option<Channel>> {
-    let platform = match item.object.as_str() {
+/// The channel an account's items belong to, if one is connected.
+pub fn route(
+    conn: &mut PgConnection,
+    object: &str,
+    account_id: &str,
+) -> QueryResult<Option<Channel>> {
+    let platform = match object {
         "page" => Platform::Messenger,
         "instagram" => Platform::Instagram,
         "whatsapp_business_account" => Platform::Whatsapp,
         _ => return Ok(None),
     };
-    if let Some(ch) = channels::route(conn, platform, &item.account_id)? {
+    if let Some(ch) = channels::route(conn, platform, account_id)? {
         return Ok(Some(ch));
     }
     if platform == Platform::Whatsapp {
         // Account-level fields (templates) carry the WABA id, not a phone number id.
-        return channels::route_by_waba(conn, &item.account_id);
+        return channels::route_by_waba(conn, account_id);
     }
     Ok(None)
 }
 
-/// Splits one batch of stored deliveries in one transaction; returns how many were handled.
-pub fn split_batch(conn: &mut PgConnection) -> QueryResult<usize> {
-    conn.transaction(|conn| {
-        let events = webhooks::lock_events(conn, BATCH)?;
-        let mut splits = Vec::with_capacity(events.len());
-        for ev in &events {
-            let id = WebhookEventId(ev.id);
-            match split::split_bytes(&ev.body) {
-                Ok(items) => splits.push((id, items)),
-                Err(e) => webhooks::fail_event(conn, id, &e.to_string())?,
+/// Channels by (object, account id), each looked up once per batch.
+#[derive(Default)]
+struct Routes(HashMap<(String, String), Option<Channel>>);
+
+impl Routes {
+    fn load<'k>(
+        conn: &mut PgConnection,
+        keys: impl Iterator<Item = (&'k str, &'k str)>,
+    ) -> QueryResult<Routes> {
+        let mut routes = Routes::default();
+        for (object, account) in keys {
+            let key = (object.to_string(), account.to_string());
+            if let std::collections::hash_map::Entry::Vacant(slot) = routes.0.entry(key) {
+                slot.insert(route(conn, object, account)?);
             }
         }
-        if !splits.is_empty() {
-            webhooks::store_splits(conn, &splits)?;
-        }
-        Ok(events.len())
-    })
+        Ok(routes)
+    }
+
+    fn get(&self, object: &str, account: &str) -> Option<&Channel> {
+        self.0
+            .get(&(object.to_string(), account.to_string()))
+            .and_then(Option::as_ref)
+    }
 }
 
-/// Normalizes and applies one routed item; returns its outcome and conversations to notify.
-fn process_routed(
-    conn: &mut PgConnection,
-    item: &WebhookItem,
-    channel: Option<&Channel>,
-) -> QueryResult<(ItemOutcome, Vec<String>)> {
-    let Some(channel) = channel else {
-        let outcome = ItemOutcome {
-            id: item.id,
-            state: "unrouted",
-            tenant: None,
-            channel: None,
-            note: Some("no connected channel for this account".into()),
-        };
-        return Ok((outcome, Vec::new()));
-    };
-    let fallback = item.occurred_at.unwrap_or(item.created_at);
-    let events = normalize::normalize(&item.object, &item.account_id, &item.body, fallback);
-    let applied = apply::apply(conn, channel, events)?;
+/// The outcome of an item whose account is not connected: kept until it is.
+fn unrouted() -> Settled {
+    Settled {
+        state: "unrouted",
+        tenant: None,
+        channel: None,
+        note: Some("no connected channel for this account".into()),
+    }
+}
+
+/// What applying an item's events means for the item, its follow-up jobs and live pages.
+fn conclude(
+    channel: &Channel,
+    applied: Applied,
+    jobs: &mut Vec<NewJob>,
+    notify: &mut Vec<String>,
+) -> Settled {
     let (state, note) = if applied.applied == 0 {
         ("ignored", Some(applied.ignored.join("; ")))
     } else {
@@ -86,108 +105,253 @@ fn process_routed(
                 .then(|| format!("partly ignored: {}", applied.ignored.join("; "))),
         )
     };
-    use crate::jobs::kinds::{DOWNLOAD_ATTACHMENTS, FETCH_PROFILE};
-    use crate::jobs::queue::{NewJob, enqueue};
-    for contact in &applied.new_contacts {
-        enqueue(
-            conn,
-            &NewJob::new(FETCH_PROFILE, serde_json::json!({ "contact_id": contact }))
-                .for_tenant(channel.tenant_id)
-                .dedupe(format!("profile:{contact}"))
-                .max_attempts(4),
-        )?;
-    }
-    for message in &applied.media_messages {
-        enqueue(
-            conn,
-            &NewJob::new(
-                DOWNLOAD_ATTACHMENTS,
-                serde_json::json!({ "message_id": message }),
-            )
-            .for_tenant(channel.tenant_id)
-            .dedupe(format!("attachments:{message}"))
-            .max_attempts(6),
-        )?;
-    }
-    let notify = applied
-        .conversations
-        .iter()
-        .map(|c| format!("{}:conversation:{c}", channel.tenant_id))
-        .collect();
-    let outcome = ItemOutcome {
-        id: item.id,
+    let tenant = channel.tenant_id;
+    jobs.extend(applied.new_contacts.iter().map(|contact| {
+        NewJob::new(FETCH_PROFILE, serde_json::json!({ "contact_id": contact }))
+            .for_tenant(tenant)
+            .dedupe(format!("profile:{contact}"))
+            .max_attempts(4)
+    }));
+    jobs.extend(applied.media_messages.iter().map(|message| {
+        NewJob::new(
+            DOWNLOAD_ATTACHMENTS,
+            serde_json::json!({ "message_id": message }),
+        )
+        .for_tenant(tenant)
+        .dedupe(format!("attachments:{message}"))
+        .max_attempts(6)
+    }));
+    notify.extend(
+        applied
+            .conversations
+            .iter()
+            .map(|c| format!("{tenant}:conversation:{c}")),
+    );
+    Settled {
         state,
-        tenant: Some(channel.tenant_id),
+        tenant: Some(tenant),
         channel: Some(channel.id),
         note,
-    };
-    Ok((outcome, notify))
-}
-
-/// Processes one batch in one transaction. Fast path: no savepoints; if anything fails the
-/// batch is rolled back and done again carefully, each item in its own savepoint, so a bad
-/// item is retried later on its own. Returns how many items, and the errors of failed ones.
-pub fn process_batch(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
-    match conn.transaction(|conn| batch(conn, false)) {
-        Ok(done) => Ok(done),
-        Err(_) => conn.transaction(|conn| batch(conn, true)),
     }
 }
 
-fn batch(conn: &mut PgConnection, careful: bool) -> QueryResult<(usize, Vec<String>)> {
+/// A delivery and its items.
+type Split = (WebhookEventId, Vec<ItemDraft>);
+
+/// Locks a batch of fresh deliveries and splits them; a body that is not a webhook is marked
+/// failed (kept, visible, replayable).
+fn lock_and_split(
+    conn: &mut PgConnection,
+) -> QueryResult<(usize, Vec<Split>)> {
+    let events = webhooks::lock_events(conn, BATCH)?;
+    let mut splits = Vec::with_capacity(events.len());
+    for ev in &events {
+        let id = WebhookEventId(ev.id);
+        match split::split_bytes(&ev.body) {
+            Ok(items) => splits.push((id, items)),
+            Err(e) => webhooks::fail_event(conn, id, &e.to_string())?,
+        }
+    }
+    Ok((events.len(), splits))
+}
+
+/// Splits one batch of stored deliveries into `pending` items, in one transaction; returns how
+/// many deliveries were handled.
+pub fn split_batch(conn: &mut PgConnection) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let (count, splits) = lock_and_split(conn)?;
+        let splits: Vec<_> = splits
+            .into_iter()
+            .map(|(id, items)| (id, items.into_iter().map(|i| (i, None)).collect()))
+            .collect();
+        if !splits.is_empty() {
+            webhooks::store_splits(conn, &splits)?;
+        }
+        Ok(count)
+    })
+}
+
+/// The fast path for fresh deliveries, all or nothing in one transaction: split, apply the
+/// whole batch set-based, and store the items with their outcomes. Returns how many deliveries.
+pub fn ingest_batch_set_based(conn: &mut PgConnection) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let (count, splits) = lock_and_split(conn)?;
+        let drafts = || splits.iter().flat_map(|(_, items)| items);
+        let routes = Routes::load(
+            conn,
+            drafts().map(|d| (d.object.as_str(), d.account_id.as_str())),
+        )?;
+        let now = Utc::now();
+        let mut work = Vec::new();
+        for draft in drafts() {
+            if let Some(channel) = routes.get(&draft.object, &draft.account_id) {
+                let fallback = draft.occurred_at.unwrap_or(now);
+                let events =
+                    normalize::normalize(&draft.object, &draft.account_id, &draft.body, fallback);
+                work.push((channel, events));
+            }
+        }
+        let mut applied = apply_batch::apply_items(conn, work)?.into_iter();
+        let (mut jobs, mut notify) = (Vec::new(), Vec::new());
+        let mut settled_splits = Vec::with_capacity(splits.len());
+        for (id, items) in splits {
+            let mut settled = Vec::with_capacity(items.len());
+            for draft in items {
+                let outcome = match routes.get(&draft.object, &draft.account_id) {
+                    Some(channel) => {
+                        // One `Applied` per routed draft, in order.
+                        let a = applied.next().ok_or(diesel::result::Error::NotFound)?;
+                        conclude(channel, a, &mut jobs, &mut notify)
+                    }
+                    None => unrouted(),
+                };
+                settled.push((draft, Some(outcome)));
+            }
+            settled_splits.push((id, settled));
+        }
+        if !settled_splits.is_empty() {
+            webhooks::store_splits(conn, &settled_splits)?;
+        }
+        follow_up(conn, &jobs, notify)?;
+        Ok(count)
+    })
+}
+/// Processes one batch in one transaction. Fast path: the whole batch is applied set-based
+/// (`apply_batch`) without savepoints; if anything fails it is rolled back and done again
+/// carefully, item by item, each in its own savepoint, so a bad item is retried later on its
+/// own. Returns how many items, and the errors of failed ones.
+pub fn process_batch(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
+    match process_batch_set_based(conn) {
+        Ok(done) => Ok((done, Vec::new())),
+        Err(error) => {
+            tracing::debug!(%error, "set-based batch failed; processing it item by item");
+            process_batch_item_by_item(conn)
+        }
+    }
+}
+
+/// The fast path alone: one batch applied set-based in one transaction, all or nothing.
+pub fn process_batch_set_based(conn: &mut PgConnection) -> QueryResult<usize> {
+    conn.transaction(batch_fast)
+}
+
+/// The careful path alone: one batch, each item in its own savepoint; a failing item is
+/// scheduled for a retry with backoff (or left `dead`). Returns the count and the errors.
+pub fn process_batch_item_by_item(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
+    conn.transaction(batch_careful)
+}
+
+fn routes_of(conn: &mut PgConnection, items: &[WebhookItem]) -> QueryResult<Routes> {
+    Routes::load(
+        conn,
+        items
+            .iter()
+            .map(|i| (i.object.as_str(), i.account_id.as_str())),
+    )
+}
+
+fn normalize_item(item: &WebhookItem) -> Vec<normalize::Event> {
+    let fallback = item.occurred_at.unwrap_or(item.created_at);
+    normalize::normalize(&item.object, &item.account_id, &item.body, fallback)
+}
+
+fn batch_fast(conn: &mut PgConnection) -> QueryResult<usize> {
     let items = webhooks::lock_items(conn, BATCH)?;
-    let mut routes: HashMap<(String, String), Option<Channel>> = HashMap::new();
+    let routes = routes_of(conn, &items)?;
     let mut outcomes = Vec::with_capacity(items.len());
-    let mut notify: Vec<String> = Vec::new();
+    let mut routed = Vec::with_capacity(items.len());
+    let mut work = Vec::with_capacity(items.len());
+    for item in &items {
+        match routes.get(&item.object, &item.account_id) {
+            None => outcomes.push(ItemOutcome {
+                id: item.id,
+                settled: unrouted(),
+            }),
+            Some(channel) => {
+                work.push((channel, normalize_item(item)));
+                routed.push((item, channel));
+            }
+        }
+    }
+    let applied = apply_batch::apply_items(conn, work)?;
+    let (mut jobs, mut notify) = (Vec::new(), Vec::new());
+    for ((item, channel), applied) in routed.into_iter().zip(applied) {
+        outcomes.push(ItemOutcome {
+            id: item.id,
+            settled: conclude(channel, applied, &mut jobs, &mut notify),
+        });
+    }
+    webhooks::finish_items(conn, &outcomes)?;
+    follow_up(conn, &jobs, notify)?;
+    Ok(items.len())
+}
+
+fn batch_careful(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
+    let items = webhooks::lock_items(conn, BATCH)?;
+    let routes = routes_of(conn, &items)?;
+    let mut outcomes = Vec::with_capacity(items.len());
+    let (mut jobs, mut notify) = (Vec::new(), Vec::new());
     let mut errors = Vec::new();
     for item in &items {
-        let key = (item.object.clone(), item.account_id.clone());
-        let channel = match routes.get(&key) {
-            Some(c) => c.clone(),
-            None => {
-                let c = route(conn, item)?;
-                routes.insert(key, c.clone());
-                c
-            }
+        let Some(channel) = routes.get(&item.object, &item.account_id) else {
+            outcomes.push(ItemOutcome {
+                id: item.id,
+                settled: unrouted(),
+            });
+            continue;
         };
-        let result = if careful {
-            conn.transaction(|conn| process_routed(conn, item, channel.as_ref()))
-        } else {
-            process_routed(conn, item, channel.as_ref())
-        };
-        match result {
-            Ok((outcome, n)) => {
-                outcomes.push(outcome);
-                notify.extend(n);
-            }
-            Err(e) if careful => {
+        match conn.transaction(|conn| apply::apply(conn, channel, normalize_item(item))) {
+            Ok(applied) => outcomes.push(ItemOutcome {
+                id: item.id,
+                settled: conclude(channel, applied, &mut jobs, &mut notify),
+            }),
+            Err(e) => {
                 let delay = crate::jobs::queue::backoff(item.attempts + 1);
                 webhooks::retry_item_later(conn, item, &e.to_string(), delay, MAX_ATTEMPTS)?;
                 errors.push(e.to_string());
             }
-            Err(e) => return Err(e),
         }
     }
     webhooks::finish_items(conn, &outcomes)?;
+    follow_up(conn, &jobs, notify)?;
+    Ok((items.len(), errors))
+}
+
+/// Queues follow-up jobs and notifies live pages (delivered at commit, so pages only ever see
+/// committed changes).
+fn follow_up(conn: &mut PgConnection, jobs: &[NewJob], mut notify: Vec<String>) -> QueryResult<()> {
+    enqueue_many(conn, jobs)?;
     notify.sort_unstable();
     notify.dedup();
     if !notify.is_empty() {
-        // Delivered at commit, so pages only ever see committed changes.
         diesel::sql_query("SELECT pg_notify('parley_events', n) FROM unnest($1::text[]) AS n")
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(notify)
             .execute(conn)?;
     }
-    Ok((items.len(), errors))
+    Ok(())
 }
 
-/// One round: split pending deliveries, then process ready items. Returns the work done.
+/// Fresh deliveries: the set-based path, or, if it fails, only splitting them into items for
+/// the item path. Returns how many deliveries were handled.
+pub fn ingest_batch(conn: &mut PgConnection) -> QueryResult<usize> {
+    match ingest_batch_set_based(conn) {
+        Ok(done) => Ok(done),
+        Err(error) => {
+            tracing::debug!(%error, "set-based delivery batch failed; splitting it for item-by-item processing");
+            split_batch(conn)
+        }
+    }
+}
+
+/// One round: fresh deliveries, then items that are ready (split for the item path, retries,
+/// replays, newly routable). Returns the work done.
 pub async fn round(state: &AppState) -> Result<usize, crate::db::DbError> {
-    let split = crate::db::run(&state.pool, |conn| Ok(split_batch(conn)?)).await?;
+    let fresh = crate::db::run(&state.pool, |conn| Ok(ingest_batch(conn)?)).await?;
     let (count, errors) = crate::db::run(&state.pool, |conn| Ok(process_batch(conn)?)).await?;
     for error in errors {
         tracing::warn!(%error, "webhook item failed; it will be retried");
     }
-    Ok(split + count)
+    Ok(fresh + count)
 }
 
 /// Runs rounds until stopped, pausing briefly when idle.

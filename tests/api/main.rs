@@ -22,5 +22,6 @@ mod roles;
 mod sandbox;
 mod team;
 mod tenancy;
+mod webhook_batches;
 mod webhook_fixtures;
 mod webhooks;

@@ -15,7 +15,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// The routing ids in a payload: entry ids, and WhatsApp phone number ids.
-fn account_ids(body: &Value) -> Vec<(String, Option<String>)> {
+pub fn account_ids(body: &Value) -> Vec<(String, Option<String>)> {
     let mut ids = Vec::new();
     for entry in body
         .get("entry")
@@ -46,27 +46,16 @@ fn account_ids(body: &Value) -> Vec<(String, Option<String>)> {
     ids
 }
 
-#[derive(QueryableByName, Debug)]
-struct ItemRow {
-    #[diesel(sql_type = BigInt)]
-    event_id: i64,
-    #[diesel(sql_type = Text)]
-    state: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    last_error: Option<String>,
-}
-
-#[tokio::test]
-async fn every_real_payload_is_accepted_and_lands_or_is_ignored_with_a_reason() {
+/// The real payloads' files in a stable order, or `None` (with a printed notice) when the
+/// shared folder is absent.
+pub fn real_payload_files() -> Option<Vec<PathBuf>> {
     let dir = fixtures_dir();
     if !dir.exists() {
         eprintln!(
             "SKIPPED: {} is absent (a checkout without shared/)",
             dir.display()
         );
-        return;
+        return None;
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -86,6 +75,35 @@ async fn every_real_payload_is_accepted_and_lands_or_is_ignored_with_a_reason() 
         "expected the 210 payloads, found {}",
         files.len()
     );
+    Some(files)
+}
+
+/// The platform a payload's `object` names.
+pub fn platform_of(body: &Value) -> Platform {
+    match body.get("object").and_then(Value::as_str) {
+        Some("page") => Platform::Messenger,
+        Some("instagram") => Platform::Instagram,
+        _ => Platform::Whatsapp,
+    }
+}
+
+#[derive(QueryableByName, Debug)]
+struct ItemRow {
+    #[diesel(sql_type = BigInt)]
+    event_id: i64,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_error: Option<String>,
+}
+
+#[tokio::test]
+async fn every_real_payload_is_accepted_and_lands_or_is_ignored_with_a_reason() {
+    let Some(files) = real_payload_files() else {
+        return;
+    };
 
     let app = TestApp::spawn().await;
     let tenant = app
@@ -100,11 +118,7 @@ async fn every_real_payload_is_accepted_and_lands_or_is_ignored_with_a_reason() 
     for file in &files {
         let raw = std::fs::read(file).unwrap();
         let body: Value = serde_json::from_slice(&raw).unwrap();
-        let platform = match body.get("object").and_then(Value::as_str) {
-            Some("page") => Platform::Messenger,
-            Some("instagram") => Platform::Instagram,
-            _ => Platform::Whatsapp,
-        };
+        let platform = platform_of(&body);
         for (id, waba) in account_ids(&body) {
             if connected.insert((platform, id.clone())) {
                 app.connect_channel(tenant, platform, &id, waba.as_deref())

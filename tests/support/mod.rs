@@ -282,7 +282,10 @@ pub const TEST_VERIFY_TOKEN: &str = "test-verify-token";
 impl TestApp {
     /// POSTs a body to /webhooks/meta signed with the test app secret.
     pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
-        reqwest::Client::new()
+        // One client per test process: building one loads TLS roots (tens of milliseconds).
+        static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+        CLIENT
+            .get_or_init(reqwest::Client::new)
             .post(self.url("/webhooks/meta"))
             .header("content-type", "application/json")
             .header(

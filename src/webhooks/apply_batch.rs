@@ -1,0 +1,537 @@
+//! Applying the events of a whole batch of items at once. New messages, by far the most common
+//! events, are stored with a handful of set-based statements per batch (contacts and
+//! conversations resolved together, messages inserted together, each conversation updated once)
+//! instead of two planned statements per message; every other event then goes through
+//! [`apply::apply`] in item order. The end state equals applying item by item, because each step
+//! is idempotent and ordered by the events' own timestamps rather than by statement order.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
+use serde_json::Value;
+
+use crate::models::channels::Channel;
+use crate::webhooks::apply::{self, Applied, own_echo_id, preview};
+use crate::webhooks::message_events::{Parked, on_message};
+use crate::webhooks::normalize::{Direction, Event, NewMessage};
+
+/// A new message to store, with the item it came from.
+struct Incoming<'a> {
+    item: usize,
+    channel: &'a Channel,
+    message: NewMessage,
+}
+
+/// Applies each item's events (in batch order, each with its routed channel) in the caller's
+/// transaction; returns one [`Applied`] per item.
+pub fn apply_items(
+    conn: &mut PgConnection,
+    items: Vec<(&Channel, Vec<Event>)>,
+) -> QueryResult<Vec<Applied>> {
+    let mut out: Vec<Applied> = items.iter().map(|_| Applied::default()).collect();
+    let mut incoming = Vec::new();
+    let mut rest = Vec::with_capacity(items.len());
+    for (item, (channel, events)) in items.into_iter().enumerate() {
+        let mut others = Vec::new();
+        for event in events {
+            match event {
+                // Echoes of Parley's own sends update an existing row: the per-event path.
+                Event::Message(message)
+                    if !message.customer_id.is_empty() && own_echo_id(&message).is_none() =>
+                {
+                    incoming.push(Incoming {
+                        item,
+                        channel,
+                        message,
+                    })
+                }
+                other => others.push(other),
+            }
+        }
+        rest.push((item, channel, others));
+    }
+    if !incoming.is_empty() {
+        store_messages(conn, incoming, &mut out)?;
+    }
+    for (item, channel, events) in rest {
+        if !events.is_empty() {
+            let applied = apply::apply(conn, channel, events)?;
+            let into = &mut out[item];
+            into.ignored.extend(applied.ignored);
+            into.applied += applied.applied;
+            into.conversations.extend(applied.conversations);
+            into.new_contacts.extend(applied.new_contacts);
+            into.media_messages.extend(applied.media_messages);
+        }
+    }
+    for applied in &mut out {
+        applied.conversations.sort_unstable();
+        applied.conversations.dedup();
+    }
+    Ok(out)
+}
+
+/// A customer seen in the batch, to be resolved to a contact and a conversation.
+struct Customer {
+    tenant: i64,
+    channel: i64,
+    id: String,
+    /// The newest name the batch carries for them (WhatsApp sends one with every message).
+    name: Option<String>,
+    /// The first item that mentions them (credited with a new contact's profile fetch).
+    item: usize,
+    contact: Option<i64>,
+    stored_name: Option<String>,
+    conversation: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    contact_id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    conversation_id: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct NewContact {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    channel_id: i64,
+    #[diesel(sql_type = Text)]
+    platform_user_id: String,
+}
+
+#[derive(QueryableByName)]
+struct NewConversation {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    contact_id: i64,
+}
+
+/// Finds or creates every customer's contact and conversation. Reads first, so customers Parley
+/// already knows cost no writes; creation uses `ON CONFLICT DO NOTHING`, and a row another
+/// worker created meanwhile is found by the next pass (its insert waited for that commit).
+fn resolve_customers(
+    conn: &mut PgConnection,
+    customers: &mut [Customer],
+    out: &mut [Applied],
+) -> QueryResult<()> {
+    for _pass in 0..3 {
+        let todo: Vec<usize> = (0..customers.len())
+            .filter(|&i| customers[i].conversation.is_none())
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        let found: Vec<Found> = diesel::sql_query(
+            "SELECT x.n, c.id AS contact_id, c.name, v.id AS conversation_id
+               FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS x(channel_id, uid, n)
+               JOIN contacts c ON c.channel_id = x.channel_id AND c.platform_user_id = x.uid
+               LEFT JOIN conversations v ON v.channel_id = c.channel_id AND v.contact_id = c.id",
+        )
+        .bind::<Array<BigInt>, _>(
+            todo.iter()
+                .map(|&i| customers[i].channel)
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Text>, _>(todo.iter().map(|&i| &customers[i].id).collect::<Vec<_>>())
+        .load(conn)?;
+        for f in found {
+            let Some(&i) = usize::try_from(f.n - 1).ok().and_then(|n| todo.get(n)) else {
+                continue;
+            };
+            customers[i].contact = Some(f.contact_id);
+            customers[i].stored_name = f.name;
+            customers[i].conversation = f.conversation_id;
+        }
+
+        let missing: Vec<usize> = todo
+            .iter()
+            .copied()
+            .filter(|&i| customers[i].contact.is_none())
+            .collect();
+        if !missing.is_empty() {
+            let created: Vec<NewContact> = diesel::sql_query(
+                "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                 ON CONFLICT (channel_id, platform_user_id) DO NOTHING
+                 RETURNING id, channel_id, platform_user_id",
+            )
+            .bind::<Array<BigInt>, _>(
+                missing
+                    .iter()
+                    .map(|&i| customers[i].tenant)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<BigInt>, _>(
+                missing
+                    .iter()
+                    .map(|&i| customers[i].channel)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Text>, _>(
+                missing
+                    .iter()
+                    .map(|&i| &customers[i].id)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Nullable<Text>>, _>(
+                missing
+                    .iter()
+                    .map(|&i| customers[i].name.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .load(conn)?;
+            let index: HashMap<(i64, &str), usize> = missing
+                .iter()
+                .map(|&i| ((customers[i].channel, customers[i].id.as_str()), i))
+                .collect();
+            let mut placed = Vec::new();
+            for c in created {
+                if let Some(&i) = index.get(&(c.channel_id, c.platform_user_id.as_str())) {
+                    placed.push((i, c.id));
+                }
+            }
+            for (i, id) in placed {
+                let customer = &mut customers[i];
+                customer.contact = Some(id);
+                customer.stored_name = customer.name.clone();
+                if customer.name.is_none() {
+                    out[customer.item].new_contacts.push(id);
+                }
+            }
+        }
+
+        let need: Vec<usize> = todo
+            .iter()
+            .copied()
+            .filter(|&i| customers[i].contact.is_some() && customers[i].conversation.is_none())
+            .collect();
+        if !need.is_empty() {
+            let created: Vec<NewConversation> = diesel::sql_query(
+                "INSERT INTO conversations (tenant_id, channel_id, contact_id)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+                 ON CONFLICT (channel_id, contact_id) DO NOTHING
+                 RETURNING id, contact_id",
+            )
+            .bind::<Array<BigInt>, _>(
+                need.iter()
+                    .map(|&i| customers[i].tenant)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<BigInt>, _>(
+                need.iter()
+                    .map(|&i| customers[i].channel)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<BigInt>, _>(
+                need.iter()
+                    .filter_map(|&i| customers[i].contact)
+                    .collect::<Vec<_>>(),
+            )
+            .load(conn)?;
+            let index: HashMap<i64, usize> = need
+                .iter()
+                .filter_map(|&i| Some((customers[i].contact?, i)))
+                .collect();
+            for c in created {
+                if let Some(&i) = index.get(&c.contact_id) {
+                    customers[i].conversation = Some(c.id);
+                }
+            }
+        }
+    }
+    if customers.iter().any(|c| c.conversation.is_none()) {
+        // Only possible if rows vanished between passes; the caller retries the batch carefully.
+        return Err(diesel::result::Error::NotFound);
+    }
+    // A name Meta now sends replaces the stored one (as the per-item path does).
+    let renamed: Vec<(i64, String)> = customers
+        .iter()
+        .filter_map(|c| match (&c.name, c.contact) {
+            (Some(name), Some(id)) if c.stored_name.as_ref() != Some(name) => {
+                Some((id, name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    if !renamed.is_empty() {
+        diesel::sql_query(
+            "UPDATE contacts c SET name = x.name FROM unnest($1::bigint[], $2::text[]) AS x(id, name)
+              WHERE c.id = x.id AND c.name IS DISTINCT FROM x.name",
+        )
+        .bind::<Array<BigInt>, _>(renamed.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(renamed.iter().map(|r| &r.1).collect::<Vec<_>>())
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct ParkedRow {
+    #[diesel(sql_type = BigInt)]
+    channel_id: i64,
+    #[diesel(sql_type = Text)]
+    platform_message_id: String,
+    #[diesel(sql_type = Jsonb)]
+    event: Value,
+    #[diesel(sql_type = Timestamptz)]
+    occurred_at: DateTime<Utc>,
+}
+
+/// A message row about to be inserted.
+struct Row<'a> {
+    id: i64,
+    conversation: i64,
+    incoming: Incoming<'a>,
+}
+
+/// What one batch changes on one conversation.
+struct ConversationChange {
+    last_at: DateTime<Utc>,
+    preview: String,
+    inbound_at: Option<DateTime<Utc>>,
+    inbound: i32,
+}
+
+fn store_messages(
+    conn: &mut PgConnection,
+    incoming: Vec<Incoming>,
+    out: &mut [Applied],
+) -> QueryResult<()> {
+    // Customers, in a stable order so concurrent workers lock rows alike.
+    let mut by_key: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut customers: Vec<Customer> = Vec::new();
+    for inc in &incoming {
+        let key = (inc.channel.id.0, inc.message.customer_id.as_str());
+        let i = *by_key.entry(key).or_insert_with(|| {
+            customers.push(Customer {
+                tenant: inc.channel.tenant_id.0,
+                channel: inc.channel.id.0,
+                id: inc.message.customer_id.clone(),
+                name: None,
+                item: inc.item,
+                contact: None,
+                stored_name: None,
+                conversation: None,
+            });
+            customers.len() - 1
+        });
+        if inc.message.customer_name.is_some() {
+            customers[i].name = inc.message.customer_name.clone();
+        }
+    }
+    resolve_customers(conn, &mut customers, out)?;
+    let conversation_of: HashMap<(i64, String), i64> = customers
+        .iter()
+        .filter_map(|c| Some(((c.channel, c.id.clone()), c.conversation?)))
+        .collect();
+
+    // A message delivered twice within the batch is stored once.
+    let mut seen: HashSet<(i64, String)> = HashSet::new();
+    let mut kept = Vec::with_capacity(incoming.len());
+    for inc in incoming {
+        if let Some(mid) = &inc.message.mid
+            && !seen.insert((inc.channel.id.0, mid.clone()))
+        {
+            out[inc.item].applied += 1;
+            continue;
+        }
+        kept.push(inc);
+    }
+    // Ids are taken first so that inserted rows map back to their events.
+    let ids: Vec<Id> =
+        diesel::sql_query("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)")
+            .bind::<Integer, _>(kept.len() as i32)
+            .load(conn)?;
+    let rows: Vec<Row> = kept
+        .into_iter()
+        .zip(ids)
+        .filter_map(|(incoming, id)| {
+            let key = (incoming.channel.id.0, incoming.message.customer_id.clone());
+            Some(Row {
+                id: id.id,
+                conversation: *conversation_of.get(&key)?,
+                incoming,
+            })
+        })
+        .collect();
+    let inserted: HashSet<i64> = insert_rows(conn, &rows)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+
+    let mut changes: HashMap<i64, ConversationChange> = HashMap::new();
+    let mut outbound = Vec::new();
+    let mut with_mid: HashMap<(i64, &str), &Row> = HashMap::new();
+    for row in &rows {
+        let (item, m) = (row.incoming.item, &row.incoming.message);
+        out[item].applied += 1;
+        if !inserted.contains(&row.id) {
+            continue; // redelivered: already stored, nothing to change
+        }
+        let inbound = m.direction == Direction::Inbound;
+        let change = changes
+            .entry(row.conversation)
+            .or_insert_with(|| ConversationChange {
+                last_at: m.at,
+                preview: preview(m),
+                inbound_at: None,
+                inbound: 0,
+            });
+        if m.at >= change.last_at {
+            change.last_at = m.at;
+            change.preview = preview(m);
+        }
+        if inbound {
+            change.inbound_at = change.inbound_at.max(Some(m.at));
+            change.inbound += 1;
+        } else {
+            outbound.push(row.id);
+        }
+        if let Some(mid) = &m.mid {
+            with_mid.insert((row.incoming.channel.id.0, mid.as_str()), row);
+        }
+        if !m.attachments.is_empty() {
+            out[item].media_messages.push(row.id);
+        }
+        out[item].conversations.push(row.conversation);
+    }
+    update_conversations(conn, changes)?;
+    if !outbound.is_empty() {
+        // Receipts whose watermark arrived before these messages still apply.
+        diesel::sql_query(
+            "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
+               FROM conversations v WHERE m.id = ANY($1) AND v.id = m.conversation_id
+                AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
+        )
+        .bind::<Array<BigInt>, _>(outbound)
+        .execute(conn)?;
+    }
+    apply_parked(conn, &with_mid)
+}
+
+fn insert_rows(conn: &mut PgConnection, rows: &[Row]) -> QueryResult<Vec<Id>> {
+    fn msg<'r>(r: &'r Row) -> &'r NewMessage {
+        &r.incoming.message
+    }
+    let outbound = |r: &Row| msg(r).direction == Direction::Outbound;
+    diesel::sql_query(
+        "INSERT INTO messages (id, tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
+                               kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                              $7::timestamptz[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::jsonb[],
+                              $13::jsonb[], $14::bool[], $15::text[], $16::timestamptz[])
+         ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.incoming.channel.tenant_id.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.conversation).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.incoming.channel.id.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|r| if outbound(r) { "outbound" } else { "inbound" })
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).mid.as_deref()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| msg(r).at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|r| msg(r).kind.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).text.as_deref()).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(
+        rows.iter()
+            .map(|r| Value::Array(msg(r).attachments.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).reply_to.as_deref()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|r| msg(r).referral.clone()).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(rows.iter().map(|r| msg(r).extra.clone()).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(rows.iter().map(outbound).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|r| if outbound(r) { "sent" } else { "received" })
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        rows.iter()
+            .map(|r| msg(r).deleted.then_some(msg(r).at))
+            .collect::<Vec<_>>(),
+    )
+    .load(conn)
+}
+
+/// One UPDATE for every conversation the batch touched, each row changed once.
+fn update_conversations(
+    conn: &mut PgConnection,
+    changes: HashMap<i64, ConversationChange>,
+) -> QueryResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut changes: Vec<(i64, ConversationChange)> = changes.into_iter().collect();
+    changes.sort_unstable_by_key(|(id, _)| *id);
+    diesel::sql_query(
+        "UPDATE conversations v SET
+           last_message_preview = CASE WHEN v.last_message_at IS NULL OR x.last_at >= v.last_message_at
+                                       THEN x.preview ELSE v.last_message_preview END,
+           last_message_at = GREATEST(v.last_message_at, x.last_at),
+           last_inbound_at = GREATEST(v.last_inbound_at, x.inbound_at),
+           unread_count = v.unread_count + x.inbound,
+           status = CASE WHEN x.inbound > 0 AND v.status IN ('resolved', 'snoozed') THEN 'open' ELSE v.status END,
+           snoozed_until = CASE WHEN x.inbound > 0 THEN NULL ELSE v.snoozed_until END,
+           updated_at = now()
+          FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[])
+               AS x(id, last_at, preview, inbound_at, inbound)
+         WHERE v.id = x.id",
+    )
+    .bind::<Array<BigInt>, _>(changes.iter().map(|c| c.0).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(changes.iter().map(|c| c.1.last_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(changes.iter().map(|c| &c.1.preview).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        changes.iter().map(|c| c.1.inbound_at).collect::<Vec<_>>(),
+    )
+    .bind::<Array<Integer>, _>(changes.iter().map(|c| c.1.inbound).collect::<Vec<_>>())
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Events that arrived before their message (rare) now apply to it, oldest first.
+fn apply_parked(conn: &mut PgConnection, with_mid: &HashMap<(i64, &str), &Row>) -> QueryResult<()> {
+    if with_mid.is_empty() {
+        return Ok(());
+    }
+    let (channels, mids): (Vec<i64>, Vec<&str>) = with_mid.keys().copied().unzip();
+    let mut parked: Vec<ParkedRow> = diesel::sql_query(
+        "DELETE FROM pending_message_events p USING unnest($1::bigint[], $2::text[]) AS x(channel_id, mid)
+          WHERE p.channel_id = x.channel_id AND p.platform_message_id = x.mid
+         RETURNING p.channel_id, p.platform_message_id, p.event, p.occurred_at",
+    )
+    .bind::<Array<BigInt>, _>(channels)
+    .bind::<Array<Text>, _>(mids)
+    .load(conn)?;
+    parked.sort_by_key(|p| p.occurred_at);
+    for p in parked {
+        let Some(row) = with_mid.get(&(p.channel_id, p.platform_message_id.as_str())) else {
+            continue;
+        };
+        if let Ok(event) = serde_json::from_value::<Parked>(p.event) {
+            on_message(conn, row.incoming.channel, row.id, &event, p.occurred_at)?;
+        }
+    }
+    Ok(())
+}
