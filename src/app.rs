@@ -69,7 +69,9 @@ pub struct Runtime {
 pub fn prepare(mut config: Config, missing_keys: Missing) -> Result<Runtime, StartError> {
     keyfiles::ensure_keys(&mut config, missing_keys)?;
     let database = open_database(&config)?;
-    let pool = db::build_pool(database.url.expose_secret(), 16)?;
+    // Job workers, webhook processors, the ingest writer's commits, LISTEN and page requests.
+    let pool_size = 16 + config.webhook_processors as u32;
+    let pool = db::build_pool(database.url.expose_secret(), pool_size)?;
     let state = AppState::new(pool, config).map_err(|e| StartError::Other(e.to_string()))?;
     Ok(Runtime { state, database })
 }

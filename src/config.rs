@@ -27,6 +27,9 @@ impl ConfigError {
     }
 }
 
+/// Webhook processor loops per worker process unless `PARLEY_WEBHOOK_PROCESSORS` says otherwise.
+pub const DEFAULT_WEBHOOK_PROCESSORS: usize = 4;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -63,6 +66,8 @@ pub struct Config {
     pub whatsapp_signup_config_id: Option<String>,
     pub meta: MetaConfig,
     pub log_format: LogFormat,
+    /// Webhook processor loops per worker process: several overlap their batches' commits.
+    pub webhook_processors: usize,
 }
 
 /// Key material that never prints.
@@ -184,6 +189,19 @@ impl Config {
                 ));
             }
         };
+        let webhook_processors = match get("PARLEY_WEBHOOK_PROCESSORS") {
+            None => DEFAULT_WEBHOOK_PROCESSORS,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PARLEY_WEBHOOK_PROCESSORS",
+                        format!("expected a number from 1 to 64, got {v:?}"),
+                    )
+                })?,
+        };
 
         Ok(Self {
             database_url,
@@ -196,6 +214,7 @@ impl Config {
             whatsapp_signup_config_id,
             meta,
             log_format,
+            webhook_processors,
         })
     }
 
@@ -275,6 +294,7 @@ mod tests {
         assert_eq!(c.meta.graph_version, "v24.0");
         assert_eq!(c.meta.graph_url, "https://graph.facebook.com");
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.webhook_processors, DEFAULT_WEBHOOK_PROCESSORS);
     }
 
     #[test]
@@ -289,6 +309,8 @@ mod tests {
             ("PARLEY_PUBLIC_URL", "ftp://x"),
             ("PARLEY_LOG_FORMAT", "xml"),
             ("META_APP_ID", "abc"),
+            ("PARLEY_WEBHOOK_PROCESSORS", "0"),
+            ("PARLEY_WEBHOOK_PROCESSORS", "many"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

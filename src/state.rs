@@ -18,6 +18,9 @@ pub struct AppState {
     pub graph: GraphClient,
     /// Encrypts and decrypts stored Meta tokens.
     pub cipher: Arc<TokenCipher>,
+    /// Signalled when this process has stored webhook deliveries, so its processors start at
+    /// once instead of at their next poll (deliveries stored by other processes wait for that).
+    pub deliveries_stored: Arc<tokio::sync::Notify>,
 }
 
 /// Why the state could not be assembled.
@@ -51,6 +54,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             graph,
             cipher: Arc::new(cipher),
+            deliveries_stored: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

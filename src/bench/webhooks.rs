@@ -28,9 +28,16 @@ pub struct WebhookBenchArgs {
     /// Concurrent connections of the load generator (and pgbench clients).
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
-    /// Job/webhook worker loops of the Parley process under test.
-    #[arg(long, default_value_t = 2)]
+    /// Webhook processor loops of the Parley process under test (as `PARLEY_WEBHOOK_PROCESSORS`).
+    #[arg(long, default_value_t = crate::config::DEFAULT_WEBHOOK_PROCESSORS)]
     pub workers: usize,
+    /// Start the processors only when the load ends: measures ingest alone, then processing
+    /// alone (the drain), instead of both sharing the machine.
+    #[arg(long)]
+    pub process_after_load: bool,
+    /// Also print end-to-end latency per second of the run.
+    #[arg(long)]
+    pub timeline: bool,
 }
 
 const SECRET: &str = "bench-app-secret";
@@ -238,7 +245,8 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     tokio::spawn(server);
     // Only webhook processing: no profile fetches (there is no Meta here).
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let processors: Vec<_> = (0..args.workers)
+    let drain_only = args.process_after_load;
+    let mut processors: Vec<_> = (0..if drain_only { 0 } else { args.workers })
         .map(|n| {
             tokio::spawn(crate::webhooks::processor::run(
                 state.clone(),
@@ -256,6 +264,17 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     )
     .await;
     let load_end = Utc::now();
+    if drain_only {
+        processors = (0..args.workers)
+            .map(|n| {
+                tokio::spawn(crate::webhooks::processor::run(
+                    state.clone(),
+                    format!("bench-{n}"),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
+    }
     // Wait for processing to catch up (bounded).
     let mut processed_within_s = 0.0;
     for _ in 0..1200 {
@@ -285,13 +304,33 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
         .iter()
         .map(|(i, t)| (format!("m_bench_{i}"), *t))
         .collect();
-    let mut e2e: Vec<f64> = stored
+    let pairs: Vec<(DateTime<Utc>, f64)> = stored
         .iter()
         .filter_map(|s| {
             let t0: DateTime<Utc> = (*sent.get(&s.mid)?).into();
-            Some((s.created_at - t0).num_microseconds()? as f64 / 1000.0)
+            Some((t0, (s.created_at - t0).num_microseconds()? as f64 / 1000.0))
         })
         .collect();
+    if args.timeline {
+        let start = pairs.iter().map(|p| p.0).min().unwrap_or_else(Utc::now);
+        let mut by_second: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+        for (t0, ms) in &pairs {
+            by_second
+                .entry((*t0 - start).num_seconds())
+                .or_default()
+                .push(*ms);
+        }
+        for (second, mut v) in by_second {
+            v.sort_by(f64::total_cmp);
+            println!(
+                "second {second}: {} sent, e2e p50 {:.0} ms p99 {:.0} ms",
+                v.len(),
+                percentile(&v, 50.0),
+                percentile(&v, 99.0)
+            );
+        }
+    }
+    let mut e2e: Vec<f64> = pairs.into_iter().map(|p| p.1).collect();
     e2e.sort_by(f64::total_cmp);
     drop(conn);
     drop(pg);
@@ -346,4 +385,10 @@ pub fn print(report: &Report, args: &WebhookBenchArgs) {
         "| backlog drained after the load stopped | {:.1} s |",
         report.processed_within_s
     );
+    if args.process_after_load {
+        println!(
+            "| processing alone (the drain, no load) | {:.0} messages/s |",
+            report.events as f64 / report.processed_within_s.max(0.001)
+        );
+    }
 }

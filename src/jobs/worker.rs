@@ -26,7 +26,8 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Starts `concurrency` worker loops.
+    /// Starts `concurrency` job worker loops, the configured number of webhook processor loops
+    /// and the scheduler of periodic jobs.
     pub fn start(state: AppState, concurrency: usize) -> Self {
         Self::start_with_grace(state, concurrency, SHUTDOWN_GRACE)
     }
@@ -41,11 +42,13 @@ impl WorkerPool {
                 tokio::spawn(run_loop(state.clone(), id, stopped.clone(), grace))
             })
             .collect();
-        loops.push(tokio::spawn(crate::webhooks::processor::run(
-            state.clone(),
-            format!("{process}-webhooks"),
-            stopped.clone(),
-        )));
+        for n in 0..state.config.webhook_processors {
+            loops.push(tokio::spawn(crate::webhooks::processor::run(
+                state.clone(),
+                format!("{process}-webhooks-{n}"),
+                stopped.clone(),
+            )));
+        }
         loops.push(tokio::spawn(run_scheduler(state, stopped)));
         WorkerPool { stop, loops }
     }

@@ -54,10 +54,7 @@ pub type DeliverySplit = (WebhookEventId, Vec<(ItemDraft, Option<Settled>)>);
 /// transaction), in two statements for the whole batch. An item comes with its [`Settled`]
 /// outcome when it was processed in the same transaction, else it is stored `pending`. Storing a
 /// delivery's items twice is impossible (unique event_id, position).
-pub fn store_splits(
-    conn: &mut PgConnection,
-    splits: &[DeliverySplit],
-) -> QueryResult<()> {
+pub fn store_splits(conn: &mut PgConnection, splits: &[DeliverySplit]) -> QueryResult<()> {
     let now = Utc::now();
     let rows: Vec<_> = splits
         .iter()

@@ -60,7 +60,10 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
     let static_dir = static_dir();
     let csp = content_security_policy(&state.config.meta.dialog_url);
     // One group-commit writer for webhook deliveries, shared by every HTTP worker.
-    let ingest = web::Data::new(crate::webhooks::ingest::Ingest::start(state.pool.clone()));
+    let ingest = web::Data::new(crate::webhooks::ingest::Ingest::start(
+        state.pool.clone(),
+        state.deliveries_stored.clone(),
+    ));
     // One LISTEN connection per process feeds every open page's live stream.
     let live = web::Data::new(crate::inbox::live::Live::new(state.pool.clone()));
     let data = web::Data::new(state);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use crate::db::PgPool;
 
@@ -41,10 +41,10 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    /// Starts the writer on the current Tokio runtime.
-    pub fn start(pool: PgPool) -> Ingest {
+    /// Starts the writer on the current Tokio runtime; `stored` is signalled after each commit.
+    pub fn start(pool: PgPool, stored: Arc<Notify>) -> Ingest {
         let (tx, rx) = mpsc::channel(8192);
-        tokio::spawn(writer(pool, rx));
+        tokio::spawn(writer(pool, rx, stored));
         Ingest { tx }
     }
 
@@ -63,7 +63,7 @@ impl Ingest {
     }
 }
 
-async fn writer(pool: PgPool, mut rx: mpsc::Receiver<Pending>) {
+async fn writer(pool: PgPool, mut rx: mpsc::Receiver<Pending>, stored: Arc<Notify>) {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -77,6 +77,7 @@ async fn writer(pool: PgPool, mut rx: mpsc::Receiver<Pending>) {
             break;
         };
         let pool = pool.clone();
+        let stored = stored.clone();
         tokio::spawn(async move {
             let bodies: Vec<Bytes> = batch.iter().map(|p| p.body.clone()).collect();
             let result = crate::db::run(&pool, move |conn| {
@@ -85,6 +86,9 @@ async fn writer(pool: PgPool, mut rx: mpsc::Receiver<Pending>) {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string());
+            if result.is_ok() {
+                stored.notify_one();
+            }
             for p in batch {
                 let _ = p.done.send(result.clone());
             }

@@ -29,7 +29,7 @@ use crate::webhooks::{apply, apply_batch, normalize, split};
 /// Attempts before an item is left `dead` for an admin to replay.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Rows per batch transaction.
-const BATCH: i64 = 200;
+const BATCH: i64 = 500;
 
 /// The channel an account's items belong to, if one is connected.
 pub fn route(
@@ -140,9 +140,7 @@ type Split = (WebhookEventId, Vec<ItemDraft>);
 
 /// Locks a batch of fresh deliveries and splits them; a body that is not a webhook is marked
 /// failed (kept, visible, replayable).
-fn lock_and_split(
-    conn: &mut PgConnection,
-) -> QueryResult<(usize, Vec<Split>)> {
+fn lock_and_split(conn: &mut PgConnection) -> QueryResult<(usize, Vec<Split>)> {
     let events = webhooks::lock_events(conn, BATCH)?;
     let mut splits = Vec::with_capacity(events.len());
     for ev in &events {
@@ -354,13 +352,29 @@ pub async fn round(state: &AppState) -> Result<usize, crate::db::DbError> {
     Ok(fresh + count)
 }
 
-/// Runs rounds until stopped, pausing briefly when idle.
+/// How long a processor waits for more deliveries before a round that would not fill a batch:
+/// fuller batches share their statements and their commit, which matters under load.
+const GATHER: StdDuration = StdDuration::from_millis(50);
+/// How long an idle processor waits before looking again (unless this process stores a delivery).
+const IDLE_POLL: StdDuration = StdDuration::from_millis(250);
+
+/// Runs rounds until stopped. A round that filled a batch is followed at once by the next; after
+/// a partial one the processor gathers for [`GATHER`]; when idle it waits until this process
+/// stores a delivery (then gathers) or [`IDLE_POLL`] passes (deliveries stored by other
+/// processes, retries).
 pub async fn run(state: AppState, worker: String, mut stopped: watch::Receiver<bool>) {
     tracing::debug!(worker, "webhook processor started");
     while !*stopped.borrow() {
         let pause = match round(&state).await {
-            Ok(0) => StdDuration::from_millis(50),
-            Ok(_) => StdDuration::ZERO,
+            Ok(0) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE_POLL) => StdDuration::ZERO,
+                    _ = state.deliveries_stored.notified() => GATHER,
+                    _ = stopped.changed() => StdDuration::ZERO,
+                }
+            }
+            Ok(work) if work >= BATCH as usize => StdDuration::ZERO,
+            Ok(_) => GATHER,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook processing round failed");
                 StdDuration::from_secs(1)

@@ -189,7 +189,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = address.clone();
-        let state = AppState::new(db::build_pool(&db.url, 8).unwrap(), config).unwrap();
+        let state = AppState::new(db::build_pool(&db.url, 12).unwrap(), config).unwrap();
         let server = parley::web::server::build(state.clone(), listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
