@@ -245,16 +245,22 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     tokio::spawn(server);
     // Only webhook processing: no profile fetches (there is no Meta here).
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let drain_only = args.process_after_load;
-    let mut processors: Vec<_> = (0..if drain_only { 0 } else { args.workers })
-        .map(|n| {
-            tokio::spawn(crate::webhooks::processor::run(
-                state.clone(),
-                format!("bench-{n}"),
-                stopped.clone(),
-            ))
-        })
-        .collect();
+    let start_processors = || -> Vec<_> {
+        (0..args.workers)
+            .map(|n| {
+                tokio::spawn(crate::webhooks::processor::run(
+                    state.clone(),
+                    format!("bench-{n}"),
+                    stopped.clone(),
+                ))
+            })
+            .collect()
+    };
+    let mut processors = if args.process_after_load {
+        Vec::new()
+    } else {
+        start_processors()
+    };
 
     let r = load::run(
         &format!("http://{addr}/webhooks/meta"),
@@ -264,16 +270,8 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     )
     .await;
     let load_end = Utc::now();
-    if drain_only {
-        processors = (0..args.workers)
-            .map(|n| {
-                tokio::spawn(crate::webhooks::processor::run(
-                    state.clone(),
-                    format!("bench-{n}"),
-                    stopped.clone(),
-                ))
-            })
-            .collect();
+    if args.process_after_load {
+        processors = start_processors();
     }
     // Wait for processing to catch up (bounded).
     let mut processed_within_s = 0.0;
