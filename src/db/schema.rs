@@ -146,7 +146,7 @@ diesel::table! {
         tenant_id -> Nullable<Int8>,
         channel_id -> Nullable<Int8>,
         kind -> Text,
-        body -> Jsonb,
+        body -> Nullable<Jsonb>,
         state -> Text,
         attempts -> Int4,
         next_attempt_at -> Timestamptz,

@@ -9,22 +9,17 @@ use crate::db::schema::{webhook_events, webhook_items};
 use crate::webhooks::split::ItemDraft;
 
 /// Stores deliveries exactly as received, in one statement (the ingest writer's group commit).
+/// The statement's text is the same for any number of deliveries, so the server parses and
+/// plans a small statement rather than one with a row of parameters per delivery.
 pub fn insert_events(
     conn: &mut PgConnection,
     bodies: &[actix_web::web::Bytes],
 ) -> QueryResult<usize> {
-    let rows: Vec<_> = bodies
-        .iter()
-        .map(|b| {
-            (
-                webhook_events::body.eq(b.as_ref()),
-                webhook_events::signature_ok.eq(true),
-            )
-        })
-        .collect();
-    diesel::insert_into(webhook_events::table)
-        .values(rows)
-        .execute(conn)
+    diesel::sql_query(
+        "INSERT INTO webhook_events (body, signature_ok) SELECT b, TRUE FROM unnest($1::bytea[]) AS b",
+    )
+    .bind::<Array<diesel::sql_types::Bytea>, _>(bodies.iter().map(|b| b.as_ref()).collect::<Vec<&[u8]>>())
+    .execute(conn)
 }
 
 /// A claimed delivery.
@@ -53,44 +48,44 @@ pub type DeliverySplit = (WebhookEventId, Vec<(ItemDraft, Option<Settled>)>);
 /// Records the items of deliveries and marks the deliveries split (in the caller's
 /// transaction), in two statements for the whole batch. An item comes with its [`Settled`]
 /// outcome when it was processed in the same transaction, else it is stored `pending`. Storing a
-/// delivery's items twice is impossible (unique event_id, position).
+/// delivery's items twice is impossible (unique event_id, position). Items that are settled for
+/// good keep no copy of their JSON: see [`needs_own_body`].
 pub fn store_splits(conn: &mut PgConnection, splits: &[DeliverySplit]) -> QueryResult<()> {
+    use diesel::sql_types::{Integer, Jsonb, Nullable, Timestamptz};
     let now = Utc::now();
-    let rows: Vec<_> = splits
-        .iter()
-        .flat_map(|(event, items)| {
-            items.iter().map(move |(item, settled)| {
-                let settled = settled.as_ref();
-                (
-                    (
-                        webhook_items::event_id.eq(*event),
-                        webhook_items::position.eq(item.position),
-                        webhook_items::object.eq(&item.object),
-                        webhook_items::account_id.eq(&item.account_id),
-                        webhook_items::kind.eq(&item.kind),
-                        webhook_items::body.eq(&item.body),
-                        webhook_items::occurred_at.eq(item.occurred_at),
-                    ),
-                    (
-                        webhook_items::state.eq(settled.map_or("pending", |s| s.state)),
-                        webhook_items::tenant_id.eq(settled.and_then(|s| s.tenant)),
-                        webhook_items::channel_id.eq(settled.and_then(|s| s.channel)),
-                        webhook_items::last_error.eq(settled.and_then(|s| s.note.as_deref())),
-                        webhook_items::attempts.eq(i32::from(settled.is_some())),
-                        webhook_items::processed_at.eq(settled.map(|_| now)),
-                    ),
-                )
-            })
+    let items = || {
+        splits.iter().flat_map(|(event, items)| {
+            items
+                .iter()
+                .map(move |(item, settled)| (*event, item, settled.as_ref()))
         })
-        .collect();
-    // PostgreSQL takes at most 65535 parameters per statement: 13 per row.
-    for chunk in rows.chunks(4000) {
-        diesel::insert_into(webhook_items::table)
-            .values(chunk)
-            .on_conflict((webhook_items::event_id, webhook_items::position))
-            .do_nothing()
-            .execute(conn)?;
-    }
+    };
+    diesel::sql_query(
+        "INSERT INTO webhook_items (event_id, position, object, account_id, kind, body, occurred_at,
+                                    state, tenant_id, channel_id, last_error, attempts, processed_at)
+         SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                              $7::timestamptz[], $8::text[], $9::bigint[], $10::bigint[], $11::text[],
+                              $12::int[], $13::timestamptz[])
+         ON CONFLICT (event_id, position) DO NOTHING",
+    )
+    .bind::<Array<BigInt>, _>(items().map(|(e, _, _)| e.0).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(items().map(|(_, i, _)| i.position).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(items().map(|(_, i, _)| i.object.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(items().map(|(_, i, _)| i.account_id.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(items().map(|(_, i, _)| i.kind.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Jsonb>>, _>(
+        items()
+            .map(|(_, i, s)| needs_own_body(s.map_or("pending", |s| s.state)).then_some(&i.body))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(items().map(|(_, i, _)| i.occurred_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(items().map(|(_, _, s)| s.map_or("pending", |s| s.state)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.tenant).map(|t| t.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.channel).map(|c| c.0)).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.note.as_deref())).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(items().map(|(_, _, s)| i32::from(s.is_some())).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(items().map(|(_, _, s)| s.map(|_| now)).collect::<Vec<_>>())
+    .execute(conn)?;
     let ids: Vec<i64> = splits.iter().map(|(e, _)| e.0).collect();
     let objects: Vec<Option<&str>> = splits
         .iter()
@@ -130,7 +125,9 @@ pub struct WebhookItem {
     pub tenant_id: Option<TenantId>,
     pub channel_id: Option<ChannelId>,
     pub kind: String,
-    pub body: serde_json::Value,
+    /// The item's part of its delivery; `None` once settled for good (see [`needs_own_body`]),
+    /// when [`restore_bodies`] splits it from the ledger again.
+    pub body: Option<serde_json::Value>,
     pub state: String,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
@@ -142,15 +139,54 @@ pub struct WebhookItem {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// Locks up to `limit` items ready to process for the caller's transaction.
+/// Locks up to `limit` items ready to process for the caller's transaction, each with its JSON.
 pub fn lock_items(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<WebhookItem>> {
-    diesel::sql_query(
+    let mut items = diesel::sql_query(
         "SELECT * FROM webhook_items
           WHERE state IN ('pending', 'failed') AND next_attempt_at <= now()
           ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1",
     )
     .bind::<BigInt, _>(limit)
-    .load(conn)
+    .load(conn)?;
+    restore_bodies(conn, &mut items)?;
+    Ok(items)
+}
+
+/// Whether an item in `state` keeps its own copy of its JSON. Only items that may still be
+/// processed do (pending, failed, unrouted, dead): for the processed and ignored majority the raw
+/// delivery in the ledger is the one copy, which saves parsing and storing the JSON twice.
+pub fn needs_own_body(state: &str) -> bool {
+    !matches!(state, "processed" | "ignored")
+}
+
+/// Gives items stored without their JSON their part of the delivery again, split from the
+/// ledger exactly as when they were stored (a delivery is never changed). An item whose part
+/// cannot be found keeps `None`.
+pub fn restore_bodies(conn: &mut PgConnection, items: &mut [WebhookItem]) -> QueryResult<()> {
+    let mut events: Vec<i64> = items
+        .iter()
+        .filter(|i| i.body.is_none())
+        .map(|i| i.event_id.0)
+        .collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    events.sort_unstable();
+    events.dedup();
+    let deliveries: Vec<ClaimedEvent> =
+        diesel::sql_query("SELECT id, body FROM webhook_events WHERE id = ANY($1)")
+            .bind::<Array<BigInt>, _>(events)
+            .load(conn)?;
+    let mut parts = std::collections::HashMap::new();
+    for delivery in deliveries {
+        for draft in crate::webhooks::split::split_bytes(&delivery.body).unwrap_or_default() {
+            parts.insert((delivery.id, draft.position), draft.body);
+        }
+    }
+    for item in items.iter_mut().filter(|i| i.body.is_none()) {
+        item.body = parts.remove(&(item.event_id.0, item.position));
+    }
+    Ok(())
 }
 
 /// What processing an item decided: its state, its tenant and channel once routed, and a note
@@ -169,7 +205,8 @@ pub struct ItemOutcome {
     pub settled: Settled,
 }
 
-/// Records many outcomes at once (the caller holds the rows' locks).
+/// Records many outcomes at once (the caller holds the rows' locks); items settled for good drop
+/// their copy of the JSON (see [`needs_own_body`]).
 pub fn finish_items(conn: &mut PgConnection, outcomes: &[ItemOutcome]) -> QueryResult<usize> {
     use diesel::sql_types::Nullable;
     if outcomes.is_empty() {
@@ -177,7 +214,8 @@ pub fn finish_items(conn: &mut PgConnection, outcomes: &[ItemOutcome]) -> QueryR
     }
     diesel::sql_query(
         "UPDATE webhook_items i SET state = x.state, tenant_id = x.tenant, channel_id = x.channel,
-                last_error = x.note, processed_at = now(), attempts = i.attempts + 1
+                last_error = x.note, processed_at = now(), attempts = i.attempts + 1,
+                body = CASE WHEN x.state IN ('processed', 'ignored') THEN NULL ELSE i.body END
            FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS x(id, state, tenant, channel, note)
           WHERE i.id = x.id",
     )
@@ -245,18 +283,21 @@ pub fn list_for_tenant(
     q.order(webhook_items::id.desc()).limit(limit).load(conn)
 }
 
-/// One item of a tenant.
+/// One item of a tenant, with its JSON.
 pub fn get_for_tenant(
     conn: &mut PgConnection,
     tenant: TenantId,
     id: WebhookItemId,
 ) -> QueryResult<Option<WebhookItem>> {
-    webhook_items::table
+    let item = webhook_items::table
         .filter(webhook_items::tenant_id.eq(tenant))
         .filter(webhook_items::id.eq(id))
         .select(WebhookItem::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    let mut items: Vec<WebhookItem> = item.into_iter().collect();
+    restore_bodies(conn, &mut items)?;
+    Ok(items.pop())
 }
 
 /// Queues items again (after a fix); scoped to `tenant` when given, else any (operator CLI).

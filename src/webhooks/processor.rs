@@ -250,7 +250,13 @@ fn routes_of(conn: &mut PgConnection, items: &[WebhookItem]) -> QueryResult<Rout
 
 fn normalize_item(item: &WebhookItem) -> Vec<normalize::Event> {
     let fallback = item.occurred_at.unwrap_or(item.created_at);
-    normalize::normalize(&item.object, &item.account_id, &item.body, fallback)
+    match &item.body {
+        Some(body) => normalize::normalize(&item.object, &item.account_id, body, fallback),
+        None => vec![normalize::ignored(
+            "item",
+            "its part of the delivery is no longer in the ledger",
+        )],
+    }
 }
 
 fn batch_fast(conn: &mut PgConnection) -> QueryResult<usize> {

@@ -88,7 +88,10 @@ pub async fn show(
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    let pretty = serde_json::to_string_pretty(&item.body).unwrap_or_default();
+    let pretty = match &item.body {
+        Some(body) => serde_json::to_string_pretty(body).unwrap_or_default(),
+        None => "(its part of the delivery is no longer in the ledger)".into(),
+    };
     render::html(&ItemPage {
         layout: Layout::new(&user, "webhooks"),
         item,
