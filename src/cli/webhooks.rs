@@ -1,11 +1,11 @@
-//! `parley webhooks list --state unrouted|dead|failed` and `parley webhooks replay ID|--state dead`
-//! (operators, across tenants).
+//! `parley webhooks list --state unrouted|dead|failed` and
+//! `parley webhooks replay ID|--state dead|--delivery ID` (operators, across tenants).
 
 use clap::Subcommand;
 
 use crate::app::StartError;
 use crate::config::Config;
-use crate::db::ids::WebhookItemId;
+use crate::db::ids::{WebhookEventId, WebhookItemId};
 use crate::models::webhooks;
 
 #[derive(Debug, Subcommand)]
@@ -17,11 +17,14 @@ pub enum WebhooksCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
-    /// Process an item again, or every item in a state.
+    /// Process an item again, or every item in a state (`--state failed` also splits again
+    /// every delivery that was not a webhook body), or one such delivery (`--delivery ID`).
     Replay {
         id: Option<i64>,
         #[arg(long)]
         state: Option<String>,
+        #[arg(long)]
+        delivery: Option<i64>,
     },
 }
 
@@ -80,18 +83,40 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> Result<(), StartE
             }
             Ok(())
         }
-        WebhooksCommand::Replay { id, state } => {
-            let n = super::with_connection(config, move |conn| match (id, state) {
-                (Some(id), None) => {
-                    webhooks::replay(conn, None, Some(&[WebhookItemId(id)]), None).map_err(db)
-                }
-                (None, Some(state)) => webhooks::replay(conn, None, None, Some(&state)).map_err(db),
-                _ => Err(StartError::Other(
-                    "give an item id or --state STATE (not both)".into(),
-                )),
-            })
-            .await?;
-            println!("{n} item(s) queued for processing");
+        WebhooksCommand::Replay {
+            id,
+            state,
+            delivery,
+        } => {
+            let (items, deliveries) =
+                super::with_connection(config, move |conn| match (id, state, delivery) {
+                    (Some(id), None, None) => Ok((
+                        webhooks::replay(conn, None, Some(&[WebhookItemId(id)]), None)
+                            .map_err(db)?,
+                        0,
+                    )),
+                    (None, Some(state), None) => Ok((
+                        webhooks::replay(conn, None, None, Some(&state)).map_err(db)?,
+                        if state == "failed" {
+                            webhooks::replay_failed_deliveries(conn, None).map_err(db)?
+                        } else {
+                            0
+                        },
+                    )),
+                    (None, None, Some(delivery)) => Ok((
+                        0,
+                        webhooks::replay_failed_deliveries(conn, Some(WebhookEventId(delivery)))
+                            .map_err(db)?,
+                    )),
+                    _ => Err(StartError::Other(
+                        "give one of: an item id, --state STATE, --delivery ID".into(),
+                    )),
+                })
+                .await?;
+            println!("{items} item(s) queued for processing");
+            if deliveries > 0 || delivery.is_some() {
+                println!("{deliveries} failed delivery(ies) queued to be split again");
+            }
             Ok(())
         }
     }

@@ -340,6 +340,27 @@ pub fn list_by_state(
         .load(conn)
 }
 
+/// Queues deliveries that were not a webhook body (state `failed`) to be split again, for
+/// instance after an upgrade that understands them; all of them, or the one `delivery`. Such a
+/// delivery has no items (splitting failed before any were stored), so nothing is stored twice.
+pub fn replay_failed_deliveries(
+    conn: &mut PgConnection,
+    delivery: Option<WebhookEventId>,
+) -> QueryResult<usize> {
+    let mut q = diesel::update(webhook_events::table)
+        .filter(webhook_events::state.eq("failed"))
+        .into_boxed();
+    if let Some(id) = delivery {
+        q = q.filter(webhook_events::id.eq(id));
+    }
+    q.set((
+        webhook_events::state.eq("received"),
+        webhook_events::attempts.eq(webhook_events::attempts + 1),
+        webhook_events::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+}
+
 /// A delivery that failed to split: id, arrival, reason.
 pub type FailedEvent = (WebhookEventId, DateTime<Utc>, Option<String>);
 

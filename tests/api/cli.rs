@@ -257,3 +257,79 @@ fn keys_rotate_re_encrypts_every_token_under_the_new_key() {
     let out = parley(Some(&db), &[], &["keys", "generate"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
 }
+
+#[test]
+fn webhooks_commands_list_and_replay_items_and_failed_deliveries() {
+    use diesel::prelude::*;
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    diesel::sql_query(
+        "INSERT INTO webhook_events (id, body, signature_ok, state, last_error)
+         VALUES (7001, '\\x3c68746d6c3e', TRUE, 'failed', 'not JSON'),
+                (7002, '\\x7b7d', TRUE, 'split', NULL)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO webhook_items (id, event_id, position, object, account_id, kind, body, state, last_error)
+         VALUES (8001, 7002, 0, 'page', '42', 'message', '{}', 'dead', 'boom')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    let out = parley(Some(&db), &[], &["webhooks", "list", "--state", "dead"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("8001") && stdout(&out).contains("boom"));
+    assert!(
+        stdout(&out).contains("delivery 7001"),
+        "failed deliveries are listed too"
+    );
+
+    let out = parley(Some(&db), &[], &["webhooks", "replay", "8001"]);
+    assert!(
+        stdout(&out).contains("1 item(s) queued"),
+        "{}",
+        stdout(&out)
+    );
+    let out = parley(
+        Some(&db),
+        &[],
+        &["webhooks", "replay", "--delivery", "7001"],
+    );
+    assert!(
+        stdout(&out).contains("1 failed delivery(ies) queued"),
+        "{}",
+        stdout(&out)
+    );
+    let out = parley(
+        Some(&db),
+        &[],
+        &["webhooks", "replay", "--delivery", "7002"],
+    );
+    assert!(
+        stdout(&out).contains("0 failed delivery(ies)"),
+        "only failed ones"
+    );
+    let out = parley(
+        Some(&db),
+        &[],
+        &["webhooks", "replay", "8001", "--delivery", "7001"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("give one of"));
+
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+    }
+    let states: Vec<State> = diesel::sql_query(
+        "SELECT state FROM webhook_events WHERE id = 7001
+         UNION ALL SELECT state FROM webhook_items WHERE id = 8001",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let states: Vec<&str> = states.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(states, ["received", "pending"]);
+}

@@ -127,6 +127,67 @@ async fn a_signed_body_that_is_not_a_webhook_is_kept_as_failed_and_acknowledged(
         failed.iter().all(|(s, e)| s == "failed" && e.is_some()),
         "{failed:?}"
     );
+
+    // Replayed as they are, they are split again and fail again, still visible.
+    let replayed = app
+        .query(|c| parley::models::webhooks::replay_failed_deliveries(c, None).unwrap())
+        .await;
+    assert_eq!(replayed, 2);
+    app.process_webhooks().await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_events WHERE state = 'failed' AND attempts = 1 AND last_error IS NOT NULL"
+        )
+        .await,
+        2
+    );
+    // Once Parley understands a delivery (here the stored body stands in for an upgrade),
+    // replaying that one delivery splits and processes it.
+    let t = tenant(&app, "Acme").await;
+    app.connect_channel(t, Platform::Messenger, "1", None).await;
+    let id = app
+        .query(|c| {
+            diesel::sql_query(
+                "UPDATE webhook_events SET body = convert_to($1, 'UTF8')
+                  WHERE id = (SELECT max(id) FROM webhook_events) RETURNING id AS n",
+            )
+            .bind::<Text, _>(
+                String::from_utf8(messenger("1", json!([text("1", "U", "m_late", 1, "late")])))
+                    .unwrap(),
+            )
+            .get_result::<Count>(c)
+            .unwrap()
+            .n
+        })
+        .await;
+    let replayed = app
+        .query(move |c| {
+            parley::models::webhooks::replay_failed_deliveries(
+                c,
+                Some(parley::db::ids::WebhookEventId(id)),
+            )
+            .unwrap()
+        })
+        .await;
+    assert_eq!(replayed, 1);
+    app.process_webhooks().await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM messages WHERE text = 'late'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_events WHERE state = 'failed'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
