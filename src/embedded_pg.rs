@@ -54,6 +54,7 @@ pub struct EmbeddedPostgres {
     run_as: Option<(String, u32, u32)>,
     started_here: bool,
     durability: Durability,
+    statement_stats: bool,
 }
 
 /// Whether the server flushes commits to disk.
@@ -74,6 +75,20 @@ impl EmbeddedPostgres {
 
     /// Like [`EmbeddedPostgres::start`], choosing whether commits are flushed to disk.
     pub fn start_with(root: &Path, durability: Durability) -> Result<Self, EmbeddedPgError> {
+        Self::start_inner(root, durability, false)
+    }
+
+    /// A durable cluster that also collects per-statement statistics (`pg_stat_statements`,
+    /// preloaded when the server starts), for benchmarks that show where the time went.
+    pub fn start_profiled(root: &Path) -> Result<Self, EmbeddedPgError> {
+        Self::start_inner(root, Durability::Durable, true)
+    }
+
+    fn start_inner(
+        root: &Path,
+        durability: Durability,
+        statement_stats: bool,
+    ) -> Result<Self, EmbeddedPgError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedPgError::BinariesMissing)?;
         let run_as = if is_root() {
             Some(system_user().ok_or(EmbeddedPgError::NoSystemUser)?)
@@ -100,6 +115,7 @@ impl EmbeddedPostgres {
             run_as,
             started_here: false,
             durability,
+            statement_stats,
         };
         // The secrets live beside (not inside) the cluster directory, readable only by Parley.
         let secrets = pg.secrets_dir();
@@ -227,6 +243,9 @@ impl EmbeddedPostgres {
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300",
             self.port
         );
+        if self.statement_stats {
+            options.push_str(" -c shared_preload_libraries=pg_stat_statements");
+        }
         if self.durability == Durability::Throwaway {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }

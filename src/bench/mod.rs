@@ -1,6 +1,7 @@
 //! `parley bench`: reproducible performance measurements, reported beside the machine's own
 //! ceilings measured in the same run so the figures survive a noisy machine.
 
+pub mod ceilings;
 pub mod inbox;
 pub mod load;
 pub mod webhooks;

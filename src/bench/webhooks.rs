@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use secrecy::ExposeSecret;
 
+use crate::bench::ceilings;
 use crate::bench::load::{self, Request};
 use crate::bench::percentile;
 use crate::embedded_pg::{Durability, EmbeddedPostgres};
@@ -38,6 +38,10 @@ pub struct WebhookBenchArgs {
     /// Also print end-to-end latency per second of the run.
     #[arg(long)]
     pub timeline: bool,
+    /// Also print where the database's time went during the Parley phase, by statement
+    /// (`pg_stat_statements`, which ships with PostgreSQL).
+    #[arg(long)]
+    pub statements: bool,
 }
 
 const SECRET: &str = "bench-app-secret";
@@ -46,7 +50,9 @@ const PAGE: &str = "900000000000001";
 /// The measured figures.
 #[derive(Debug)]
 pub struct Report {
-    pub pgbench_tps: f64,
+    /// pgbench before the Parley phase and after it: the machine's speed drifts, and the
+    /// ratio uses their mean.
+    pub pgbench_tps: (f64, f64),
     pub bare_rps: f64,
     pub accepted_per_sec: f64,
     pub failed: usize,
@@ -65,80 +71,6 @@ fn body(i: usize) -> Vec<u8> {
         7_000_000 + i % 5000
     )
     .into_bytes()
-}
-
-fn pgbench(pg: &EmbeddedPostgres, dir: &Path, clients: usize, seconds: u64) -> Result<f64, String> {
-    let url = pg.database_url();
-    let mut conn = crate::db::connect(url.expose_secret()).map_err(|e| e.to_string())?;
-    diesel::sql_query("CREATE TABLE IF NOT EXISTS bench_insert (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())")
-        .execute(&mut conn)
-        .map_err(|e| e.to_string())?;
-    let script = dir.join("insert.sql");
-    std::fs::write(
-        &script,
-        "INSERT INTO bench_insert (body) VALUES ('\\x7b7d');\n",
-    )
-    .map_err(|e| e.to_string())?;
-    let out = Command::new(pg.bin_dir().join("pgbench"))
-        .args([
-            "-n",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.port().to_string(),
-            "-U",
-            "parley",
-        ])
-        .args([
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(&script)
-        .arg(crate::embedded_pg::DATABASE_NAME)
-        .env("PGPASSWORD", pg.password())
-        .output()
-        .map_err(|e| format!("pgbench: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "pgbench output not understood: {text} {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-}
-
-async fn bare_actix(args: &WebhookBenchArgs, requests: Arc<Vec<Request>>) -> Result<f64, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = actix_web::HttpServer::new(|| {
-        actix_web::App::new().route(
-            "/",
-            actix_web::web::post().to(|_b: actix_web::web::Bytes| async { "ok" }),
-        )
-    })
-    .listen(listener)
-    .map_err(|e| e.to_string())?
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    let r = load::run(
-        &format!("http://{addr}/"),
-        requests,
-        args.concurrency,
-        Duration::from_secs(args.seconds),
-    )
-    .await;
-    handle.stop(true).await;
-    Ok(r.per_second())
 }
 
 #[derive(QueryableByName)]
@@ -160,15 +92,19 @@ pub async fn run(args: WebhookBenchArgs) -> Result<Report, String> {
 
 async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     println!("starting a private PostgreSQL with durable commits (fsync, synchronous_commit on)…");
-    let pg = EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
-        .map_err(|e| e.to_string())?;
+    let pg = if args.statements {
+        EmbeddedPostgres::start_profiled(&dir.join("pg"))
+    } else {
+        EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
+    }
+    .map_err(|e| e.to_string())?;
     let url = pg.database_url().expose_secret().to_string();
 
     println!(
         "ceiling 1: pgbench, single-row INSERT commits, {} clients, {} s…",
         args.concurrency, args.seconds
     );
-    let pgbench_tps = pgbench(&pg, dir, args.concurrency, args.seconds)?;
+    let pgbench_before = ceilings::pgbench(&pg, dir, args.concurrency, args.seconds)?;
 
     let count = (args.seconds as usize + 5) * 20_000;
     let secret = SECRET;
@@ -188,7 +124,7 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
             .collect(),
     );
     println!("ceiling 2: bare actix-web handler through the same load generator…");
-    let bare_rps = bare_actix(args, requests.clone()).await?;
+    let bare_rps = ceilings::bare_actix(requests.clone(), args.concurrency, args.seconds).await?;
 
     println!(
         "Parley: /webhooks/meta with {} connections for {} s, processing concurrently…",
@@ -196,6 +132,13 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     );
     let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
     crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    if args.statements {
+        // Only the Parley phase is counted.
+        diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut conn)
+            .and_then(|_| diesel::sql_query("SELECT pg_stat_statements_reset()").execute(&mut conn))
+            .map_err(|e| e.to_string())?;
+    }
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", url.clone()),
         ("PARLEY_DATA_DIR", dir.join("data").display().to_string()),
@@ -330,10 +273,15 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     }
     let mut e2e: Vec<f64> = pairs.into_iter().map(|p| p.1).collect();
     e2e.sort_by(f64::total_cmp);
+    if args.statements {
+        print_statements(&mut conn)?;
+    }
+    println!("ceiling 1 again: pgbench after the Parley phase…");
+    let pgbench_after = ceilings::pgbench(&pg, dir, args.concurrency, args.seconds)?;
     drop(conn);
     drop(pg);
     Ok(Report {
-        pgbench_tps,
+        pgbench_tps: (pgbench_before, pgbench_after),
         bare_rps,
         accepted_per_sec: r.per_second(),
         failed: r.failed,
@@ -346,14 +294,55 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     })
 }
 
+#[derive(QueryableByName)]
+struct StatementStats {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    calls: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rows: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    exec_ms: f64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    wal_mb: f64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+/// The statements that took most of the database's time, summed over their variants. Times are
+/// wall-clock inside the server: on a saturated machine they include waiting for a CPU, so they
+/// are shares of the work rather than CPU costs.
+fn print_statements(conn: &mut PgConnection) -> Result<(), String> {
+    let top: Vec<StatementStats> = diesel::sql_query(
+        "SELECT sum(calls)::bigint AS calls, sum(rows)::bigint AS rows,
+                sum(total_exec_time)::float8 AS exec_ms, (sum(wal_bytes) / 1e6)::float8 AS wal_mb,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS statement
+           FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+          GROUP BY 5 ORDER BY 3 DESC LIMIT 15",
+    )
+    .load(conn)
+    .map_err(|e| e.to_string())?;
+    println!();
+    println!("| statement | calls | rows | time ms | WAL MB |");
+    println!("|---|---|---|---|---|");
+    for s in top {
+        println!(
+            "| `{}` | {} | {} | {:.0} | {:.0} |",
+            s.statement, s.calls, s.rows, s.exec_ms, s.wal_mb
+        );
+    }
+    Ok(())
+}
+
 /// Prints the report as a Markdown table (pasted into docs/PERFORMANCE.md).
 pub fn print(report: &Report, args: &WebhookBenchArgs) {
     println!();
     println!("| measure | value |");
     println!("|---|---|");
+    let (before, after) = report.pgbench_tps;
+    let ceiling = (before + after) / 2.0;
     println!(
-        "| ceiling: pgbench single-row INSERT commits/s ({} clients) | {:.0} |",
-        args.concurrency, report.pgbench_tps
+        "| ceiling: pgbench single-row INSERT commits/s ({} clients), before / after / mean | {before:.0} / {after:.0} / {ceiling:.0} |",
+        args.concurrency
     );
     println!(
         "| ceiling: bare actix-web handler requests/s | {:.0} |",
@@ -364,8 +353,8 @@ pub fn print(report: &Report, args: &WebhookBenchArgs) {
         args.concurrency, report.accepted_per_sec
     );
     println!(
-        "| ratio to the pgbench ceiling | {:.2} |",
-        report.accepted_per_sec / report.pgbench_tps.max(1.0)
+        "| ratio to the pgbench ceiling (mean) | {:.2} |",
+        report.accepted_per_sec / ceiling.max(1.0)
     );
     println!(
         "| acknowledgement latency p50 / p99 | {:.1} ms / {:.1} ms |",
