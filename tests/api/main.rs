@@ -24,4 +24,5 @@ mod team;
 mod tenancy;
 mod webhook_batches;
 mod webhook_fixtures;
+mod webhook_ledger;
 mod webhooks;
