@@ -26,12 +26,17 @@ pub const SEND_MESSAGE: &str = "send_message";
 /// Reopens snoozed conversations whose time has come.
 pub const WAKE_SNOOZED: &str = "wake_snoozed";
 
+/// Queues unrouted webhook items whose account has been connected since (a safety net for an
+/// item marked unrouted while its account was being connected).
+pub const REQUEUE_ROUTABLE: &str = "requeue_routable";
+
 /// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
 pub const KNOWN: &[&str] = &[
     CLEANUP_LOGIN_THROTTLE,
     TOKEN_HEALTH,
     PURGE_CONNECT_SESSIONS,
     WAKE_SNOOZED,
+    REQUEUE_ROUTABLE,
 ];
 
 /// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
@@ -48,6 +53,19 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             })
             .await?;
             tracing::debug!(woken, "reopened snoozed conversations");
+            Ok(())
+        }
+        REQUEUE_ROUTABLE => {
+            let queued = crate::db::run(&state.pool, |conn| {
+                Ok(crate::models::webhooks::requeue_routable(conn)?)
+            })
+            .await?;
+            if queued > 0 {
+                tracing::info!(
+                    queued,
+                    "queued unrouted webhook items whose account is connected"
+                );
+            }
             Ok(())
         }
         PURGE_CONNECT_SESSIONS => {

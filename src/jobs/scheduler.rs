@@ -35,6 +35,10 @@ pub const PERIODIC: &[Periodic] = &[
         kind: kinds::PURGE_CONNECT_SESSIONS,
         every: Duration::minutes(15),
     },
+    Periodic {
+        kind: kinds::REQUEUE_ROUTABLE,
+        every: Duration::minutes(1),
+    },
 ];
 
 /// How often each process looks for due periods.

@@ -262,6 +262,29 @@ pub fn requeue_unrouted(
     .execute(conn)
 }
 
+/// Puts back in the queue every unrouted item whose account is connected now. Connecting an
+/// account requeues its items at once ([`requeue_unrouted`]), but an item a processor was
+/// marking unrouted at that moment committed after the requeue and would wait for ever; the
+/// `requeue_routable` job sweeps such items up. It joins the connected channels' accounts to the
+/// unrouted items' own partial index, so it reads unrouted items only, never the processed ones.
+pub fn requeue_routable(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE webhook_items i
+            SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL
+           FROM (SELECT CASE platform WHEN 'messenger' THEN 'page'
+                                      WHEN 'instagram' THEN 'instagram'
+                                      ELSE 'whatsapp_business_account' END AS object,
+                        platform_id AS account_id
+                   FROM channels WHERE status = 'connected'
+                 UNION
+                 SELECT 'whatsapp_business_account', waba_id
+                   FROM channels WHERE status = 'connected' AND platform = 'whatsapp' AND waba_id IS NOT NULL
+                ) AS routable
+          WHERE i.state = 'unrouted' AND i.object = routable.object AND i.account_id = routable.account_id",
+    )
+    .execute(conn)
+}
+
 /// A tenant's items, newest first, with keyset pagination (`before` an id).
 pub fn list_for_tenant(
     conn: &mut PgConnection,

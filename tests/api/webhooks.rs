@@ -297,6 +297,66 @@ async fn unrouted_events_wait_and_are_processed_when_the_account_is_connected() 
 }
 
 #[tokio::test]
+async fn an_item_left_unrouted_while_its_account_was_connected_is_swept_up() {
+    use parley::jobs::kinds::REQUEUE_ROUTABLE;
+    let app = TestApp::spawn().await;
+    let t = tenant(&app, "Acme").await;
+    for (page, mid) in [("777", "m_late"), ("888", "m_never")] {
+        app.post_webhook(&messenger(
+            page,
+            json!([text(page, "U1", mid, 1700000000000, "anyone there?")]),
+        ))
+        .await;
+    }
+    app.process_webhooks().await;
+    // The account is connected while a processor is marking its item unrouted: the processor
+    // commits after the connect's requeue, so the item stays unrouted.
+    app.connect_channel(t, Platform::Messenger, "777", None)
+        .await;
+    app.query(|c| {
+        diesel::sql_query("UPDATE webhook_items SET state = 'unrouted' WHERE account_id = '777'")
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    app.process_webhooks().await;
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM messages").await, 0);
+
+    // The periodic sweep queues it (and only it: page 888 is still not connected).
+    assert!(
+        parley::jobs::scheduler::PERIODIC
+            .iter()
+            .any(|p| p.kind == REQUEUE_ROUTABLE)
+    );
+    app.query(|c| {
+        parley::jobs::queue::enqueue(
+            c,
+            &parley::jobs::queue::NewJob::new(REQUEUE_ROUTABLE, json!({})),
+        )
+        .unwrap()
+    })
+    .await;
+    assert_eq!(crate::inbox::run_jobs(&app, REQUEUE_ROUTABLE).await, 1);
+    app.process_webhooks().await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM messages WHERE platform_message_id = 'm_late'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_items WHERE state = 'unrouted' AND account_id = '888'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn whatsapp_messages_statuses_and_template_updates_land() {
     let app = TestApp::spawn().await;
     let t = tenant(&app, "Acme").await;
