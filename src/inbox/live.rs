@@ -131,8 +131,18 @@ fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, stop: Arc<AtomicBo
         }
         // A broken connection must not go back to the pool, and a LISTENing one should not either.
         let _ = diesel::sql_query(format!("UNLISTEN {CHANNEL}")).execute(&mut *conn);
+        drop(conn);
+        if !stop.load(Ordering::Relaxed) {
+            // A lost connection usually means a restarting or vanishing server: pause rather
+            // than reconnect in a tight loop (and, when the whole process is exiting, be asleep
+            // rather than inside libpq while its exit handlers run).
+            std::thread::sleep(RECONNECT_PAUSE);
+        }
     }
 }
+
+/// How long the listener waits before reconnecting after losing its connection.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {
