@@ -2,26 +2,16 @@
 //! Parley's storage dir, and served only to signed-in users of the owning tenant.
 
 use parley::auth::Role;
-use parley::jobs::queue;
 use parley::models::channels::Platform;
 use serde_json::json;
 
 use crate::support::app_with_sandbox;
 
+/// Runs the queued jobs of `kind`; there must be some, and each must succeed.
 async fn run_jobs(app: &crate::support::TestApp, kind: &'static str) {
-    let jobs = app
-        .query(move |c| {
-            queue::list(c, None, Some("queued"), 100)
-                .unwrap()
-                .into_iter()
-                .filter(|j| j.kind == kind)
-                .collect::<Vec<_>>()
-        })
-        .await;
-    assert!(!jobs.is_empty(), "a {kind} job was enqueued");
-    for job in jobs {
-        parley::jobs::kinds::run(&app.state, &job).await.unwrap();
-    }
+    let outcomes = app.run_queued_jobs(kind).await;
+    assert!(!outcomes.is_empty(), "a {kind} job was enqueued");
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
 }
 
 async fn attachments_of(app: &crate::support::TestApp) -> Vec<(i64, serde_json::Value)> {

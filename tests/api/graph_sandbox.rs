@@ -12,7 +12,7 @@ use parley::meta::whatsapp::{WaContent, WaLanguage, WaMessage, WaTemplate};
 use parley::meta::{AccessToken, GraphClient, GraphErrorKind, GraphSettings, WindowClosed};
 use parley::sandbox::{Channel, CustomerMessage, IssueToken, Sandbox};
 
-use crate::support::{TEST_APP_ID, TEST_APP_SECRET, install_crypto_provider};
+use crate::support::{TEST_APP_ID, TEST_APP_SECRET, install_crypto_provider, sandbox_customer};
 
 async fn setup() -> (Sandbox, GraphClient) {
     install_crypto_provider();
@@ -36,17 +36,6 @@ async fn setup() -> (Sandbox, GraphClient) {
     (sandbox, graph)
 }
 
-fn customer(sandbox: &Sandbox, channel: Channel, account: &str) -> String {
-    sandbox
-        .world()
-        .seed()
-        .customers
-        .iter()
-        .find(|c| c.channel == channel && c.account_id == account && !c.withholds_profile)
-        .map(|c| c.id.clone())
-        .unwrap()
-}
-
 #[tokio::test]
 async fn messenger_and_instagram_sends_respect_the_windows_exactly() {
     let (sandbox, graph) = setup().await;
@@ -60,8 +49,8 @@ async fn messenger_and_instagram_sends_respect_the_windows_exactly() {
             })
             .unwrap(),
     );
-    let psid = customer(&sandbox, Channel::Messenger, &page.id);
-    let igsid = customer(&sandbox, Channel::Instagram, &ig.id);
+    let psid = sandbox_customer(&sandbox, Channel::Messenger, &page.id);
+    let igsid = sandbox_customer(&sandbox, Channel::Instagram, &ig.id);
 
     // Inside 24 h: a RESPONSE goes out; sender actions too.
     sandbox
@@ -178,13 +167,13 @@ async fn profiles_comments_and_private_replies() {
             })
             .unwrap(),
     );
-    let psid = customer(&sandbox, Channel::Messenger, &page.id);
+    let psid = sandbox_customer(&sandbox, Channel::Messenger, &page.id);
     let profile = graph
         .messenger_profile(&psid, &token, &page.id)
         .await
         .unwrap();
     assert!(profile.first_name.is_some());
-    let igsid = customer(&sandbox, Channel::Instagram, &ig.id);
+    let igsid = sandbox_customer(&sandbox, Channel::Instagram, &ig.id);
     assert!(
         graph
             .instagram_profile(&igsid, &token, &ig.id)
@@ -336,7 +325,7 @@ async fn whatsapp_send_window_templates_read_and_media() {
     let seed = sandbox.world().seed();
     let (waba, phone) = (seed.waba.id.clone(), seed.phone_number.id.clone());
     let token = AccessToken::new(sandbox.issue_token(IssueToken::SystemUser).unwrap());
-    let wa_id = customer(&sandbox, Channel::WhatsApp, &phone);
+    let wa_id = sandbox_customer(&sandbox, Channel::WhatsApp, &phone);
     assert_eq!(
         graph
             .whatsapp_phone_number(&phone, &token)

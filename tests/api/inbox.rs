@@ -11,7 +11,7 @@ use parley::jobs::queue;
 use parley::models::channels::Platform;
 use parley::sandbox::{Channel, CustomerMessage, Fault, FaultKind, IssueToken, Sandbox};
 
-use crate::support::{Client, TestApp, app_with_sandbox};
+use crate::support::{Client, TestApp, app_with_sandbox, sandbox_customer};
 
 /// An agent of "Acme" with the sandbox's first Page connected and subscribed.
 pub struct Env {
@@ -26,48 +26,16 @@ pub struct Env {
 pub async fn env() -> Env {
     let (app, sandbox) = app_with_sandbox(2).await;
     let (agent, tenant, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
-    let page = sandbox.world().seed().pages[0].clone();
-    let token = sandbox
-        .issue_token(IssueToken::Page {
-            page_id: page.id.clone(),
-        })
-        .unwrap();
-    app.connect_channel_with_token(tenant, Platform::Messenger, &page.id, None, &token)
-        .await;
-    app.state
-        .graph
-        .subscribe_page(
-            &page.id,
-            &parley::meta::AccessToken::new(token),
-            &[
-                "messages",
-                "message_echoes",
-                "message_deliveries",
-                "message_reads",
-            ],
-        )
-        .await
-        .unwrap();
-    let psid = customer(&sandbox, Channel::Messenger, &page.id);
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let psid = sandbox_customer(&sandbox, Channel::Messenger, &page_id);
     Env {
         app,
         sandbox,
         agent,
         tenant,
-        page_id: page.id,
+        page_id,
         psid,
     }
-}
-
-pub fn customer(sandbox: &Sandbox, channel: Channel, account: &str) -> String {
-    sandbox
-        .world()
-        .seed()
-        .customers
-        .iter()
-        .find(|c| c.channel == channel && c.account_id == account && !c.withholds_profile)
-        .map(|c| c.id.clone())
-        .unwrap()
 }
 
 impl Env {
@@ -101,22 +69,10 @@ impl Env {
     }
 }
 
-/// Runs every queued job of `kind` once; returns how many ran.
+/// Runs every queued job of `kind` once; returns how many ran (their failures are what the
+/// tests look at afterwards, in the messages' states).
 pub async fn run_jobs(app: &TestApp, kind: &'static str) -> usize {
-    let jobs = app
-        .query(move |c| {
-            queue::list(c, None, Some("queued"), 100)
-                .unwrap()
-                .into_iter()
-                .filter(|j| j.kind == kind)
-                .collect::<Vec<_>>()
-        })
-        .await;
-    let n = jobs.len();
-    for job in jobs {
-        let _ = parley::jobs::kinds::run(&app.state, &job).await;
-    }
-    n
+    app.run_queued_jobs(kind).await.len()
 }
 
 /// `(status, text, error message)` of the outbound messages, oldest first.
@@ -264,7 +220,7 @@ async fn whatsapp_needs_a_template_after_24h_and_sends_inside() {
         .whatsapp_subscribe(&seed.waba.id, &parley::meta::AccessToken::new(token))
         .await
         .unwrap();
-    let wa = customer(&sandbox, Channel::WhatsApp, &seed.phone_number.id);
+    let wa = sandbox_customer(&sandbox, Channel::WhatsApp, &seed.phone_number.id);
     sandbox
         .customer_message(CustomerMessage {
             at: Some(Utc::now() - Duration::hours(30)),

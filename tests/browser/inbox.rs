@@ -6,20 +6,23 @@ use std::time::Duration;
 use chrono::Utc;
 use fantoccini::Locator;
 use parley::auth::Role;
-use parley::jobs::queue;
-use parley::models::channels::Platform;
-use parley::sandbox::{Channel, CustomerMessage, IssueToken};
+use parley::sandbox::{Channel, CustomerMessage};
 
 use crate::harness::Browser;
-use crate::support::{PASSWORD, TestApp, app_with_sandbox};
+use crate::support::{PASSWORD, app_with_sandbox, sandbox_customer};
 
-async fn run_send_jobs(app: &TestApp) {
-    let jobs = app
-        .query(|c| queue::list(c, None, Some("queued"), 100).unwrap())
-        .await;
-    for job in jobs.into_iter().filter(|j| j.kind == "send_message") {
-        parley::jobs::kinds::run(&app.state, &job).await.unwrap();
-    }
+/// Whether the open thread shows `text` within 10 s (it updates live, without a reload).
+async fn thread_shows(c: &fantoccini::Client, text: &str) -> bool {
+    eventually(10, || async {
+        c.find(Locator::Id("thread"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains(text)
+    })
+    .await
 }
 
 /// Polls `f` until it is true or `secs` pass.
@@ -44,38 +47,8 @@ async fn an_agent_sees_a_message_arrive_live_and_replies() {
     let (tenant, _) = app
         .create_user("Acme Support", "agent@acme.test", Role::Agent, PASSWORD)
         .await;
-    let page = sandbox.world().seed().pages[0].clone();
-    let token = sandbox
-        .issue_token(IssueToken::Page {
-            page_id: page.id.clone(),
-        })
-        .unwrap();
-    app.connect_channel_with_token(tenant, Platform::Messenger, &page.id, None, &token)
-        .await;
-    app.state
-        .graph
-        .subscribe_page(
-            &page.id,
-            &parley::meta::AccessToken::new(token),
-            &[
-                "messages",
-                "message_echoes",
-                "message_deliveries",
-                "message_reads",
-            ],
-        )
-        .await
-        .unwrap();
-    let psid = sandbox
-        .world()
-        .seed()
-        .customers
-        .iter()
-        .find(|c| {
-            c.channel == Channel::Messenger && c.account_id == page.id && !c.withholds_profile
-        })
-        .map(|c| c.id.clone())
-        .unwrap();
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let psid = sandbox_customer(&sandbox, Channel::Messenger, &page_id);
     sandbox
         .customer_message(CustomerMessage {
             at: Some(Utc::now() - chrono::Duration::minutes(5)),
@@ -123,16 +96,7 @@ async fn an_agent_sees_a_message_arrive_live_and_replies() {
         .await
         .unwrap();
     app.process_webhooks().await;
-    let arrived = eventually(10, || async {
-        c.find(Locator::Id("thread"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-            .contains("Size M please")
-    })
-    .await;
+    let arrived = thread_shows(c, "Size M please").await;
     assert!(arrived, "the new message appeared live");
     browser.screenshot("inbox-live-message").await;
 
@@ -146,18 +110,13 @@ async fn an_agent_sees_a_message_arrive_live_and_replies() {
     let reply = c.find(Locator::Id("reply-text")).await.unwrap();
     reply.send_keys("Yes, we have it in M!").await.unwrap();
     reply.send_keys("\u{E009}\u{E007}").await.unwrap(); // Control + Enter
-    let sending = eventually(10, || async {
-        c.find(Locator::Id("thread"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-            .contains("Yes, we have it in M!")
-    })
-    .await;
+    let sending = thread_shows(c, "Yes, we have it in M!").await;
     assert!(sending, "the reply shows at once");
-    run_send_jobs(&app).await;
+    let outcomes = app.run_queued_jobs("send_message").await;
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(Result::is_ok),
+        "{outcomes:?}"
+    );
     let sent = sandbox.sent_messages();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].recipient, psid);

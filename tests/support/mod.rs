@@ -616,3 +616,81 @@ impl Client {
         self.get_abs(&callback).await
     }
 }
+
+/// A sandbox customer of `channel` on `account` whose profile Meta shares.
+pub fn sandbox_customer(
+    sandbox: &parley::sandbox::Sandbox,
+    channel: parley::sandbox::Channel,
+    account: &str,
+) -> String {
+    sandbox
+        .world()
+        .seed()
+        .customers
+        .iter()
+        .find(|c| c.channel == channel && c.account_id == account && !c.withholds_profile)
+        .map(|c| c.id.clone())
+        .unwrap()
+}
+
+impl TestApp {
+    /// Connects the sandbox's first Page to `tenant` with a real Page token and subscribes it to
+    /// the messaging fields, as the connect wizard does; returns the Page id.
+    pub async fn connect_sandbox_page(
+        &self,
+        sandbox: &parley::sandbox::Sandbox,
+        tenant: TenantId,
+    ) -> String {
+        let page = sandbox.world().seed().pages[0].clone();
+        let token = sandbox
+            .issue_token(parley::sandbox::IssueToken::Page {
+                page_id: page.id.clone(),
+            })
+            .unwrap();
+        self.connect_channel_with_token(
+            tenant,
+            parley::models::channels::Platform::Messenger,
+            &page.id,
+            None,
+            &token,
+        )
+        .await;
+        self.state
+            .graph
+            .subscribe_page(
+                &page.id,
+                &parley::meta::AccessToken::new(token),
+                &[
+                    "messages",
+                    "message_echoes",
+                    "message_deliveries",
+                    "message_reads",
+                ],
+            )
+            .await
+            .unwrap();
+        page.id
+    }
+
+    /// Runs every queued job of `kind` once, in this process; returns each one's outcome.
+    pub async fn run_queued_jobs(&self, kind: &'static str) -> Vec<Result<(), String>> {
+        let jobs = self
+            .query(move |c| {
+                parley::jobs::queue::list(c, None, Some("queued"), 100)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|j| j.kind == kind)
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            outcomes.push(
+                parley::jobs::kinds::run(&self.state, &job)
+                    .await
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        outcomes
+    }
+}
