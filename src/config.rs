@@ -30,6 +30,9 @@ impl ConfigError {
 /// Webhook processor loops per worker process unless `PARLEY_WEBHOOK_PROCESSORS` says otherwise.
 pub const DEFAULT_WEBHOOK_PROCESSORS: usize = 4;
 
+/// Live-update streams per process unless `PARLEY_LIVE_STREAMS_MAX` says otherwise.
+pub const DEFAULT_LIVE_STREAMS_MAX: usize = 500;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -68,6 +71,15 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Webhook processor loops per worker process: several overlap their batches' commits.
     pub webhook_processors: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the client address for sign-in
+    /// throttling and `/metrics`); empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Client addresses that may read `/metrics` without a token (default: loopback only).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// A bearer token that opens `/metrics` from anywhere.
+    pub metrics_token: Option<SecretString>,
+    /// Live-update streams this process serves at once, over all users.
+    pub live_streams_max: usize,
 }
 
 /// Key material that never prints.
@@ -203,6 +215,26 @@ impl Config {
                 })?,
         };
 
+        let trusted_proxies = parse_networks("PARLEY_TRUSTED_PROXIES", get("PARLEY_TRUSTED_PROXIES"))?;
+        let metrics_allow = match get("PARLEY_METRICS_ALLOW") {
+            Some(v) => parse_networks("PARLEY_METRICS_ALLOW", Some(v))?,
+            None => parse_networks("PARLEY_METRICS_ALLOW", Some("127.0.0.0/8,::1/128".into()))?,
+        };
+        let metrics_token = get("PARLEY_METRICS_TOKEN").map(SecretString::from);
+        let live_streams_max = match get("PARLEY_LIVE_STREAMS_MAX") {
+            None => DEFAULT_LIVE_STREAMS_MAX,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PARLEY_LIVE_STREAMS_MAX",
+                        format!("expected a number from 1 to 100000, got {v:?}"),
+                    )
+                })?,
+        };
+
         Ok(Self {
             database_url,
             data_dir,
@@ -215,6 +247,10 @@ impl Config {
             meta,
             log_format,
             webhook_processors,
+            trusted_proxies,
+            metrics_allow,
+            metrics_token,
+            live_streams_max,
         })
     }
 
@@ -253,6 +289,31 @@ fn parse_base_url(var: &'static str, value: &str) -> Result<String, ConfigError>
             format!("expected an http:// or https:// URL, got {value:?}"),
         )),
     }
+}
+
+/// A comma-separated list of addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `::1`).
+fn parse_networks(
+    var: &'static str,
+    value: Option<String>,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        var,
+                        format!("expected addresses or networks like 10.0.0.1 or 10.0.0.0/8, got {item:?}"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_hex_key(var: &'static str, value: &str, len: usize) -> Result<SecretBytes, ConfigError> {
@@ -295,6 +356,17 @@ mod tests {
         assert_eq!(c.meta.graph_url, "https://graph.facebook.com");
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.webhook_processors, DEFAULT_WEBHOOK_PROCESSORS);
+        assert!(c.trusted_proxies.is_empty());
+        let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(c.metrics_allow.iter().any(|n| n.contains(&loopback)));
+        let elsewhere: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(!c.metrics_allow.iter().any(|n| n.contains(&elsewhere)));
+    }
+
+    #[test]
+    fn networks_accept_single_addresses_and_prefixes() {
+        let c = config(&[("PARLEY_TRUSTED_PROXIES", "10.0.0.1, 172.16.0.0/12,::1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
     }
 
     #[test]
@@ -311,6 +383,9 @@ mod tests {
             ("META_APP_ID", "abc"),
             ("PARLEY_WEBHOOK_PROCESSORS", "0"),
             ("PARLEY_WEBHOOK_PROCESSORS", "many"),
+            ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("PARLEY_METRICS_ALLOW", "localhost"),
+            ("PARLEY_LIVE_STREAMS_MAX", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

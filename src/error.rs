@@ -23,6 +23,15 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A body of a type this route does not take (e.g. multipart where no upload is expected).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A per-user or per-process limit was reached; the message says which.
+    #[error("too many requests: {0}")]
+    TooManyRequests(&'static str),
+    /// Work that is bounded on purpose (password checks) is saturated: try again shortly.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("template rendering failed: {0}")]
@@ -78,6 +87,12 @@ impl AppError {
             ),
             AppError::BadRequest(why) => ("Bad request", why.clone()),
             AppError::PayloadTooLarge => ("Too large", "The request body is too large.".into()),
+            AppError::UnsupportedMediaType => (
+                "Unsupported form",
+                "This address does not take that kind of form. Reload the page and try again.".into(),
+            ),
+            AppError::TooManyRequests(why) => ("Too many requests", (*why).to_string()),
+            AppError::Busy(why) => ("Busy", (*why).to_string()),
             AppError::Db(e) if e.is_unavailable() => (
                 "Temporarily unavailable",
                 "Parley cannot reach its database right now. Try again in a moment.".into(),
@@ -99,6 +114,9 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Render(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -137,9 +155,12 @@ impl ResponseError for AppError {
         }
         .render()
         .unwrap_or_else(|_| format!("{title}: {message}"));
-        let mut response = HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body);
+        let mut builder = HttpResponse::build(status);
+        builder.content_type("text/html; charset=utf-8");
+        if matches!(self, AppError::Busy(_) | AppError::TooManyRequests(_)) {
+            builder.insert_header((header::RETRY_AFTER, "5"));
+        }
+        let mut response = builder.body(body);
         // For htmx requests app.js shows this line in a toast.
         if let Ok(value) = HeaderValue::from_str(&ascii_only(&message)) {
             response

@@ -9,8 +9,9 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::roles::{Policy, Role, allows};
 use crate::auth::session;
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{SessionId, TenantId, UserId};
 use crate::error::AppError;
+use crate::models::sessions::{self, Checked};
 use crate::models::users;
 use crate::state::AppState;
 
@@ -23,6 +24,8 @@ pub struct CurrentUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// The sign-in this request belongs to (its `user_sessions` record).
+    pub session_id: SessionId,
     /// The session, for flashes and the CSRF token of the rendered page.
     pub session: Session,
     /// For admins: channels that lost their connection (shown as a banner on every page).
@@ -87,20 +90,31 @@ impl FromRequest for CurrentUser {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let (tenant, user) = (identity.tenant_id, identity.user_id);
             let found = crate::db::run(&state.pool, move |conn| {
-                let row = users::get_with_tenant(conn, identity.tenant_id, identity.user_id)?;
+                let open = sessions::check(
+                    conn,
+                    tenant,
+                    user,
+                    &identity.token_hash,
+                    chrono::Utc::now(),
+                    session::LIFETIME,
+                )?;
+                let Checked::Open(session_id) = open else {
+                    return Ok(None);
+                };
+                let row = users::get_with_tenant(conn, tenant, user)?;
                 let alerts = match &row {
                     Some(r) if r.user.role == Role::Admin => {
-                        crate::models::channels::needing_reconnect(conn, identity.tenant_id)?
+                        crate::models::channels::needing_reconnect(conn, tenant)?
                     }
                     _ => Vec::new(),
                 };
-                Ok((row, alerts))
+                Ok(row.map(|row| (row, alerts, session_id)))
             })
             .await?;
-            let (found, alerts) = found;
             match found {
-                Some(row) if row.user.active => Ok(CurrentUser {
+                Some((row, alerts, session_id)) if row.user.active => Ok(CurrentUser {
                     channel_alerts: alerts
                         .into_iter()
                         .map(|c| ChannelAlert {
@@ -116,9 +130,10 @@ impl FromRequest for CurrentUser {
                     email: row.user.email,
                     display_name: row.user.display_name,
                     role: row.user.role,
+                    session_id,
                     session,
                 }),
-                // Deactivated or deleted since signing in: the session ends here.
+                // Signed out elsewhere, expired, deactivated or deleted: the session ends here.
                 _ => {
                     session::sign_out(&session);
                     Err(login_required())

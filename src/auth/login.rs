@@ -53,43 +53,74 @@ fn address_key(address: &str) -> String {
     format!("ip:{address}")
 }
 
-/// Checks the credentials, counting failures; returns the active user on success.
-pub fn authenticate(
+/// A sign-in attempt that passed the throttle: counted already, its password not yet checked.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The account, when the email names one.
+    pub user: Option<User>,
+    account: String,
+    address: String,
+    /// Set when this attempt was the last one allowed: a failure now locks the key until then.
+    locks_until: Option<DateTime<Utc>>,
+}
+
+/// Step 1, with a connection: counts the attempt for the account and the client address before
+/// any password is checked, so that parallel attempts cannot all slip past the limits, and loads
+/// the account.
+pub fn admit(
     conn: &mut PgConnection,
     email: &str,
-    password_attempt: &str,
     client_address: &str,
-) -> Result<User, LoginError> {
+) -> Result<Admitted, LoginError> {
     let account = account_key(email);
     let address = address_key(client_address);
-    for key in [&account, &address] {
-        if let Some(until) = login_throttle::locked_until(conn, key)? {
+    let by_account = login_throttle::record_attempt(conn, &account, ACCOUNT_LIMIT)?;
+    let by_address = login_throttle::record_attempt(conn, &address, ADDRESS_LIMIT)?;
+    for attempt in [by_account, by_address] {
+        if !attempt.admitted {
+            let until = attempt
+                .locked_until
+                .unwrap_or_else(|| Utc::now() + ACCOUNT_LIMIT.lockout);
             return Err(LoginError::Throttled { until });
         }
     }
+    Ok(Admitted {
+        user: users::find_for_login(conn, email)?,
+        account,
+        address,
+        locks_until: by_account.locked_until.or(by_address.locked_until),
+    })
+}
 
-    let user = users::find_for_login(conn, email)?;
-    let verified = match &user {
+/// Step 2, without a connection (argon2 takes tens of milliseconds of CPU): whether the password
+/// is right for an active account. An unknown email costs the same time as a known one.
+pub fn verify(admitted: &Admitted, password_attempt: &str) -> bool {
+    match &admitted.user {
         Some(u) => password::verify(password_attempt, &u.password_hash) && u.active,
         None => {
             password::verify_against_dummy(password_attempt);
             false
         }
-    };
+    }
+}
 
-    match user {
+/// Step 3, with a connection: a success clears the account's count and takes back the
+/// address's; a failure stays counted.
+pub fn conclude(
+    conn: &mut PgConnection,
+    admitted: Admitted,
+    verified: bool,
+) -> Result<User, LoginError> {
+    match admitted.user {
         Some(user) if verified => {
-            login_throttle::clear(conn, &account)?;
+            login_throttle::clear(conn, &admitted.account)?;
+            login_throttle::forgive(conn, &admitted.address, ADDRESS_LIMIT)?;
             users::touch_last_login(conn, user.tenant_id, user.id)?;
             Ok(user)
         }
-        _ => {
-            let account_lock = login_throttle::record_failure(conn, &account, ACCOUNT_LIMIT)?;
-            let address_lock = login_throttle::record_failure(conn, &address, ADDRESS_LIMIT)?;
-            match account_lock.or(address_lock) {
-                Some(until) => Err(LoginError::Throttled { until }),
-                None => Err(LoginError::InvalidCredentials),
-            }
-        }
+        _ => match admitted.locks_until {
+            Some(until) => Err(LoginError::Throttled { until }),
+            None => Err(LoginError::InvalidCredentials),
+        },
     }
 }

@@ -1,5 +1,5 @@
 //! Disconnecting a channel on purpose: unsubscribe Parley's app (unless another connected
-//! channel still needs the same subscription), wipe the token, keep the history.
+//! channel, of any tenant, still needs the same subscription), wipe the token, keep the history.
 
 use crate::channels::{ChannelError, open_token};
 use crate::db::ids::{ChannelId, TenantId};
@@ -22,23 +22,27 @@ pub async fn disconnect(
     id: ChannelId,
     by: &str,
 ) -> Result<Disconnected, ChannelError> {
-    let all = crate::db::run(&state.pool, move |conn| Ok(channels::list(conn, tenant)?)).await?;
-    let channel = all
-        .iter()
-        .find(|c| c.id == id)
-        .cloned()
+    let channel = crate::db::run(&state.pool, move |conn| Ok(channels::get(conn, tenant, id)?))
+        .await?
         .ok_or_else(|| ChannelError::Invalid("no such channel".into()))?;
     let mut unsubscribe_error = None;
     if channel.is_connected() {
-        // The Page subscription also carries Instagram messaging; the WABA one serves all its numbers.
-        let still_needed = all.iter().any(|c| {
-            c.id != channel.id
-                && c.is_connected()
-                && match channel.platform {
-                    Platform::Whatsapp => c.waba_id.is_some() && c.waba_id == channel.waba_id,
-                    _ => c.page_id.is_some() && c.page_id == channel.page_id,
-                }
-        });
+        let (platform, page, waba) = (
+            channel.platform,
+            channel.page_id.clone(),
+            channel.waba_id.clone(),
+        );
+        // Another tenant's channel may rely on the same Page or WABA subscription.
+        let still_needed = crate::db::run(&state.pool, move |conn| {
+            Ok(channels::subscription_still_needed(
+                conn,
+                id,
+                platform,
+                page.as_deref(),
+                waba.as_deref(),
+            )?)
+        })
+        .await?;
         if !still_needed {
             let result = match open_token(&state.cipher, &channel) {
                 Ok(token) => match (channel.platform, &channel.page_id, &channel.waba_id) {

@@ -1,4 +1,4 @@
-//! `parley admin create-user` and `parley admin list-users`.
+//! `parley admin create-user`, `list-users` and `reset-password`.
 
 use std::io::BufRead;
 
@@ -30,6 +30,13 @@ pub enum AdminCommand {
     },
     /// List every user of every tenant.
     ListUsers,
+    /// Set a user's password and sign them out everywhere (a deactivated user stays
+    /// deactivated). The password is read from PARLEY_PASSWORD, else from the first line of
+    /// standard input.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub async fn run(command: AdminCommand, config: &Config) -> Result<(), StartError> {
@@ -78,6 +85,33 @@ pub async fn run(command: AdminCommand, config: &Config) -> Result<(), StartErro
             println!(
                 "created {} ({}) in tenant {:?} (id {})",
                 user.email, user.role, tenant.name, tenant.id
+            );
+            Ok(())
+        }
+        AdminCommand::ResetPassword { email } => {
+            let password = read_password()?;
+            if let Some(why) = password::weakness(&password) {
+                return Err(StartError::Other(why));
+            }
+            let hash = password::hash(&password).map_err(|e| StartError::Other(e.to_string()))?;
+            let (user, ended) = super::with_connection(config, move |conn| {
+                let user = users::find_for_login(conn, &email)
+                    .map_err(db)?
+                    .ok_or_else(|| StartError::Other(format!("no user has the email {email:?}")))?;
+                let ended =
+                    team::account::store_new_password(conn, user.tenant_id, user.id, &hash, None)
+                        .map_err(db)?;
+                Ok((user, ended))
+            })
+            .await?;
+            println!(
+                "password of {} reset; {ended} session(s) signed out{}",
+                user.email,
+                if user.active {
+                    ""
+                } else {
+                    " (the account is still deactivated)"
+                }
             );
             Ok(())
         }

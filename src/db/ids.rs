@@ -46,6 +46,10 @@ typed_id!(
     UserId
 );
 typed_id!(
+    /// One sign-in of a user (a row of `user_sessions`).
+    SessionId
+);
+typed_id!(
     /// A background job.
     JobId
 );

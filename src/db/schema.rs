@@ -32,8 +32,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_sessions (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        user_id -> Int8,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        end_reason -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, users);
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(tenants, users, user_sessions);
 
 diesel::table! {
     jobs (id) {

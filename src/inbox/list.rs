@@ -116,6 +116,13 @@ pub struct ConversationRow {
 }
 
 impl ConversationRow {
+    /// The contact's picture, if Meta gave a web URL for it (never another scheme).
+    pub fn picture(&self) -> Option<crate::web::safe_url::SafeUrl> {
+        self.contact_picture
+            .as_deref()
+            .and_then(crate::web::safe_url::SafeUrl::external)
+    }
+
     /// The contact's name, or a readable stand-in while Meta's profile is unknown.
     pub fn display_name(&self) -> String {
         self.contact_name

@@ -2,15 +2,16 @@
 //! commit by webhook processing, sends and agents' actions in any Parley process) into an
 //! in-process broadcast that each open page's server-sent-events stream filters by tenant.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use tokio::sync::broadcast;
 
 use crate::db::PgPool;
-use crate::db::ids::TenantId;
+use crate::db::ids::{TenantId, UserId};
 
 /// The notification channel every change goes through.
 pub const CHANNEL: &str = "parley_events";
@@ -20,23 +21,80 @@ pub const CHANNEL: &str = "parley_events";
 pub enum LiveEvent {
     /// A conversation of a tenant changed (message, receipt, reaction, assignment…).
     Conversation { tenant: TenantId, id: i64 },
+    /// Sessions of a user were ended (signed out, everywhere, deactivated): their streams check
+    /// whether they may go on.
+    SessionsEnded { tenant: TenantId, user: UserId },
     /// Notifications may have been missed (the listener reconnected): pages reload their state.
     Resync,
 }
 
 impl LiveEvent {
-    /// Parses a `"<tenant>:conversation:<id>"` payload.
+    /// Parses a `"<tenant>:conversation:<id>"` or `"<tenant>:sessions:<user>"` payload.
     pub fn parse(payload: &str) -> Option<LiveEvent> {
         let mut parts = payload.splitn(3, ':');
-        let tenant = parts.next()?.parse().ok()?;
-        if parts.next()? != "conversation" {
-            return None;
+        let tenant = TenantId(parts.next()?.parse().ok()?);
+        let kind = parts.next()?;
+        let id: i64 = parts.next()?.parse().ok()?;
+        match kind {
+            "conversation" => Some(LiveEvent::Conversation { tenant, id }),
+            "sessions" => Some(LiveEvent::SessionsEnded {
+                tenant,
+                user: UserId(id),
+            }),
+            _ => None,
         }
-        Some(LiveEvent::Conversation {
-            tenant: TenantId(tenant),
-            id: parts.next()?.parse().ok()?,
-        })
     }
+}
+
+/// Tells every process's streams that sessions of `user` ended (delivered at commit).
+pub fn notify_sessions_ended(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    user: UserId,
+) -> diesel::QueryResult<()> {
+    use diesel::sql_types::Text;
+    diesel::sql_query("SELECT pg_notify('parley_events', $1)")
+        .bind::<Text, _>(format!("{}:sessions:{}", tenant.0, user.0))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Open live streams per user in one process (a user with several tabs has one per tab).
+pub const STREAMS_PER_USER: usize = 8;
+
+#[derive(Default)]
+struct Slots {
+    total: usize,
+    by_user: HashMap<UserId, usize>,
+}
+
+/// A place among the process's live streams, given back when the stream ends.
+pub struct StreamSlot {
+    slots: Arc<Mutex<Slots>>,
+    user: UserId,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.total = slots.total.saturating_sub(1);
+            if let Some(n) = slots.by_user.get_mut(&self.user) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    slots.by_user.remove(&self.user);
+                }
+            }
+        }
+    }
+}
+
+/// Why a stream was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamRefused {
+    /// This user has [`STREAMS_PER_USER`] open already.
+    UserFull,
+    /// The process serves its configured maximum.
+    ProcessFull,
 }
 
 /// The process's hub. The listener starts with the first subscriber and stops when the hub is
@@ -46,17 +104,43 @@ pub struct Live {
     sender: broadcast::Sender<LiveEvent>,
     started: OnceLock<()>,
     stop: Arc<AtomicBool>,
+    slots: Arc<Mutex<Slots>>,
+    max_streams: usize,
 }
 
 impl Live {
-    pub fn new(pool: PgPool) -> Live {
+    /// A hub serving at most `max_streams` streams at once.
+    pub fn new(pool: PgPool, max_streams: usize) -> Live {
         let (sender, _) = broadcast::channel(4096);
         Live {
             pool,
             sender,
             started: OnceLock::new(),
             stop: Arc::new(AtomicBool::new(false)),
+            slots: Arc::new(Mutex::new(Slots::default())),
+            max_streams,
         }
+    }
+
+    /// Takes a stream slot for `user`, within the per-user and per-process caps.
+    pub fn reserve(&self, user: UserId) -> Result<StreamSlot, StreamRefused> {
+        let mut slots = self
+            .slots
+            .lock()
+            .map_err(|_| StreamRefused::ProcessFull)?;
+        if slots.total >= self.max_streams {
+            return Err(StreamRefused::ProcessFull);
+        }
+        let mine = slots.by_user.entry(user).or_insert(0);
+        if *mine >= STREAMS_PER_USER {
+            return Err(StreamRefused::UserFull);
+        }
+        *mine += 1;
+        slots.total += 1;
+        Ok(StreamSlot {
+            slots: self.slots.clone(),
+            user,
+        })
     }
 
     /// A stream of every change in this database (callers filter by tenant).
@@ -157,7 +241,31 @@ mod tests {
                 id: 42
             })
         );
+        assert_eq!(
+            LiveEvent::parse("3:sessions:7"),
+            Some(LiveEvent::SessionsEnded {
+                tenant: TenantId(3),
+                user: UserId(7)
+            })
+        );
         assert_eq!(LiveEvent::parse("3:comment:1"), None);
         assert_eq!(LiveEvent::parse("x"), None);
+    }
+
+    #[test]
+    fn streams_are_capped_per_user_and_per_process() {
+        let pool = crate::db::build_pool("postgres://nowhere.invalid/x", 1).unwrap();
+        let live = Live::new(pool, STREAMS_PER_USER + 2);
+        let ann: Vec<_> = (0..STREAMS_PER_USER)
+            .map(|_| live.reserve(UserId(1)).unwrap())
+            .collect();
+        assert_eq!(live.reserve(UserId(1)).err(), Some(StreamRefused::UserFull));
+        let bob = live.reserve(UserId(2)).unwrap();
+        let _cy = live.reserve(UserId(3)).unwrap();
+        assert_eq!(live.reserve(UserId(4)).err(), Some(StreamRefused::ProcessFull));
+        drop(bob);
+        assert!(live.reserve(UserId(4)).is_ok(), "a closed stream gives its place back");
+        drop(ann);
+        assert!(live.reserve(UserId(1)).is_ok());
     }
 }

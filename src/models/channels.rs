@@ -206,6 +206,47 @@ pub fn route(
         .optional()
 }
 
+/// Whether a connected channel other than `except`, of *any* tenant, relies on the same app
+/// subscription: the Page's (which carries Messenger and the linked Instagram account) or the
+/// WhatsApp Business Account's (which serves all its numbers). Across tenants on purpose: Meta
+/// subscribes the app once per Page or WABA, whichever tenants use it.
+pub fn subscription_still_needed(
+    conn: &mut PgConnection,
+    except: ChannelId,
+    platform: Platform,
+    page_id: Option<&str>,
+    waba_id: Option<&str>,
+) -> QueryResult<bool> {
+    let others = channels::table
+        .filter(channels::id.ne(except))
+        .filter(channels::status.eq("connected"))
+        .into_boxed();
+    let others = match (platform, page_id, waba_id) {
+        (Platform::Whatsapp, _, Some(waba)) => others
+            .filter(channels::platform.eq(Platform::Whatsapp))
+            .filter(channels::waba_id.eq(waba)),
+        (Platform::Whatsapp, _, None) => return Ok(false),
+        (_, Some(page), _) => others
+            .filter(channels::platform.ne(Platform::Whatsapp))
+            .filter(channels::page_id.eq(page)),
+        (_, None, _) => return Ok(false),
+    };
+    diesel::select(diesel::dsl::exists(others.select(channels::id))).get_result(conn)
+}
+
+/// The tenants with a connected WhatsApp number on this WABA: account-level events (template
+/// reviews) concern each of them.
+pub fn tenants_of_waba(conn: &mut PgConnection, waba_id: &str) -> QueryResult<Vec<TenantId>> {
+    channels::table
+        .filter(channels::platform.eq(Platform::Whatsapp))
+        .filter(channels::waba_id.eq(waba_id))
+        .filter(channels::status.eq("connected"))
+        .select(channels::tenant_id)
+        .distinct()
+        .order(channels::tenant_id.asc())
+        .load(conn)
+}
+
 /// A connected WhatsApp channel of this WABA (account-level webhooks name the WABA).
 pub fn route_by_waba(conn: &mut PgConnection, waba_id: &str) -> QueryResult<Option<Channel>> {
     channels::table

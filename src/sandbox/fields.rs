@@ -17,14 +17,57 @@ pub(crate) struct GraphRequest {
     pub path: String,
     pub params: Map<String, Value>,
     query_pairs: Vec<(String, String)>,
-    pub body: Bytes,
     /// The Content-Type header as sent (multipart boundaries are case-sensitive).
     pub content_type: String,
+    /// The parts of a `multipart/form-data` body (media uploads), read before dispatch.
+    pub parts: Vec<FormPart>,
     pub token: Option<String>,
 }
 
+/// One part of a multipart body.
+#[derive(Debug, Clone)]
+pub(crate) struct FormPart {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Bytes,
+}
+
+/// Reads a multipart body with actix-multipart; an unreadable one yields the parts read so far
+/// (the endpoint then reports the missing field, as Graph does).
+pub(crate) async fn read_parts(req: &HttpRequest, body: Bytes) -> Vec<FormPart> {
+    use futures_util::StreamExt;
+    let mut form = actix_multipart::Multipart::new(
+        req.headers(),
+        futures_util::stream::once(async move { Ok(body) }),
+    );
+    let mut parts = Vec::new();
+    while let Some(Ok(mut field)) = form.next().await {
+        let mut data = actix_web::web::BytesMut::new();
+        while let Some(Ok(chunk)) = field.next().await {
+            data.extend_from_slice(&chunk);
+        }
+        parts.push(FormPart {
+            name: field.name().unwrap_or_default().to_string(),
+            filename: field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(str::to_string),
+            content_type: field.content_type().map(|m| m.essence_str().to_string()),
+            data: data.freeze(),
+        });
+    }
+    parts
+}
+
 impl GraphRequest {
-    pub fn parse(req: &HttpRequest, body: Bytes, version: &str, segments: Vec<String>) -> Self {
+    pub fn parse(
+        req: &HttpRequest,
+        body: Bytes,
+        parts: Vec<FormPart>,
+        version: &str,
+        segments: Vec<String>,
+    ) -> Self {
         let query_pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
         let mut params = Map::new();
@@ -70,8 +113,8 @@ impl GraphRequest {
             segments,
             params,
             query_pairs,
-            body,
             content_type,
+            parts,
             token,
         }
     }

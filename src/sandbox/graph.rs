@@ -151,7 +151,17 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
         )
         .response();
     }
-    let greq = GraphRequest::parse(&req, body, &version, rest);
+    let is_multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let parts = if is_multipart {
+        super::fields::read_parts(&req, body.clone()).await
+    } else {
+        Vec::new()
+    };
+    let greq = GraphRequest::parse(&req, body, parts, &version, rest);
     match greq.segments.first().map(String::as_str) {
         Some("dialog") => return oauth::dialog(&inner, &greq),
         Some("oauth") => return into_response(tokens::exchange(&inner, &greq)),

@@ -12,7 +12,6 @@ use super::auth::MetaError;
 use super::graph::Ctx;
 use super::util::{random_alnum, sha256_hex, stable_hash};
 use super::world::{State, TokenKind};
-use crate::web::multipart;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
@@ -64,9 +63,15 @@ pub(crate) fn upload(ctx: &Ctx) -> Result<Value, MetaError> {
     if ctx.method() != "POST" {
         return Err(ctx.no_such_edge("WhatsAppBusinessPhoneNumber"));
     }
-    let boundary = multipart::boundary(&ctx.req.content_type)
-        .ok_or_else(|| MetaError::param("Media uploads must be multipart/form-data"))?;
-    let parts = multipart::parse(&ctx.req.body, &boundary);
+    if !ctx
+        .req
+        .content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return Err(MetaError::param("Media uploads must be multipart/form-data"));
+    }
+    let parts = &ctx.req.parts;
     let text = |name: &str| {
         parts
             .iter()

@@ -2,6 +2,8 @@
 //!
 //! Plain functions over a connection, so tests call them without HTTP.
 
+pub mod account;
+
 use diesel::PgConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -166,6 +168,9 @@ pub fn deactivate(
             return Err(TeamError::LastAdmin);
         }
         users::set_active(conn, tenant, id, false)?;
+        // Their open pages and streams end now, not on their next request.
+        crate::models::sessions::end_all_for_user(conn, tenant, id, None, "deactivated")?;
+        crate::inbox::live::notify_sessions_ended(conn, tenant, id)?;
         Ok(User {
             active: false,
             ..user

@@ -100,6 +100,28 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard ones by name, any other (clients may invent methods
+/// freely) as `OTHER`, so the series cannot grow without bound.
+fn method_label(method: &actix_web::http::Method) -> String {
+    use actix_web::http::Method;
+    let known = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if known.contains(method) {
+        method.as_str().to_string()
+    } else {
+        "OTHER".to_string()
+    }
+}
+
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -111,7 +133,7 @@ pub async fn track(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let request_id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
@@ -176,6 +198,14 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::GET), "GET");
+        let made_up = Method::from_bytes(b"FOO123").unwrap();
+        assert_eq!(method_label(&made_up), "OTHER");
+    }
 
     #[test]
     fn renders_counts_and_cumulative_buckets() {

@@ -1,9 +1,11 @@
 //! The HTTP layer: thin handlers that extract, authorize, call a service and render.
 
+pub mod client_address;
 pub mod layout;
 pub mod metrics;
-pub mod multipart;
 pub mod pages;
 pub mod render;
 pub mod routes;
+pub mod safe_url;
 pub mod server;
+pub mod uploads;

@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    channels, connect, connect_whatsapp, conversation_actions as convo, inbox, jobs, login, media,
+    account, channels, connect, connect_whatsapp, conversation_actions as convo, inbox, inbox_live, jobs, login, media,
     ops, outbound_media, saved_replies, sections, team, webhook_log, webhook_receiver,
 };
 
@@ -21,10 +21,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/account", web::get().to(account::show))
+        .route("/account/password", web::post().to(account::change_password))
+        .route(
+            "/account/sign-out-everywhere",
+            web::post().to(account::sign_out_everywhere),
+        )
         .route("/", web::get().to(sections::home))
         .route("/inbox", web::get().to(inbox::index))
         .route("/inbox/list", web::get().to(inbox::list_rows))
-        .route("/inbox/live", web::get().to(inbox::live))
+        .route("/inbox/live", web::get().to(inbox_live::live))
         .route("/inbox/saved-replies", web::get().to(saved_replies::list))
         .route(
             "/inbox/saved-replies",
@@ -42,13 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/inbox/{id}/composer",
             web::get().to(inbox::composer_partial),
         )
-        .service(
-            web::resource("/inbox/{id}/messages")
-                .app_data(web::PayloadConfig::new(
-                    crate::auth::csrf::MAX_MULTIPART_BYTES,
-                ))
-                .route(web::post().to(convo::send_reply)),
-        )
+        .route("/inbox/{id}/messages", web::post().to(convo::send_reply))
         .route("/inbox/{id}/notes", web::post().to(convo::add_note))
         .route("/inbox/{id}/assign", web::post().to(convo::assign))
         .route("/inbox/{id}/status", web::post().to(convo::set_status))

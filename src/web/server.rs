@@ -65,7 +65,10 @@ pub fn build(state: AppState, listener: TcpListener) -> Result<Server, AppError>
         state.deliveries_stored.clone(),
     ));
     // One LISTEN connection per process feeds every open page's live stream.
-    let live = web::Data::new(crate::inbox::live::Live::new(state.pool.clone()));
+    let live = web::Data::new(crate::inbox::live::Live::new(
+        state.pool.clone(),
+        state.config.live_streams_max,
+    ));
     let data = web::Data::new(state);
 
     let server = HttpServer::new(move || {

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::Value;
 
+use crate::db::ids::TenantId;
 use crate::models::channels::Channel;
 use crate::webhooks::message_events::{Parked, by_mid, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
@@ -208,27 +209,32 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 reason,
                 category,
             } => {
-                diesel::sql_query(
-                    "INSERT INTO message_templates (tenant_id, waba_id, platform_template_id, name, language, category, status, status_reason)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (tenant_id, platform_template_id) DO UPDATE SET status = EXCLUDED.status,
-                       status_reason = EXCLUDED.status_reason, category = COALESCE(EXCLUDED.category, message_templates.category),
-                       status_updated_at = now()",
-                )
-                .bind::<BigInt, _>(ch.tenant_id.0)
-                .bind::<Text, _>(ch.waba_id.clone().unwrap_or_default())
-                .bind::<Text, _>(&template_id)
-                .bind::<Text, _>(&name)
-                .bind::<Text, _>(&language)
-                .bind::<Nullable<Text>, _>(category)
-                .bind::<Text, _>(&status)
-                .bind::<Nullable<Text>, _>(reason)
-                .execute(conn)?;
+                let waba = ch.waba_id.clone().unwrap_or_default();
+                for tenant in template_tenants(conn, ch)? {
+                    diesel::sql_query(
+                        "INSERT INTO message_templates (tenant_id, waba_id, platform_template_id, name, language, category, status, status_reason)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                         ON CONFLICT (tenant_id, platform_template_id) DO UPDATE SET status = EXCLUDED.status,
+                           status_reason = EXCLUDED.status_reason, category = COALESCE(EXCLUDED.category, message_templates.category),
+                           status_updated_at = now()",
+                    )
+                    .bind::<BigInt, _>(tenant.0)
+                    .bind::<Text, _>(&waba)
+                    .bind::<Text, _>(&template_id)
+                    .bind::<Text, _>(&name)
+                    .bind::<Text, _>(&language)
+                    .bind::<Nullable<Text>, _>(&category)
+                    .bind::<Text, _>(&status)
+                    .bind::<Nullable<Text>, _>(&reason)
+                    .execute(conn)?;
+                }
                 out.applied += 1;
             }
             Event::TemplateQuality { template_id, score } => {
-                diesel::sql_query("UPDATE message_templates SET quality_score = $3 WHERE tenant_id = $1 AND platform_template_id = $2")
-                    .bind::<BigInt, _>(ch.tenant_id.0).bind::<Text, _>(&template_id).bind::<Text, _>(&score).execute(conn)?;
+                for tenant in template_tenants(conn, ch)? {
+                    diesel::sql_query("UPDATE message_templates SET quality_score = $3 WHERE tenant_id = $1 AND platform_template_id = $2")
+                        .bind::<BigInt, _>(tenant.0).bind::<Text, _>(&template_id).bind::<Text, _>(&score).execute(conn)?;
+                }
                 out.applied += 1;
             }
             Event::Ignored { what, reason } => out.ignored.push(format!("{what}: {reason}")),
@@ -379,4 +385,17 @@ fn message(
     out.applied += 1;
     out.conversations.push(conv);
     Ok(())
+}
+
+/// Every tenant a template event of `ch`'s WhatsApp Business Account concerns: templates belong
+/// to the WABA, and each tenant with a connected number on it keeps its own copy.
+fn template_tenants(conn: &mut PgConnection, ch: &Channel) -> QueryResult<Vec<TenantId>> {
+    let mut tenants = match &ch.waba_id {
+        Some(waba) => crate::models::channels::tenants_of_waba(conn, waba)?,
+        None => Vec::new(),
+    };
+    if !tenants.contains(&ch.tenant_id) {
+        tenants.push(ch.tenant_id);
+    }
+    Ok(tenants)
 }

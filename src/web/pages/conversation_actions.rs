@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::inbox::send::Reply;
 use crate::inbox::{InboxError, actions, send, uploads};
 use crate::state::AppState;
-use crate::web::multipart;
+use crate::web::uploads as web_uploads;
 use crate::web::pages::inbox::{ComposerPartial, composer_view, conversation_view, is_htmx};
 use crate::web::render;
 
@@ -116,9 +116,19 @@ pub struct StatusForm {
     tz_offset: Option<i64>,
 }
 
+/// The furthest real time zones are 14 hours from UTC; anything beyond is not a browser's offset.
+const MAX_TZ_OFFSET_MINUTES: i64 = 14 * 60;
+
+/// A `datetime-local` value in the browser's zone, as UTC. Out-of-range offsets or dates give
+/// `None` (the snooze is refused with a message), never an overflow.
 fn parse_local(value: &str, offset_minutes: i64) -> Option<DateTime<Utc>> {
+    if offset_minutes.unsigned_abs() > MAX_TZ_OFFSET_MINUTES.unsigned_abs() {
+        return None;
+    }
     let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok()?;
-    Some(naive.and_utc() + chrono::Duration::minutes(offset_minutes))
+    naive
+        .and_utc()
+        .checked_add_signed(chrono::Duration::minutes(offset_minutes))
 }
 
 /// POST /inbox/{id}/status
@@ -262,7 +272,16 @@ struct ReplyInput {
     file: Option<(String, String, Bytes)>,
 }
 
-fn read_reply(req: &HttpRequest, body: &Bytes) -> ReplyInput {
+/// What the composer may send: its text, the HUMAN_AGENT tick and one attachment (25 MB).
+const COMPOSER_LIMITS: web_uploads::Limits = web_uploads::Limits {
+    max_fields: 8,
+    max_text: 64 * 1024,
+    max_file: 25 * 1024 * 1024,
+    max_total: 26 * 1024 * 1024,
+};
+
+/// Reads the composer's form: multipart when it carries a file, urlencoded otherwise.
+async fn read_reply(req: &HttpRequest, payload: web::Payload) -> Result<ReplyInput, AppError> {
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -273,33 +292,52 @@ fn read_reply(req: &HttpRequest, body: &Bytes) -> ReplyInput {
         human_agent: false,
         file: None,
     };
-    if let Some(b) = multipart::boundary(content_type) {
-        for part in multipart::parse(body, &b) {
-            match (part.name.as_str(), &part.filename) {
-                ("attachment", Some(name)) if !part.data.is_empty() => {
-                    let ct = part
-                        .content_type
-                        .clone()
-                        .unwrap_or_else(|| "application/octet-stream".into());
-                    input.file = Some((name.clone(), ct, part.data.clone()));
+    if web_uploads::is_multipart(content_type) {
+        let fields = web_uploads::read(
+            req,
+            payload,
+            &["text", "human_agent", "attachment"],
+            COMPOSER_LIMITS,
+        )
+        .await?;
+        for field in fields {
+            match field {
+                web_uploads::FormField::File {
+                    name,
+                    filename,
+                    content_type,
+                    data,
+                } if name == "attachment" && !data.is_empty() => {
+                    let ct = content_type.unwrap_or_else(|| "application/octet-stream".into());
+                    input.file = Some((filename, ct, data));
                 }
-                ("text", None) => input.text = String::from_utf8_lossy(&part.data).into_owned(),
-                ("human_agent", None) => input.human_agent = !part.data.is_empty(),
-                _ => {}
+                web_uploads::FormField::Text { name, value } => match name.as_str() {
+                    "text" => input.text = value,
+                    "human_agent" => input.human_agent = !value.is_empty(),
+                    _ => {}
+                },
+                web_uploads::FormField::File { .. } => {}
             }
         }
-    } else if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
-        for (k, v) in pairs {
-            match k.as_str() {
-                "text" => input.text = v,
-                "human_agent" => input.human_agent = !v.is_empty(),
-                _ => {}
+    } else {
+        let body = payload
+            .to_bytes_limited(COMPOSER_LIMITS.max_text * 2)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge)?
+            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))?;
+        if let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
+            for (k, v) in pairs {
+                match k.as_str() {
+                    "text" => input.text = v,
+                    "human_agent" => input.human_agent = !v.is_empty(),
+                    _ => {}
+                }
             }
         }
     }
     // Browsers send CRLF in textareas.
     input.text = input.text.replace("\r\n", "\n");
-    input
+    Ok(input)
 }
 
 /// POST /inbox/{id}/messages: stores the reply as "sending" and queues it.
@@ -308,10 +346,10 @@ pub async fn send_reply(
     req: HttpRequest,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
-    body: Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let input = read_reply(&req, &body);
+    let input = read_reply(&req, payload).await?;
     let (tenant, me) = (user.tenant_id, user.id);
     let dir = crate::inbox::attachments::media_dir(&state, tenant);
     let (text, human_agent, file) = (input.text.clone(), input.human_agent, input.file);
@@ -398,4 +436,18 @@ async fn rejected(
     v.composer.human_agent = human_agent;
     v.composer.error = Some(why);
     crate::web::pages::inbox::page_with(state, user, v, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_local;
+
+    #[test]
+    fn absurd_time_zone_offsets_and_dates_are_refused_not_panicking() {
+        assert!(parse_local("2026-12-01T09:30", -60).is_some());
+        assert!(parse_local("2026-12-01T09:30", i64::MAX).is_none());
+        assert!(parse_local("2026-12-01T09:30", i64::MIN).is_none());
+        assert!(parse_local("2026-12-01T09:30", 15 * 60).is_none());
+        assert!(parse_local("+262143-12-31T23:59", 14 * 60).is_none());
+    }
 }

@@ -1,10 +1,7 @@
 //! The inbox pages: the conversation list, a conversation (thread, composer, contact panel), the
 //! partials htmx swaps when something changes, and the live-update stream.
 
-use std::convert::Infallible;
-use std::time::Duration;
 
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
@@ -17,7 +14,6 @@ use crate::error::AppError;
 use crate::inbox::actions::{self, Label};
 use crate::inbox::contact_panel::{self, OtherConversation};
 use crate::inbox::list::{self, AssigneeFilter, ConversationRow, Cursor, ListFilter};
-use crate::inbox::live::{Live, LiveEvent};
 use crate::inbox::saved_replies::{self, SavedReply};
 use crate::inbox::thread;
 use crate::inbox::window::window;
@@ -432,59 +428,6 @@ pub async fn composer_partial(
 ) -> Result<HttpResponse, AppError> {
     let composer = composer_view(&state, &user, path.into_inner()).await?;
     render::html(&ComposerPartial { composer })
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LiveQuery {
-    /// When the page was rendered (ms): a stream that connects later missed nothing only if
-    /// it connects at once, so older pages are told to reload their parts.
-    since: Option<i64>,
-}
-
-/// GET /inbox/live: server-sent events for the signed-in user's tenant.
-pub async fn live(
-    hub: web::Data<Live>,
-    user: Authorized<InboxRoles>,
-    q: web::Query<LiveQuery>,
-) -> HttpResponse {
-    let tenant = user.tenant_id;
-    let rx = hub.subscribe();
-    let stale = q
-        .since
-        .is_none_or(|s| Utc::now().timestamp_millis() - s > 3_000);
-    let hello = if stale {
-        "retry: 2000\nevent: resync\ndata: reconnected\n\n"
-    } else {
-        "retry: 2000\n: connected\n\n"
-    };
-    let stream =
-        futures_util::stream::unfold((rx, Some(hello)), move |(mut rx, hello)| async move {
-            if let Some(h) = hello {
-                return Some((Ok::<_, Infallible>(Bytes::from(h)), (rx, None)));
-            }
-            loop {
-                use tokio::sync::broadcast::error::RecvError;
-                let chunk = match tokio::time::timeout(Duration::from_secs(15), rx.recv()).await {
-                    Err(_) => ": keep-alive\n\n".to_string(),
-                    Ok(Ok(LiveEvent::Conversation { tenant: t, id })) if t == tenant => {
-                        format!("event: inbox\ndata: {id}\n\nevent: c{id}\ndata: {id}\n\n")
-                    }
-                    Ok(Ok(LiveEvent::Conversation { .. })) => continue,
-                    Ok(Ok(LiveEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) => {
-                        "event: resync\ndata: missed\n\n".to_string()
-                    }
-                    Ok(Err(RecvError::Closed)) => return None,
-                };
-                return Some((Ok(Bytes::from(chunk)), (rx, None)));
-            }
-        });
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        // Compression would hold events back in its buffer.
-        .insert_header(("Content-Encoding", "identity"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream)
 }
 
 /// Whether the request came from htmx (it gets partials and triggers, not redirects).

@@ -8,6 +8,7 @@ use crate::inbox::list::{AssigneeFilter, ConversationRow, Cursor, ListFilter};
 use crate::inbox::thread::{self, Note, Referral, ThreadMessage, ThreadPage};
 use crate::inbox::window::Window;
 use crate::models::channels::Platform;
+use crate::web::safe_url::SafeUrl;
 
 /// An id however many references templates wrap it in.
 pub trait IdLike {
@@ -147,10 +148,10 @@ pub struct AttachmentView {
     /// image, video, audio, sticker, file, location, contacts, link, pending
     pub kind: String,
     /// Parley's copy (`/media/...`), when stored.
-    pub url: Option<String>,
+    pub url: Option<SafeUrl>,
     pub name: String,
-    /// Somewhere to go outside Parley (a story, a shared post, a map).
-    pub link: Option<String>,
+    /// Somewhere to go outside Parley (a story, a shared post, a map): only http(s).
+    pub link: Option<SafeUrl>,
 }
 
 /// A message bubble.
@@ -167,7 +168,7 @@ pub struct MessageView {
     pub reactions: Vec<String>,
     pub quoted: Option<String>,
     pub referral: Option<Referral>,
-    pub story_link: Option<String>,
+    pub story_link: Option<SafeUrl>,
     pub status: String,
     pub failed_reason: Option<String>,
     pub can_retry: bool,
@@ -190,32 +191,49 @@ fn s(v: &Value, p: &str) -> Option<String> {
     v.pointer(p).and_then(Value::as_str).map(str::to_string)
 }
 
+/// A map link for coordinates given as numbers (or numeric strings); anything else gets none.
+fn map_link(lat: Option<&Value>, long: Option<&Value>) -> Option<SafeUrl> {
+    let number = |v: Option<&Value>| -> Option<f64> {
+        let v = v?;
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|n| n.is_finite())
+    };
+    let (lat, long) = (number(lat)?, number(long)?);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&long) {
+        return None;
+    }
+    SafeUrl::external(&format!(
+        "https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
+    ))
+}
+
 fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
     let mut out = Vec::new();
     for (i, a) in m.attachments.as_array().into_iter().flatten().enumerate() {
         let kind = s(a, "/type").unwrap_or_else(|| "file".into());
         let stored = a.pointer("/stored/file").is_some();
-        let url = stored.then(|| format!("/media/{}/{i}", m.id));
+        let url = stored
+            .then(|| SafeUrl::local(format!("/media/{}/{i}", m.id)))
+            .flatten();
         let name = s(a, "/filename")
             .or_else(|| s(a, "/payload/title"))
             .or_else(|| s(a, "/whatsapp_media/filename"))
             .unwrap_or_else(|| kind.clone());
         let view = match kind.as_str() {
             "location" => AttachmentView {
-                link: a.pointer("/payload/coordinates").map(|c| {
-                    format!(
-                        "https://www.openstreetmap.org/?mlat={}&mlon={}",
-                        c.get("lat").cloned().unwrap_or_default(),
-                        c.get("long").cloned().unwrap_or_default()
-                    )
-                }),
+                link: a
+                    .pointer("/payload/coordinates")
+                    .and_then(|c| map_link(c.get("lat"), c.get("long"))),
                 kind,
                 url: None,
                 name,
             },
             "story_mention" | "share" | "fallback" | "reel" | "ig_reel" | "post" | "ig_post"
             | "template" => AttachmentView {
-                link: s(a, "/payload/url").or_else(|| s(a, "/url")),
+                link: s(a, "/payload/url")
+                    .or_else(|| s(a, "/url"))
+                    .and_then(|u| SafeUrl::external(&u)),
                 kind: "link".into(),
                 url: None,
                 name: match kind.as_str() {
@@ -257,11 +275,7 @@ fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
             name: s(loc, "/name")
                 .or_else(|| s(loc, "/address"))
                 .unwrap_or_else(|| "Shared location".into()),
-            link: Some(format!(
-                "https://www.openstreetmap.org/?mlat={}&mlon={}",
-                loc.get("latitude").cloned().unwrap_or_default(),
-                loc.get("longitude").cloned().unwrap_or_default()
-            )),
+            link: map_link(loc.get("latitude"), loc.get("longitude")),
         });
     }
     for c in m
@@ -349,7 +363,7 @@ pub fn message_view(m: ThreadMessage, customer: &str) -> MessageView {
                 .map(|_| "An earlier message".to_string())
         }),
         referral: m.referral.as_ref().and_then(thread::referral),
-        story_link: s(&m.extra, "/story/url"),
+        story_link: s(&m.extra, "/story/url").and_then(|u| SafeUrl::external(&u)),
         tag_human_agent: s(&m.extra, "/send_mode").as_deref() == Some("human_agent"),
         status: m.status,
         failed_reason,

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use crate::auth::login::{self, LoginError};
 use crate::auth::session;
 use crate::error::AppError;
+use crate::models::sessions;
 use crate::state::AppState;
+use crate::web::client_address::client_ip;
 use crate::web::render;
 
 #[derive(Template)]
@@ -36,13 +38,14 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only local paths are followed after sign-in (no open redirect): one leading `/`, then no
+/// second `/` or `\\`, and no control characters or backslashes anywhere (browsers drop tabs
+/// and newlines from URLs, so `/\t/evil.example` would become `//evil.example`).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
+    let local = next.starts_with('/')
+        && !next[1..].starts_with(['/', '\\'])
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if local { next.to_string() } else { "/".to_string() }
 }
 
 /// GET /login
@@ -62,6 +65,9 @@ pub async fn show(
 }
 
 /// POST /login
+///
+/// The attempt is counted before the password is checked, the connection is released while
+/// argon2 runs (at most a few at a time, on the blocking pool), and the outcome is then recorded.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -69,19 +75,47 @@ pub async fn submit(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    // The peer address, not X-Forwarded-For: a client must not be able to pick its own throttle key.
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let address = client_ip(&req, &state.config.trusted_proxies)
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
-    let (email, password) = (form.email.clone(), form.password.clone());
-    let outcome = crate::db::run(&state.pool, move |conn| {
-        Ok(login::authenticate(conn, &email, &password, &address))
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(200).collect::<String>());
+    let email = form.email.clone();
+    let admitted = crate::db::run(&state.pool, move |conn| {
+        Ok(login::admit(conn, &email, &address))
     })
     .await?;
+    let outcome = match admitted {
+        Ok(admitted) => {
+            let password = form.password.clone();
+            let (admitted, verified) = state
+                .password_work(move || {
+                    let verified = login::verify(&admitted, &password);
+                    (admitted, verified)
+                })
+                .await?;
+            let token = session::new_token();
+            let hash = token.hash.clone();
+            let outcome = crate::db::run(&state.pool, move |conn| {
+                let user = match login::conclude(conn, admitted, verified) {
+                    Ok(user) => user,
+                    Err(e) => return Ok(Err(e)),
+                };
+                sessions::start(conn, user.tenant_id, user.id, &hash, user_agent.as_deref())?;
+                Ok(Ok(user))
+            })
+            .await?;
+            outcome.map(|user| (user, token))
+        }
+        Err(e) => Err(e),
+    };
     match outcome {
-        Ok(user) => {
-            session::sign_in(&session, user.id, user.tenant_id).map_err(AppError::Internal)?;
+        Ok((user, token)) => {
+            session::sign_in(&session, user.id, user.tenant_id, &token)
+                .map_err(AppError::Internal)?;
             tracing::info!(user_id = %user.id, tenant_id = %user.tenant_id, "signed in");
             Ok(render::see_other(&safe_next(&form.next)))
         }
@@ -104,10 +138,26 @@ pub async fn submit(
     }
 }
 
-/// POST /logout
-pub async fn logout(session: Session) -> HttpResponse {
+/// POST /logout: ends this session's record too, so a copy of the cookie stops working.
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    if let Some(identity) = session::identity(&session) {
+        crate::db::run(&state.pool, move |conn| {
+            sessions::end_by_token(
+                conn,
+                identity.tenant_id,
+                &identity.token_hash,
+                "signed out",
+            )?;
+            crate::inbox::live::notify_sessions_ended(conn, identity.tenant_id, identity.user_id)?;
+            Ok(())
+        })
+        .await?;
+    }
     session::sign_out(&session);
-    render::see_other("/login")
+    Ok(render::see_other("/login"))
 }
 
 #[cfg(test)]
@@ -120,5 +170,10 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/a\\b"), "/");
+        assert_eq!(safe_next("evil.example"), "/");
+        assert_eq!(safe_next("/inbox?status=open"), "/inbox?status=open");
     }
 }

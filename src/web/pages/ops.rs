@@ -1,9 +1,13 @@
 //! Health, readiness and metrics endpoints for operators and load balancers.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::RunQueryDsl;
+use secrecy::ExposeSecret;
 
+use crate::config::Config;
+use crate::crypto::constant_time_eq;
 use crate::state::AppState;
+use crate::web::client_address::client_ip;
 
 /// GET /healthz: the process is alive.
 pub async fn healthz() -> HttpResponse {
@@ -28,9 +32,32 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// GET /metrics: Prometheus text format.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// GET /metrics: Prometheus text format, for the configured addresses (`PARLEY_METRICS_ALLOW`,
+/// loopback by default) or with `Authorization: Bearer $PARLEY_METRICS_TOKEN`.
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !may_read_metrics(&req, &state.config) {
+        return HttpResponse::Forbidden()
+            .content_type("text/plain")
+            .body("metrics are not available to this address");
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
+}
+
+fn may_read_metrics(req: &HttpRequest, config: &Config) -> bool {
+    if let Some(expected) = &config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if let Some(given) = given
+            && constant_time_eq(given.trim().as_bytes(), expected.expose_secret().as_bytes())
+        {
+            return true;
+        }
+    }
+    client_ip(req, &config.trusted_proxies)
+        .is_some_and(|ip| config.metrics_allow.iter().any(|net| net.contains(&ip)))
 }

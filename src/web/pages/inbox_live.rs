@@ -1,0 +1,129 @@
+//! The inbox's live stream: server-sent events telling open pages what changed.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::auth::Authorized;
+use crate::auth::roles::InboxRoles;
+use crate::error::AppError;
+use crate::inbox::live::{Live, LiveEvent, StreamRefused, StreamSlot};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LiveQuery {
+    /// When the page was rendered (ms): a stream that connects later missed nothing only if
+    /// it connects at once, so older pages are told to reload their parts.
+    since: Option<i64>,
+}
+
+/// How often a stream re-checks that its session is still open, besides being told at once
+/// when sessions of its user end (idle and absolute limits pass without a notification).
+const SESSION_RECHECK: Duration = Duration::from_secs(60);
+
+/// GET /inbox/live: server-sent events for the signed-in user's tenant. Streams are capped per
+/// user and per process, and a stream ends when its session does (signed out here or
+/// everywhere, expired, or the user deactivated).
+pub async fn live(
+    state: web::Data<AppState>,
+    hub: web::Data<Live>,
+    user: Authorized<InboxRoles>,
+    q: web::Query<LiveQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slot = hub.reserve(user.id).map_err(|why| {
+        AppError::TooManyRequests(match why {
+            StreamRefused::UserFull => "Too many Parley tabs are open for your account. Close some and reload.",
+            StreamRefused::ProcessFull => "Parley serves as many live pages as it can right now. Reload in a moment.",
+        })
+    })?;
+    let (tenant, me, session_id) = (user.tenant_id, user.id, user.session_id);
+    let rx = hub.subscribe();
+    let stale = q
+        .since
+        .is_none_or(|s| Utc::now().timestamp_millis() - s > 3_000);
+    let hello = if stale {
+        "retry: 2000\nevent: resync\ndata: reconnected\n\n"
+    } else {
+        "retry: 2000\n: connected\n\n"
+    };
+    let pool = state.pool.clone();
+    let still_open = move || {
+        let pool = pool.clone();
+        async move {
+            crate::db::run(&pool, move |conn| {
+                Ok(crate::models::sessions::is_open(
+                    conn,
+                    tenant,
+                    session_id,
+                    Utc::now(),
+                    crate::auth::session::LIFETIME,
+                )?)
+            })
+            .await
+            // A database hiccup does not end the stream; the next check decides.
+            .unwrap_or(true)
+        }
+    };
+    struct StreamState {
+        rx: tokio::sync::broadcast::Receiver<LiveEvent>,
+        hello: Option<&'static str>,
+        checked: std::time::Instant,
+        _slot: StreamSlot,
+    }
+    let start = StreamState {
+        rx,
+        hello: Some(hello),
+        checked: std::time::Instant::now(),
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(start, move |mut st| {
+        let still_open = still_open.clone();
+        async move {
+            if let Some(h) = st.hello.take() {
+                return Some((Ok::<_, Infallible>(Bytes::from(h)), st));
+            }
+            loop {
+                use tokio::sync::broadcast::error::RecvError;
+                if st.checked.elapsed() > SESSION_RECHECK {
+                    if !still_open().await {
+                        return None;
+                    }
+                    st.checked = std::time::Instant::now();
+                }
+                let chunk = match tokio::time::timeout(Duration::from_secs(15), st.rx.recv()).await
+                {
+                    Err(_) => ": keep-alive\n\n".to_string(),
+                    Ok(Ok(LiveEvent::Conversation { tenant: t, id })) if t == tenant => {
+                        format!("event: inbox\ndata: {id}\n\nevent: c{id}\ndata: {id}\n\n")
+                    }
+                    Ok(Ok(LiveEvent::SessionsEnded { tenant: t, user })) if t == tenant && user == me => {
+                        if !still_open().await {
+                            return None;
+                        }
+                        continue;
+                    }
+                    Ok(Ok(LiveEvent::Conversation { .. } | LiveEvent::SessionsEnded { .. })) => {
+                        continue;
+                    }
+                    Ok(Ok(LiveEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) => {
+                        "event: resync\ndata: missed\n\n".to_string()
+                    }
+                    Ok(Err(RecvError::Closed)) => return None,
+                };
+                return Some((Ok(Bytes::from(chunk)), st));
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        // Compression would hold events back in its buffer.
+        .insert_header(("Content-Encoding", "identity"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
+}
+
