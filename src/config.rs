@@ -215,7 +215,8 @@ impl Config {
                 })?,
         };
 
-        let trusted_proxies = parse_networks("PARLEY_TRUSTED_PROXIES", get("PARLEY_TRUSTED_PROXIES"))?;
+        let trusted_proxies =
+            parse_networks("PARLEY_TRUSTED_PROXIES", get("PARLEY_TRUSTED_PROXIES"))?;
         let metrics_allow = match get("PARLEY_METRICS_ALLOW") {
             Some(v) => parse_networks("PARLEY_METRICS_ALLOW", Some(v))?,
             None => parse_networks("PARLEY_METRICS_ALLOW", Some("127.0.0.0/8,::1/128".into()))?,

@@ -22,9 +22,11 @@ pub async fn disconnect(
     id: ChannelId,
     by: &str,
 ) -> Result<Disconnected, ChannelError> {
-    let channel = crate::db::run(&state.pool, move |conn| Ok(channels::get(conn, tenant, id)?))
-        .await?
-        .ok_or_else(|| ChannelError::Invalid("no such channel".into()))?;
+    let channel = crate::db::run(&state.pool, move |conn| {
+        Ok(channels::get(conn, tenant, id)?)
+    })
+    .await?
+    .ok_or_else(|| ChannelError::Invalid("no such channel".into()))?;
     let mut unsubscribe_error = None;
     if channel.is_connected() {
         let (platform, page, waba) = (

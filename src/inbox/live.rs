@@ -2,13 +2,13 @@
 //! commit by webhook processing, sends and agents' actions in any Parley process) into an
 //! in-process broadcast that each open page's server-sent-events stream filters by tenant.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 use crate::db::PgPool;
 use crate::db::ids::{TenantId, UserId};
@@ -59,30 +59,47 @@ pub fn notify_sessions_ended(
         .map(|_| ())
 }
 
-/// Open live streams per user in one process (a user with several tabs has one per tab).
+/// Open live streams per user in one process (a user with several tabs has one per tab). A
+/// new stream beyond this ends the user's oldest one: a page left behind by a navigation holds
+/// its place until its next write fails, and the page in front must not be the one refused.
 pub const STREAMS_PER_USER: usize = 8;
 
 #[derive(Default)]
 struct Slots {
+    next_id: u64,
     total: usize,
-    by_user: HashMap<UserId, usize>,
+    /// Each user's streams, oldest first, with the signal that ends each.
+    by_user: HashMap<UserId, VecDeque<(u64, Arc<Notify>)>>,
 }
 
 /// A place among the process's live streams, given back when the stream ends.
 pub struct StreamSlot {
     slots: Arc<Mutex<Slots>>,
     user: UserId,
+    id: u64,
+    evicted: Arc<Notify>,
+}
+
+impl StreamSlot {
+    /// Completes when a newer stream of the same user took this one's place.
+    pub async fn evicted(&self) {
+        self.evicted.notified().await;
+    }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         if let Ok(mut slots) = self.slots.lock() {
-            slots.total = slots.total.saturating_sub(1);
-            if let Some(n) = slots.by_user.get_mut(&self.user) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
+            let Some(mine) = slots.by_user.get_mut(&self.user) else {
+                return;
+            };
+            // An evicted slot was already taken out of the count.
+            if let Some(pos) = mine.iter().position(|(id, _)| *id == self.id) {
+                mine.remove(pos);
+                if mine.is_empty() {
                     slots.by_user.remove(&self.user);
                 }
+                slots.total = slots.total.saturating_sub(1);
             }
         }
     }
@@ -91,8 +108,6 @@ impl Drop for StreamSlot {
 /// Why a stream was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamRefused {
-    /// This user has [`STREAMS_PER_USER`] open already.
-    UserFull,
     /// The process serves its configured maximum.
     ProcessFull,
 }
@@ -122,24 +137,32 @@ impl Live {
         }
     }
 
-    /// Takes a stream slot for `user`, within the per-user and per-process caps.
+    /// Takes a stream slot for `user`: within the per-process cap, and ending the user's oldest
+    /// stream if they already have [`STREAMS_PER_USER`].
     pub fn reserve(&self, user: UserId) -> Result<StreamSlot, StreamRefused> {
-        let mut slots = self
-            .slots
-            .lock()
-            .map_err(|_| StreamRefused::ProcessFull)?;
-        if slots.total >= self.max_streams {
+        let mut guard = self.slots.lock().map_err(|_| StreamRefused::ProcessFull)?;
+        let slots = &mut *guard;
+        let mine = slots.by_user.entry(user).or_default();
+        if mine.len() >= STREAMS_PER_USER {
+            if let Some((_, oldest)) = mine.pop_front() {
+                oldest.notify_one();
+                slots.total = slots.total.saturating_sub(1);
+            }
+        } else if slots.total >= self.max_streams {
+            if mine.is_empty() {
+                slots.by_user.remove(&user);
+            }
             return Err(StreamRefused::ProcessFull);
         }
-        let mine = slots.by_user.entry(user).or_insert(0);
-        if *mine >= STREAMS_PER_USER {
-            return Err(StreamRefused::UserFull);
-        }
-        *mine += 1;
+        slots.next_id += 1;
+        let (id, evicted) = (slots.next_id, Arc::new(Notify::new()));
+        mine.push_back((id, evicted.clone()));
         slots.total += 1;
         Ok(StreamSlot {
             slots: self.slots.clone(),
             user,
+            id,
+            evicted,
         })
     }
 
@@ -256,16 +279,36 @@ mod tests {
     fn streams_are_capped_per_user_and_per_process() {
         let pool = crate::db::build_pool("postgres://nowhere.invalid/x", 1).unwrap();
         let live = Live::new(pool, STREAMS_PER_USER + 2);
-        let ann: Vec<_> = (0..STREAMS_PER_USER)
+        let mut ann: Vec<_> = (0..STREAMS_PER_USER)
             .map(|_| live.reserve(UserId(1)).unwrap())
             .collect();
-        assert_eq!(live.reserve(UserId(1)).err(), Some(StreamRefused::UserFull));
+        // A ninth stream of Ann's ends her oldest instead of being refused.
+        let newest = live.reserve(UserId(1)).unwrap();
+        let oldest = ann.remove(0);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(1), oldest.evicted())
+                .await
+                .expect("the oldest stream was told to end");
+        });
+        drop(oldest);
         let bob = live.reserve(UserId(2)).unwrap();
         let _cy = live.reserve(UserId(3)).unwrap();
-        assert_eq!(live.reserve(UserId(4)).err(), Some(StreamRefused::ProcessFull));
+        assert_eq!(
+            live.reserve(UserId(4)).err(),
+            Some(StreamRefused::ProcessFull)
+        );
         drop(bob);
-        assert!(live.reserve(UserId(4)).is_ok(), "a closed stream gives its place back");
+        assert!(
+            live.reserve(UserId(4)).is_ok(),
+            "a closed stream gives its place back"
+        );
         drop(ann);
+        drop(newest);
         assert!(live.reserve(UserId(1)).is_ok());
+        assert!(live.reserve(UserId(5)).is_ok());
     }
 }

@@ -69,7 +69,9 @@ pub(crate) fn upload(ctx: &Ctx) -> Result<Value, MetaError> {
         .to_ascii_lowercase()
         .starts_with("multipart/form-data")
     {
-        return Err(MetaError::param("Media uploads must be multipart/form-data"));
+        return Err(MetaError::param(
+            "Media uploads must be multipart/form-data",
+        ));
     }
     let parts = &ctx.req.parts;
     let text = |name: &str| {

@@ -58,7 +58,10 @@ mod tests {
             resolve(ip("203.0.113.9"), &["1.2.3.4"], &proxies),
             ip("203.0.113.9")
         );
-        assert_eq!(resolve(ip("203.0.113.9"), &["1.2.3.4"], &[]), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("203.0.113.9"), &["1.2.3.4"], &[]),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -66,7 +69,11 @@ mod tests {
         let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         // The client put a fake first hop in; the proxies appended the real one.
         assert_eq!(
-            resolve(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.4, 10.0.0.3"], &proxies),
+            resolve(
+                ip("10.0.0.2"),
+                &["6.6.6.6, 198.51.100.4, 10.0.0.3"],
+                &proxies
+            ),
             ip("198.51.100.4")
         );
         assert_eq!(

@@ -3,8 +3,9 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, connect, connect_whatsapp, conversation_actions as convo, inbox, inbox_live, jobs, login, media,
-    ops, outbound_media, saved_replies, sections, team, webhook_log, webhook_receiver,
+    account, channels, connect, connect_whatsapp, conversation_actions as convo, inbox, inbox_live,
+    jobs, login, media, ops, outbound_media, saved_replies, sections, team, webhook_log,
+    webhook_receiver,
 };
 
 /// Registers every route of the application.
@@ -22,7 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/account", web::get().to(account::show))
-        .route("/account/password", web::post().to(account::change_password))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
         .route(
             "/account/sign-out-everywhere",
             web::post().to(account::sign_out_everywhere),

@@ -16,7 +16,10 @@ impl SafeUrl {
         if raw.len() > 4096 || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return None;
         }
-        let lower = raw.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+        let lower = raw
+            .get(..8)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
         let rest = if lower.starts_with("https://") {
             &raw[8..]
         } else if lower.starts_with("http://") {
@@ -34,7 +37,9 @@ impl SafeUrl {
     pub fn local(path: String) -> Option<SafeUrl> {
         let ok = path.starts_with('/')
             && !path[1..].starts_with(['/', '\\'])
-            && !path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+            && !path
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
         ok.then_some(SafeUrl(path))
     }
 

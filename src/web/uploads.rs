@@ -80,7 +80,10 @@ pub struct Limits {
 /// One field of an upload form.
 #[derive(Debug)]
 pub enum FormField {
-    Text { name: String, value: String },
+    Text {
+        name: String,
+        value: String,
+    },
     File {
         name: String,
         filename: String,

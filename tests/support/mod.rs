@@ -211,14 +211,32 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
     pub fn client(&self) -> Client {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Client {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            jar,
             base: self.address.clone(),
             csrf: None,
+        }
+    }
+
+    /// Another browser holding a copy of `client`'s cookies (a stolen session cookie).
+    pub fn copy_of(&self, client: &Client) -> Client {
+        use reqwest::cookie::CookieStore;
+        let copy = self.client();
+        let url: reqwest::Url = self.address.parse().unwrap();
+        if let Some(cookies) = client.jar.cookies(&url) {
+            for cookie in cookies.to_str().unwrap().split("; ") {
+                copy.jar.add_cookie_str(cookie, &url);
+            }
+        }
+        Client {
+            csrf: client.csrf.clone(),
+            ..copy
         }
     }
 
@@ -424,6 +442,8 @@ pub fn install_crypto_provider() {
 /// An HTTP client with a cookie jar and the last CSRF token it saw.
 pub struct Client {
     pub http: reqwest::Client,
+    /// The cookie jar `http` uses.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub base: String,
     pub csrf: Option<String>,
 }

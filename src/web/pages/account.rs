@@ -69,10 +69,7 @@ async fn render_account(
 }
 
 /// GET /account
-pub async fn show(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     render_account(&state, &user, Vec::new(), StatusCode::OK).await
 }
 

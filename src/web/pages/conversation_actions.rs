@@ -17,9 +17,9 @@ use crate::error::AppError;
 use crate::inbox::send::Reply;
 use crate::inbox::{InboxError, actions, send, uploads};
 use crate::state::AppState;
-use crate::web::uploads as web_uploads;
 use crate::web::pages::inbox::{ComposerPartial, composer_view, conversation_view, is_htmx};
 use crate::web::render;
+use crate::web::uploads as web_uploads;
 
 /// The answer to a successful action.
 fn done(req: &HttpRequest, user: &CurrentUser, conversation: i64, message: &str) -> HttpResponse {

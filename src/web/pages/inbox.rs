@@ -1,7 +1,6 @@
 //! The inbox pages: the conversation list, a conversation (thread, composer, contact panel), the
 //! partials htmx swaps when something changes, and the live-update stream.
 
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Utc;

@@ -26,19 +26,18 @@ pub struct LiveQuery {
 const SESSION_RECHECK: Duration = Duration::from_secs(60);
 
 /// GET /inbox/live: server-sent events for the signed-in user's tenant. Streams are capped per
-/// user and per process, and a stream ends when its session does (signed out here or
-/// everywhere, expired, or the user deactivated).
+/// process (429 beyond) and per user (a new one ends the user's oldest), and a stream ends when
+/// its session does (signed out here or everywhere, expired, or the user deactivated).
 pub async fn live(
     state: web::Data<AppState>,
     hub: web::Data<Live>,
     user: Authorized<InboxRoles>,
     q: web::Query<LiveQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slot = hub.reserve(user.id).map_err(|why| {
-        AppError::TooManyRequests(match why {
-            StreamRefused::UserFull => "Too many Parley tabs are open for your account. Close some and reload.",
-            StreamRefused::ProcessFull => "Parley serves as many live pages as it can right now. Reload in a moment.",
-        })
+    let slot = hub.reserve(user.id).map_err(|StreamRefused::ProcessFull| {
+        AppError::TooManyRequests(
+            "Parley serves as many live pages as it can right now. Reload in a moment.",
+        )
     })?;
     let (tenant, me, session_id) = (user.tenant_id, user.id, user.session_id);
     let rx = hub.subscribe();
@@ -72,13 +71,13 @@ pub async fn live(
         rx: tokio::sync::broadcast::Receiver<LiveEvent>,
         hello: Option<&'static str>,
         checked: std::time::Instant,
-        _slot: StreamSlot,
+        slot: StreamSlot,
     }
     let start = StreamState {
         rx,
         hello: Some(hello),
         checked: std::time::Instant::now(),
-        _slot: slot,
+        slot,
     };
     let stream = futures_util::stream::unfold(start, move |mut st| {
         let still_open = still_open.clone();
@@ -94,13 +93,19 @@ pub async fn live(
                     }
                     st.checked = std::time::Instant::now();
                 }
-                let chunk = match tokio::time::timeout(Duration::from_secs(15), st.rx.recv()).await
-                {
+                let next = tokio::select! {
+                    // A newer page of this user took this stream's place.
+                    () = st.slot.evicted() => return None,
+                    next = tokio::time::timeout(Duration::from_secs(15), st.rx.recv()) => next,
+                };
+                let chunk = match next {
                     Err(_) => ": keep-alive\n\n".to_string(),
                     Ok(Ok(LiveEvent::Conversation { tenant: t, id })) if t == tenant => {
                         format!("event: inbox\ndata: {id}\n\nevent: c{id}\ndata: {id}\n\n")
                     }
-                    Ok(Ok(LiveEvent::SessionsEnded { tenant: t, user })) if t == tenant && user == me => {
+                    Ok(Ok(LiveEvent::SessionsEnded { tenant: t, user }))
+                        if t == tenant && user == me =>
+                    {
                         if !still_open().await {
                             return None;
                         }
@@ -126,4 +131,3 @@ pub async fn live(
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(stream))
 }
-

@@ -45,7 +45,11 @@ fn safe_next(next: &str) -> String {
     let local = next.starts_with('/')
         && !next[1..].starts_with(['/', '\\'])
         && !next.chars().any(|c| c.is_control() || c == '\\');
-    if local { next.to_string() } else { "/".to_string() }
+    if local {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 /// GET /login
@@ -145,12 +149,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     if let Some(identity) = session::identity(&session) {
         crate::db::run(&state.pool, move |conn| {
-            sessions::end_by_token(
-                conn,
-                identity.tenant_id,
-                &identity.token_hash,
-                "signed out",
-            )?;
+            sessions::end_by_token(conn, identity.tenant_id, &identity.token_hash, "signed out")?;
             crate::inbox::live::notify_sessions_ended(conn, identity.tenant_id, identity.user_id)?;
             Ok(())
         })

@@ -1,10 +1,10 @@
 //! One module per page.
 
+pub mod account;
 pub mod channels;
 pub mod connect;
 pub mod connect_whatsapp;
 pub mod conversation_actions;
-pub mod account;
 pub mod inbox;
 pub mod inbox_live;
 pub mod inbox_view;
