@@ -333,3 +333,53 @@ fn webhooks_commands_list_and_replay_items_and_failed_deliveries() {
     let states: Vec<&str> = states.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(states, ["received", "pending"]);
 }
+
+#[tokio::test]
+async fn admin_reset_password_sets_it_and_signs_the_user_out_everywhere() {
+    let app = crate::support::TestApp::spawn().await;
+    let (mut browser, _, _) = app
+        .signed_in("Acme", "ann@acme.test", parley::auth::Role::Agent)
+        .await;
+    let db_url = app.db.url.clone();
+    let run = |email: &'static str, password: &'static str| {
+        let db_url = db_url.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_parley"))
+                .args(["admin", "reset-password", "--email", email])
+                .env("DATABASE_URL", db_url)
+                .env("PARLEY_PASSWORD", password)
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run("ann@acme.test", "short").await.unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("at least 10 characters"));
+    let out = run("nobody@acme.test", "a long new password")
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no user has the email"));
+
+    let out = run("ann@acme.test", "a long new password").await.unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 session(s) signed out"));
+    let res = browser.get("/inbox").await;
+    assert_eq!(res.status(), 303, "the old session ended");
+    let mut fresh = app.client();
+    assert_eq!(
+        fresh
+            .login("ann@acme.test", crate::support::PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        fresh
+            .login("ann@acme.test", "a long new password")
+            .await
+            .status(),
+        303
+    );
+}

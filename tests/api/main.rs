@@ -20,6 +20,7 @@ mod migrations;
 mod ops;
 mod roles;
 mod sandbox;
+mod security_payloads;
 mod security_requests;
 mod security_sessions;
 mod security_tenants;
