@@ -107,7 +107,7 @@ pub fn fail_event(conn: &mut PgConnection, event: WebhookEventId, error: &str) -
     diesel::update(webhook_events::table.find(event))
         .set((
             webhook_events::state.eq("failed"),
-            webhook_events::last_error.eq(error),
+            webhook_events::last_error.eq(error.replace('\0', "")),
         ))
         .execute(conn)
         .map(|_| ())
@@ -247,6 +247,18 @@ pub fn retry_item_later(
         .map(|_| ())
 }
 
+/// Leaves an item `dead` with the reason: it failed even alone, outside any batch.
+pub fn bury_item(conn: &mut PgConnection, id: WebhookItemId, error: &str) -> QueryResult<()> {
+    diesel::update(webhook_items::table.find(id))
+        .set((
+            webhook_items::state.eq("dead"),
+            webhook_items::last_error.eq(error.replace('\0', "")),
+            webhook_items::attempts.eq(webhook_items::attempts + 1),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Puts unrouted items for a newly connected account back in the queue.
 pub fn requeue_unrouted(
     conn: &mut PgConnection,
@@ -323,14 +335,21 @@ pub fn get_for_tenant(
     Ok(items.pop())
 }
 
+/// States an item may be replayed from: a processed or ignored item replays as a no-op, so a
+/// replay can never apply an event twice.
+pub const REPLAYABLE: [&str; 3] = ["failed", "dead", "unrouted"];
+
 /// Queues items again (after a fix); scoped to `tenant` when given, else any (operator CLI).
+/// Only [`REPLAYABLE`] items move.
 pub fn replay(
     conn: &mut PgConnection,
     tenant: Option<TenantId>,
     ids: Option<&[WebhookItemId]>,
     only_state: Option<&str>,
 ) -> QueryResult<usize> {
-    let mut q = diesel::update(webhook_items::table).into_boxed();
+    let mut q = diesel::update(webhook_items::table)
+        .filter(webhook_items::state.eq_any(REPLAYABLE))
+        .into_boxed();
     if let Some(t) = tenant {
         q = q.filter(webhook_items::tenant_id.eq(t));
     }

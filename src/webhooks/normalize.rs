@@ -171,12 +171,9 @@ pub fn normalize(
                     .into_iter()
                     .flatten()
                 {
-                    out.extend(messaging_event(
+                    out.extend(with_content_keys(
+                        messaging_event(ev, account_id, instagram, standby, fallback_at),
                         ev,
-                        account_id,
-                        instagram,
-                        standby,
-                        fallback_at,
                     ));
                 }
             }
@@ -204,9 +201,9 @@ pub fn normalize(
                 .into_iter()
                 .flatten()
             {
-                out.extend(crate::webhooks::normalize_whatsapp::change(
+                out.extend(with_content_keys(
+                    crate::webhooks::normalize_whatsapp::change(change, fallback_at),
                     change,
-                    fallback_at,
                 ));
             }
         }
@@ -219,6 +216,29 @@ pub fn normalize(
         out.push(ignored("empty entry", "the entry carried no events"));
     }
     out
+}
+
+/// The idempotency key of a message Meta sent without an id (referrals, opt-ins, handovers,
+/// some postbacks): made from the event's own content, so every redelivery of the same event
+/// gets the same key (and lands once), whatever its position in whichever delivery.
+pub fn content_key(source: &Value, index: usize) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(source.to_string().as_bytes());
+    format!("content:{}:{index}", hex::encode(&digest[..16]))
+}
+
+/// Gives every message among `events` without an id a [`content_key`] of `source`.
+fn with_content_keys(mut events: Vec<Event>, source: &Value) -> Vec<Event> {
+    let mut index = 0;
+    for event in &mut events {
+        if let Event::Message(msg) = event
+            && msg.mid.is_none()
+        {
+            msg.mid = Some(content_key(source, index));
+            index += 1;
+        }
+    }
+    events
 }
 
 pub(crate) fn messaging_event(
@@ -474,6 +494,40 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn events_without_an_id_get_a_key_from_their_content() {
+        let body = |first: &str, second: &str| {
+            let a = json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1700000000000_i64,"referral":{"ref":first,"source":"SHORTLINK","type":"OPEN_THREAD"}});
+            let b = json!({"sender":{"id":"U"},"recipient":{"id":"P"},"timestamp":1700000000000_i64,"optin":{"ref":second}});
+            json!({"id":"P","time":1,"messaging":[a, b]})
+        };
+        let mids = |v: &Value| -> Vec<String> {
+            normalize("page", "P", v, Utc::now())
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::Message(m) => m.mid,
+                    _ => None,
+                })
+                .collect()
+        };
+        let first = mids(&body("spring", "news"));
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|m| m.starts_with("content:")));
+        assert_ne!(first[0], first[1]);
+        assert_eq!(
+            mids(&body("spring", "news")),
+            first,
+            "a redelivery has the same keys"
+        );
+        // The same events in another order, or another delivery, keep their keys.
+        let swapped = body("spring", "news");
+        let reversed = json!({"id":"P","time":2,"messaging":[swapped["messaging"][1], swapped["messaging"][0]]});
+        let mut again = mids(&reversed);
+        again.reverse();
+        assert_eq!(again, first);
+        assert_ne!(mids(&body("autumn", "news"))[0], first[0]);
     }
 
     #[test]

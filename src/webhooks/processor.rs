@@ -223,9 +223,40 @@ pub fn process_batch(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>
         Ok(done) => Ok((done, Vec::new())),
         Err(error) => {
             tracing::debug!(%error, "set-based batch failed; processing it item by item");
-            process_batch_item_by_item(conn)
+            process_batch_item_by_item(conn).or_else(|error| {
+                tracing::warn!(%error, "item-by-item batch failed; processing items alone");
+                process_items_alone(conn)
+            })
         }
     }
+}
+
+/// The last resort for items: one item per transaction. An item whose transaction fails even
+/// alone (not only its savepoint) is left `dead` with the reason, so it never holds up others.
+pub fn process_items_alone(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
+    let (mut done, mut errors) = (0, Vec::new());
+    for _ in 0..BATCH {
+        let mut locked = None;
+        let result = conn.transaction(|conn| {
+            let items = webhooks::lock_items(conn, 1)?;
+            locked = items.first().map(|i| i.id);
+            careful(conn, items)
+        });
+        match (result, locked) {
+            (Ok((0, _)), _) | (Err(_), None) => break,
+            (Ok((n, errs)), _) => {
+                done += n;
+                errors.extend(errs);
+            }
+            (Err(e), Some(id)) => {
+                let reason = format!("could not be processed even alone: {e}");
+                conn.transaction(|conn| webhooks::bury_item(conn, id, &reason))?;
+                errors.push(reason);
+                done += 1;
+            }
+        }
+    }
+    Ok((done, errors))
 }
 
 /// The fast path alone: one batch applied set-based in one transaction, all or nothing.
@@ -292,6 +323,11 @@ fn batch_fast(conn: &mut PgConnection) -> QueryResult<usize> {
 
 fn batch_careful(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
     let items = webhooks::lock_items(conn, BATCH)?;
+    careful(conn, items)
+}
+
+/// Applies locked items one by one, each in its own savepoint.
+fn careful(conn: &mut PgConnection, items: Vec<WebhookItem>) -> QueryResult<(usize, Vec<String>)> {
     let routes = routes_of(conn, &items)?;
     let mut outcomes = Vec::with_capacity(items.len());
     let (mut jobs, mut notify) = (Vec::new(), Vec::new());
@@ -335,27 +371,73 @@ fn follow_up(conn: &mut PgConnection, jobs: &[NewJob], mut notify: Vec<String>) 
     Ok(())
 }
 
-/// Fresh deliveries: the set-based path, or, if it fails, only splitting them into items for
-/// the item path. Returns how many deliveries were handled.
+/// Fresh deliveries: the set-based path; if it fails, only splitting them into items for the
+/// item path; if even that fails, splitting them one by one, so that the one PostgreSQL refuses
+/// is marked failed with its reason and the others go on. Returns how many were handled.
 pub fn ingest_batch(conn: &mut PgConnection) -> QueryResult<usize> {
     match ingest_batch_set_based(conn) {
         Ok(done) => Ok(done),
         Err(error) => {
             tracing::debug!(%error, "set-based delivery batch failed; splitting it for item-by-item processing");
-            split_batch(conn)
+            split_batch(conn).or_else(|error| {
+                tracing::warn!(%error, "splitting a delivery batch failed; splitting delivery by delivery");
+                split_one_by_one(conn)
+            })
         }
     }
 }
 
+/// The last resort for fresh deliveries: each split and stored in its own savepoint; one that
+/// fails is marked failed with the reason (shown in the Webhook log, replayable).
+pub fn split_one_by_one(conn: &mut PgConnection) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let events = webhooks::lock_events(conn, BATCH)?;
+        for ev in &events {
+            let id = WebhookEventId(ev.id);
+            let items = match split::split_bytes(&ev.body) {
+                Ok(items) => items,
+                Err(e) => {
+                    webhooks::fail_event(conn, id, &e.to_string())?;
+                    continue;
+                }
+            };
+            let stored = conn.transaction(|conn| {
+                let items = items.into_iter().map(|i| (i, None)).collect();
+                webhooks::store_splits(conn, &[(id, items)])
+            });
+            if let Err(e) = stored {
+                tracing::warn!(delivery = %id, error = %e, "a delivery could not be stored as items; marked failed");
+                webhooks::fail_event(conn, id, &format!("could not be stored: {e}"))?;
+            }
+        }
+        Ok(events.len())
+    })
+}
+
 /// One round: fresh deliveries, then items that are ready (split for the item path, retries,
 /// replays, newly routable). Returns the work done.
+///
+/// The two halves fail independently: deliveries that cannot be split never keep items that are
+/// ready from being processed, and the other way round. The round fails only when both do.
 pub async fn round(state: &AppState) -> Result<usize, crate::db::DbError> {
-    let fresh = crate::db::run(&state.pool, |conn| Ok(ingest_batch(conn)?)).await?;
-    let (count, errors) = crate::db::run(&state.pool, |conn| Ok(process_batch(conn)?)).await?;
-    for error in errors {
-        tracing::warn!(%error, "webhook item failed; it will be retried");
+    let fresh = crate::db::run(&state.pool, |conn| Ok(ingest_batch(conn)?)).await;
+    if let Err(e) = &fresh {
+        tracing::warn!(error = %e, "splitting fresh deliveries failed");
     }
-    Ok(fresh + count)
+    let items = crate::db::run(&state.pool, |conn| Ok(process_batch(conn)?)).await;
+    match (fresh, items) {
+        (Err(e), Err(_)) => Err(e),
+        (fresh, items) => {
+            let (count, errors) = items.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "processing webhook items failed");
+                (0, Vec::new())
+            });
+            for error in errors {
+                tracing::warn!(%error, "webhook item failed; it will be retried");
+            }
+            Ok(fresh.unwrap_or(0) + count)
+        }
+    }
 }
 
 /// How long a processor waits for more deliveries before a round that would not fill a batch:

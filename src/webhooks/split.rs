@@ -35,18 +35,44 @@ pub fn id_str(v: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A Meta timestamp: seconds or milliseconds, as a number or a numeric string.
+/// A Meta timestamp: seconds or milliseconds, as a number or a numeric string. One outside
+/// 1970 to a day from now is no time Meta sends (and may be outside PostgreSQL's range): it
+/// counts as missing, and the event takes its delivery's time.
 pub fn timestamp(v: Option<&Value>) -> Option<DateTime<Utc>> {
     let n: i64 = match v? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-        Value::String(s) => s.parse().ok()?,
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        })?,
+        Value::String(s) => s.trim().parse().ok()?,
         _ => return None,
     };
     // 10^11 seconds is the year 5138; anything larger is milliseconds.
-    if n > 100_000_000_000 {
+    let at = if n > 100_000_000_000 {
         Utc.timestamp_millis_opt(n).single()
     } else {
         Utc.timestamp_opt(n, 0).single()
+    }?;
+    (n >= 0 && at <= Utc::now() + chrono::Duration::days(1)).then_some(at)
+}
+
+/// Removes NUL characters from every string and key: PostgreSQL refuses them in `text` and
+/// `jsonb`, and one would otherwise fail its whole batch at every attempt.
+pub fn strip_nuls(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nuls),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                let old = std::mem::take(map);
+                for (k, v) in old {
+                    map.insert(k.replace('\0', ""), v);
+                }
+            }
+            map.values_mut().for_each(strip_nuls);
+        }
+        _ => {}
     }
 }
 
@@ -196,8 +222,9 @@ pub fn split(body: &Value) -> Result<Vec<ItemDraft>, SplitError> {
 
 /// Parses and splits raw bytes.
 pub fn split_bytes(body: &[u8]) -> Result<Vec<ItemDraft>, SplitError> {
-    let value: Value =
+    let mut value: Value =
         serde_json::from_slice(body).map_err(|e| SplitError::NotJson(e.to_string()))?;
+    strip_nuls(&mut value);
     split(&value)
 }
 
@@ -205,6 +232,26 @@ pub fn split_bytes(body: &[u8]) -> Result<Vec<ItemDraft>, SplitError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nuls_are_stripped_and_impossible_times_count_as_missing() {
+        let body = br#"{"object":"page","entry":[{"id":"1\u0000","time":-62135596800000,
+            "messaging":[{"sender":{"id":"9"},"timestamp":99999999999999999,
+            "message":{"mid":"m\u0000","text":"a\u0000b","k\u0000":{"x":"\u0000"}}}]}]}"#;
+        let items = split_bytes(body).unwrap();
+        assert_eq!(items[0].account_id, "1");
+        assert_eq!(items[0].occurred_at, None);
+        let text = items[0].body.to_string();
+        assert!(!text.contains("\\u0000"), "{text}");
+        assert!(text.contains(r#""text":"ab""#));
+        assert!(text.contains(r#""k":{"x":""}"#));
+        assert_eq!(timestamp(Some(&json!(-1))), None);
+        assert_eq!(timestamp(Some(&json!(1e300))), None);
+        assert_eq!(
+            timestamp(Some(&json!("1700000000"))).map(|t| t.timestamp()),
+            Some(1_700_000_000)
+        );
+    }
 
     #[test]
     fn page_entries_become_one_item_each_with_their_kinds() {

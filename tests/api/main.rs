@@ -28,5 +28,6 @@ mod team;
 mod tenancy;
 mod webhook_batches;
 mod webhook_fixtures;
+mod webhook_hostile;
 mod webhook_ledger;
 mod webhooks;
