@@ -145,7 +145,7 @@ impl Gen {
     }
 
     fn value(&mut self, depth: u32) -> Value {
-        if depth == 0 || self.next() % 3 == 0 {
+        if depth == 0 || self.next().is_multiple_of(3) {
             return self.scalar();
         }
         let keys = [
@@ -188,7 +188,7 @@ impl Gen {
             "wa_id",
             "profile",
         ];
-        if self.next() % 2 == 0 {
+        if self.next().is_multiple_of(2) {
             let n = self.next() % 4;
             Value::Array((0..n).map(|_| self.value(depth - 1)).collect())
         } else {
@@ -233,7 +233,7 @@ impl Gen {
 fn split_and_normalize_survive_arbitrary_json() {
     let mut g = Gen(0x2545_F491_4F6C_DD1D);
     for _ in 0..2_000 {
-        let body = if g.next() % 4 == 0 {
+        let body = if g.next().is_multiple_of(4) {
             g.value(8)
         } else {
             g.delivery()
