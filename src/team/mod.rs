@@ -103,19 +103,31 @@ pub fn validate_new_member(input: &NewMemberInput) -> Result<(String, Role), Vec
     }
 }
 
-/// Adds a person to the tenant's team.
+/// Adds a person to the tenant's team (hashing the password here: for the CLI).
 pub fn add_member(
     conn: &mut PgConnection,
     tenant: TenantId,
     input: &NewMemberInput,
 ) -> Result<User, TeamError> {
-    let (email, role) = validate_new_member(input).map_err(TeamError::Invalid)?;
+    validate_new_member(input).map_err(TeamError::Invalid)?;
     let hash = password::hash(&input.password)?;
+    add_member_hashed(conn, tenant, input, &hash)
+}
+
+/// Adds a person whose password the caller has already hashed (the web handler hashes without
+/// holding a connection, within the process's bound on password work).
+pub fn add_member_hashed(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    input: &NewMemberInput,
+    hash: &str,
+) -> Result<User, TeamError> {
+    let (email, role) = validate_new_member(input).map_err(TeamError::Invalid)?;
     let new = NewUser {
         tenant_id: tenant,
         email: &email,
         display_name: input.display_name.trim(),
-        password_hash: &hash,
+        password_hash: hash,
         role,
     };
     match users::create(conn, &new) {

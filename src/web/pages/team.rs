@@ -111,10 +111,20 @@ pub async fn add(
     let input = form.into_inner();
     let tenant = user.tenant_id;
     let attempt = input.clone();
-    let result = crate::db::run(&state.pool, move |conn| {
-        Ok(team::add_member(conn, tenant, &attempt))
-    })
-    .await?;
+    let result = match team::validate_new_member(&input) {
+        Err(errors) => Err(TeamError::Invalid(errors)),
+        Ok(_) => {
+            let password = input.password.clone();
+            let hash = state
+                .password_work(move || crate::auth::password::hash(&password))
+                .await?
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            crate::db::run(&state.pool, move |conn| {
+                Ok(team::add_member_hashed(conn, tenant, &attempt, &hash))
+            })
+            .await?
+        }
+    };
     match result {
         Ok(added) => {
             session::flash(
