@@ -184,7 +184,19 @@ pub fn release(conn: &mut PgConnection, id: JobId, worker: &str) -> QueryResult<
 }
 
 /// Puts a dead job back in the queue with a fresh attempt budget. Scoped to `tenant` when given.
+/// A dead job whose key a newer live job holds (a later period's run) is not retried: the
+/// newer one does the same work.
 pub fn retry(conn: &mut PgConnection, id: JobId, tenant: Option<TenantId>) -> QueryResult<bool> {
+    conn.transaction(|conn| match retry_dead(conn, id, tenant) {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        other => other,
+    })
+}
+
+fn retry_dead(conn: &mut PgConnection, id: JobId, tenant: Option<TenantId>) -> QueryResult<bool> {
     let mut query = diesel::update(jobs::table)
         .filter(jobs::id.eq(id))
         .filter(jobs::state.eq("dead"))
@@ -201,6 +213,36 @@ pub fn retry(conn: &mut PgConnection, id: JobId, tenant: Option<TenantId>) -> Qu
         ))
         .execute(conn)
         .map(|n| n == 1)
+}
+
+/// How many jobs of each kind are in each state (for `/metrics`).
+pub fn counts_by_kind(conn: &mut PgConnection) -> QueryResult<Vec<(String, String, i64)>> {
+    jobs::table
+        .group_by((jobs::kind, jobs::state))
+        .select((jobs::kind, jobs::state, diesel::dsl::count_star()))
+        .order((jobs::kind, jobs::state))
+        .load(conn)
+}
+
+/// The kinds of periodic work with a run that died in the last day, and when the latest did
+/// (for every admin: a periodic job is everyone's work; its next period runs anyway).
+pub fn dead_periodic(conn: &mut PgConnection) -> QueryResult<Vec<(String, DateTime<Utc>)>> {
+    let kinds: Vec<&str> = crate::jobs::scheduler::PERIODIC
+        .iter()
+        .map(|p| p.kind)
+        .collect();
+    jobs::table
+        .filter(jobs::state.eq("dead"))
+        .filter(jobs::kind.eq_any(kinds))
+        .filter(jobs::tenant_id.is_null())
+        .filter(jobs::updated_at.gt(Utc::now() - Duration::days(1)))
+        .group_by(jobs::kind)
+        .select((
+            jobs::kind,
+            diesel::dsl::max(jobs::updated_at).assume_not_null(),
+        ))
+        .order(jobs::kind)
+        .load(conn)
 }
 
 /// Jobs, newest first, optionally only one state; for operators (every tenant) when `tenant` is None.

@@ -122,6 +122,22 @@ fn method_label(method: &actix_web::http::Method) -> String {
     }
 }
 
+/// Gauges of the job queue: jobs by kind and state (`dead` ones included, periodic or not).
+pub fn render_jobs(counts: &[(String, String, i64)]) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP parley_jobs Jobs in the queue by kind and state (dead jobs wait for an operator).\n");
+    out.push_str("# TYPE parley_jobs gauge\n");
+    for (kind, state, n) in counts {
+        let _ = writeln!(
+            out,
+            "parley_jobs{{kind=\"{}\",state=\"{}\"}} {n}",
+            escape(kind),
+            escape(state)
+        );
+    }
+    out
+}
+
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"")
 }

@@ -273,3 +273,52 @@ async fn a_stopping_worker_lets_its_job_finish_within_the_grace_period() {
         .await;
     assert!(name.is_some(), "the profile was stored");
 }
+
+#[tokio::test]
+async fn a_periodic_job_that_died_does_not_stop_its_later_periods_and_is_shown() {
+    let app = TestApp::spawn().await;
+    let (mut admin, _, _) = app
+        .signed_in("Acme", "ann@acme.test", parley::auth::Role::Admin)
+        .await;
+    let now = chrono::Utc::now();
+    let period = Duration::hours(1);
+    app.query(move |conn| {
+        parley::jobs::scheduler::enqueue_due(conn, now).unwrap();
+        // Meta is down for good: the token sweep spends its attempts and dies.
+        let mut job = None;
+        for _ in 0..20 {
+            let Some(claimed) = queue::claim(conn, "w", Duration::minutes(1)).unwrap() else {
+                break;
+            };
+            if claimed.kind == "token_health" {
+                queue::fail(conn, &claimed, "w", "Meta unreachable", true).unwrap();
+                job = Some(claimed.id);
+            } else {
+                queue::complete(conn, claimed.id, "w").unwrap();
+            }
+        }
+        let dead = job.expect("the token sweep ran");
+        // The next period enqueues it again.
+        let next = parley::jobs::scheduler::enqueue_due(conn, now + period).unwrap();
+        assert!(next.contains(&"token_health"), "{next:?}");
+        // Retrying the dead one while a newer run is queued changes nothing (and is no error).
+        assert!(!queue::retry(conn, dead, None).unwrap());
+    })
+    .await;
+
+    let (status, page) = admin.page("/jobs").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Periodic work failed."), "{page}");
+    assert!(page.contains("token_health"));
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"parley_jobs{kind="token_health",state="dead"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"parley_jobs{kind="token_health",state="queued"} 1"#));
+}

@@ -19,6 +19,8 @@ struct JobsPage {
     layout: Layout,
     jobs: Vec<Job>,
     state_filter: String,
+    /// Periodic work (for every tenant) with a run that died in the last day.
+    dead_periodic: Vec<(String, chrono::DateTime<chrono::Utc>)>,
 }
 
 #[derive(serde::Deserialize)]
@@ -37,14 +39,18 @@ pub async fn list(
         .state
         .filter(|s| ["queued", "running", "dead"].contains(&s.as_str()));
     let (tenant, f) = (user.tenant_id, filter.clone());
-    let jobs = crate::db::run(&state.pool, move |conn| {
-        Ok(queue::list(conn, Some(tenant), f.as_deref(), 200)?)
+    let (jobs, dead_periodic) = crate::db::run(&state.pool, move |conn| {
+        Ok((
+            queue::list(conn, Some(tenant), f.as_deref(), 200)?,
+            queue::dead_periodic(conn)?,
+        ))
     })
     .await?;
     render::html(&JobsPage {
         layout: Layout::new(&user, "jobs"),
         jobs,
         state_filter: filter.unwrap_or_default(),
+        dead_periodic,
     })
 }
 

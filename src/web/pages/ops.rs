@@ -40,9 +40,19 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             .content_type("text/plain")
             .body("metrics are not available to this address");
     }
+    let mut text = state.metrics.render();
+    // The queue's figures come from the database, so every process reports the same ones.
+    match crate::db::run(&state.pool, |conn| {
+        Ok(crate::jobs::queue::counts_by_kind(conn)?)
+    })
+    .await
+    {
+        Ok(counts) => text.push_str(&crate::web::metrics::render_jobs(&counts)),
+        Err(e) => tracing::warn!(error = %e, "metrics: job counts unavailable"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(text)
 }
 
 fn may_read_metrics(req: &HttpRequest, config: &Config) -> bool {
