@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod healthcheck;
 mod jobs;
 mod keys;
 mod sandbox;
@@ -36,6 +37,12 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Exit 0 when this host's Parley answers /readyz with 200, else 1 (container health checks).
+    Healthcheck {
+        /// host:port to ask (default: PARLEY_BIND, with 0.0.0.0 read as 127.0.0.1).
+        #[arg(long)]
+        address: Option<String>,
+    },
     /// Serve with a demo tenant and admin (credentials are printed at start).
     Demo,
     /// Operator commands for tenants and users.
@@ -91,6 +98,12 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
             drop(database);
             println!("migrations are up to date");
             Ok(())
+        }
+        Command::Healthcheck { address } => {
+            let addr = healthcheck::target(config.bind, address.as_deref())?;
+            tokio::task::spawn_blocking(move || healthcheck::check(addr))
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?
         }
         Command::Demo => demo::run(config).await,
         Command::Admin { command } => admin::run(command, &config).await,

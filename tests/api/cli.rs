@@ -383,3 +383,54 @@ async fn admin_reset_password_sets_it_and_signs_the_user_out_everywhere() {
         303
     );
 }
+
+/// The Dockerfile's HEALTHCHECK command, as its exec form lists it.
+fn dockerfile_healthcheck() -> Vec<String> {
+    let dockerfile =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
+    let line = dockerfile
+        .lines()
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("the Dockerfile has a HEALTHCHECK");
+    let json = &line[line.find("CMD").unwrap() + 3..];
+    serde_json::from_str(json.trim()).expect("HEALTHCHECK uses the exec form")
+}
+
+#[tokio::test]
+async fn the_dockerfile_healthcheck_passes_for_a_ready_server_and_fails_otherwise() {
+    let command = dockerfile_healthcheck();
+    assert_eq!(command[0], "/usr/local/bin/parley", "{command:?}");
+    let app = crate::support::TestApp::spawn().await;
+    let run = |bind: String| {
+        let args = command[1..].to_vec();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_parley"))
+                .args(args)
+                .env("PARLEY_BIND", bind)
+                .env_remove("DATABASE_URL")
+                .output()
+                .unwrap()
+        })
+    };
+    let port = app.address.rsplit(':').next().unwrap().to_string();
+    // As in the image: bound to every interface, checked over loopback.
+    let ready = run(format!("0.0.0.0:{port}")).await.unwrap();
+    assert!(ready.status.success(), "{}", stderr(&ready));
+
+    let no_database = app.server_without_database();
+    let unready = run(no_database.to_string()).await.unwrap();
+    assert_eq!(unready.status.code(), Some(1), "{}", stderr(&unready));
+    // Its /readyz answers 503 once the pool gives up, after the check has timed out.
+    assert!(
+        stderr(&unready).contains("not ready"),
+        "{}",
+        stderr(&unready)
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let down = run(addr.to_string()).await.unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(stderr(&down).contains("cannot connect"));
+}
