@@ -80,6 +80,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// Live-update streams this process serves at once, over all users.
     pub live_streams_max: usize,
+    /// Days processed webhook deliveries and their items are kept (failed ones until handled).
+    pub webhook_retention_days: u32,
 }
 
 /// Key material that never prints.
@@ -236,6 +238,20 @@ impl Config {
                 })?,
         };
 
+        let webhook_retention_days = match get("PARLEY_WEBHOOK_RETENTION_DAYS") {
+            None => 30,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PARLEY_WEBHOOK_RETENTION_DAYS",
+                        format!("expected a number of days from 1 to 3650, got {v:?}"),
+                    )
+                })?,
+        };
+
         Ok(Self {
             database_url,
             data_dir,
@@ -252,6 +268,7 @@ impl Config {
             metrics_allow,
             metrics_token,
             live_streams_max,
+            webhook_retention_days,
         })
     }
 
@@ -387,6 +404,7 @@ mod tests {
             ("PARLEY_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("PARLEY_METRICS_ALLOW", "localhost"),
             ("PARLEY_LIVE_STREAMS_MAX", "0"),
+            ("PARLEY_WEBHOOK_RETENTION_DAYS", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

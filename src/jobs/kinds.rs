@@ -30,6 +30,9 @@ pub const WAKE_SNOOZED: &str = "wake_snoozed";
 /// item marked unrouted while its account was being connected).
 pub const REQUEUE_ROUTABLE: &str = "requeue_routable";
 
+/// Deletes what has served its time (see [`crate::jobs::purge`]).
+pub const PURGE: &str = "purge";
+
 /// Every kind an operator may enqueue by name (`parley jobs enqueue KIND`).
 pub const KNOWN: &[&str] = &[
     CLEANUP_LOGIN_THROTTLE,
@@ -37,6 +40,7 @@ pub const KNOWN: &[&str] = &[
     PURGE_CONNECT_SESSIONS,
     WAKE_SNOOZED,
     REQUEUE_ROUTABLE,
+    PURGE,
 ];
 
 /// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
@@ -66,6 +70,17 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
                     "queued unrouted webhook items whose account is connected"
                 );
             }
+            Ok(())
+        }
+        PURGE => {
+            let keep = crate::jobs::purge::Retention::with_webhook_days(
+                state.config.webhook_retention_days,
+            );
+            let purged = crate::db::run(&state.pool, move |conn| {
+                Ok(crate::jobs::purge::run(conn, chrono::Utc::now(), keep)?)
+            })
+            .await?;
+            tracing::info!(?purged, "purged what has served its time");
             Ok(())
         }
         PURGE_CONNECT_SESSIONS => {

@@ -2,6 +2,7 @@
 //! (`worker`), and the job kinds it knows (`kinds`).
 
 pub mod kinds;
+pub mod purge;
 pub mod queue;
 pub mod scheduler;
 pub mod worker;

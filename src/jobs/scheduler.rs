@@ -39,6 +39,10 @@ pub const PERIODIC: &[Periodic] = &[
         kind: kinds::REQUEUE_ROUTABLE,
         every: Duration::minutes(1),
     },
+    Periodic {
+        kind: kinds::PURGE,
+        every: Duration::hours(1),
+    },
 ];
 
 /// How often each process looks for due periods.

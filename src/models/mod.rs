@@ -7,6 +7,7 @@ pub mod connect;
 pub mod contacts;
 pub mod login_throttle;
 pub mod messages;
+pub mod retention;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

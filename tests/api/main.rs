@@ -18,6 +18,7 @@ mod inbox_actions;
 mod jobs;
 mod migrations;
 mod ops;
+mod retention;
 mod roles;
 mod sandbox;
 mod security_payloads;

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
 use serde::Deserialize;
 
 use crate::auth::roles::InboxRoles;
@@ -354,14 +355,18 @@ pub async fn send_reply(
     let dir = crate::inbox::attachments::media_dir(&state, tenant);
     let (text, human_agent, file) = (input.text.clone(), input.human_agent, input.file);
     let result = crate::db::run(&state.pool, move |conn| {
-        Ok((|| {
+        // The upload and the reply are one: a refused reply keeps no file and no row.
+        let mut written = None;
+        let outcome = conn.transaction(|conn| {
             let platform = crate::inbox::list::row(conn, tenant, id)?
                 .ok_or(InboxError::NotFound)?
                 .platform;
             let attachment = match &file {
                 Some((name, ct, bytes)) => {
                     uploads::check(platform, ct, bytes)?;
-                    Some(uploads::store(conn, &dir, tenant, name, ct, bytes)?)
+                    let media = uploads::store(conn, &dir, tenant, name, ct, bytes)?;
+                    written = Some(dir.join(&media.file));
+                    Some(media)
                 }
                 None => None,
             };
@@ -371,7 +376,11 @@ pub async fn send_reply(
                 attachment,
             };
             send::compose(conn, tenant, id, me, &reply, Utc::now())
-        })())
+        });
+        if let (Err(_), Some(path)) = (&outcome, written) {
+            let _ = std::fs::remove_file(path);
+        }
+        Ok(outcome)
     })
     .await?;
     match result {
