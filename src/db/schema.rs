@@ -188,6 +188,8 @@ diesel::table! {
         picture_url -> Nullable<Text>,
         profile_fetched_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        picture_file -> Nullable<Text>,
+        picture_content_type -> Nullable<Text>,
     }
 }
 

@@ -116,11 +116,11 @@ pub struct ConversationRow {
 }
 
 impl ConversationRow {
-    /// The contact's picture, if Meta gave a web URL for it (never another scheme).
+    /// Parley's copy of the contact's picture, once the profile job has kept one (Meta's own
+    /// URLs expire and are never rendered).
     pub fn picture(&self) -> Option<crate::web::safe_url::SafeUrl> {
-        self.contact_picture
-            .as_deref()
-            .and_then(crate::web::safe_url::SafeUrl::external)
+        self.contact_picture.as_ref()?;
+        crate::web::safe_url::SafeUrl::local(format!("/contacts/{}/picture", self.contact_id))
     }
 
     /// The contact's name, or a readable stand-in while Meta's profile is unknown.
@@ -236,7 +236,7 @@ impl Sql {
 }
 
 const SELECT: &str = "SELECT c.id, c.channel_id, ch.platform, ch.name AS channel_name, c.contact_id,
-        ct.name AS contact_name, ct.username AS contact_username, ct.picture_url AS contact_picture,
+        ct.name AS contact_name, ct.username AS contact_username, ct.picture_file AS contact_picture,
         ct.platform_user_id, c.status, c.assignee_id, u.display_name AS assignee_name, c.snoozed_until,
         c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count
    FROM conversations c

@@ -94,18 +94,77 @@ pub async fn fetch(state: &AppState, job: &Job) -> Result<(), JobError> {
         }
     };
     let name = name.or(contact.name.clone()).unwrap_or(fallback);
+    let stored = match &picture {
+        Some(url) => keep_picture(state, tenant, contact_id, url).await?,
+        None => None,
+    };
     crate::db::run(&state.pool, move |conn| {
-        Ok(contacts::set_profile(
+        contacts::set_profile(
             conn,
             tenant,
             contact_id,
             Some(&name),
             username.as_deref(),
             picture.as_deref(),
-        )?)
+        )?;
+        if stored.is_some() || picture.is_none() {
+            let stored = stored.as_ref().map(|(f, ct)| (f.as_str(), ct.as_str()));
+            contacts::set_picture_file(conn, tenant, contact_id, stored)?;
+        }
+        Ok(())
     })
     .await?;
     Ok(())
+}
+
+/// Largest picture kept (Meta's profile pictures are a few hundred KB at most).
+pub const MAX_PICTURE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The file name of a contact's picture in its tenant's media folder.
+pub fn picture_file_name(contact_id: i64) -> String {
+    format!("avatar-{contact_id}")
+}
+
+/// Downloads a profile picture from Meta's media hosts (size and type checked like attachments,
+/// raster images only: an SVG could carry script) into the tenant's media folder. A refused or
+/// vanished picture is no failure: the page shows initials. A network failure is retried.
+async fn keep_picture(
+    state: &AppState,
+    tenant: TenantId,
+    contact_id: i64,
+    url: &str,
+) -> Result<Option<(String, String)>, JobError> {
+    let media = match state.graph.fetch_media(url, None, MAX_PICTURE_BYTES).await {
+        Ok(media) => media,
+        Err(e) if e.is_retryable() => return Err(JobError::Retryable(e.to_string())),
+        Err(e) => {
+            tracing::info!(contact_id, error = %e, "profile picture not kept");
+            return Ok(None);
+        }
+    };
+    let content_type = media
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        content_type.as_str(),
+        "image/jpeg" | "image/png" | "image/webp" | "image/gif"
+    ) {
+        tracing::info!(contact_id, %content_type, "profile picture of an unsupported type not kept");
+        return Ok(None);
+    }
+    let dir = crate::inbox::attachments::media_dir(state, tenant);
+    let name = picture_file_name(contact_id);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| JobError::Retryable(format!("cannot create {}: {e}", dir.display())))?;
+    tokio::fs::write(dir.join(&name), &media.bytes)
+        .await
+        .map_err(|e| JobError::Retryable(format!("cannot store the picture: {e}")))?;
+    Ok(Some((name, content_type)))
 }
 
 #[cfg(test)]

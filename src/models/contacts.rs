@@ -30,6 +30,44 @@ pub fn get(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Op
         .optional()
 }
 
+/// Records (or, with `None`, forgets) Parley's copy of a contact's picture.
+pub fn set_picture_file(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: i64,
+    stored: Option<(&str, &str)>,
+) -> QueryResult<()> {
+    diesel::update(
+        contacts::table
+            .filter(contacts::tenant_id.eq(tenant))
+            .filter(contacts::id.eq(id)),
+    )
+    .set((
+        contacts::picture_file.eq(stored.map(|(file, _)| file)),
+        contacts::picture_content_type.eq(stored.map(|(_, ct)| ct)),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// The file and content type of Parley's copy of a contact's picture.
+pub fn picture_file(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: i64,
+) -> QueryResult<Option<(String, String)>> {
+    let row: Option<(Option<String>, Option<String>)> = contacts::table
+        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::id.eq(id))
+        .select((contacts::picture_file, contacts::picture_content_type))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((Some(file), Some(ct))) => Some((file, ct)),
+        _ => None,
+    })
+}
+
 /// Records what Meta told us of a contact (keeping a known name when Meta withholds it).
 pub fn set_profile(
     conn: &mut PgConnection,

@@ -112,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(channels::reconnect),
         )
         .route("/media/{message}/{index}", web::get().to(media::show))
+        .route(
+            "/contacts/{id}/picture",
+            web::get().to(media::contact_picture),
+        )
         .route("/jobs", web::get().to(jobs::list))
         .route("/jobs/{id}/retry", web::post().to(jobs::retry))
         .route("/webhooks", web::get().to(webhook_log::list))

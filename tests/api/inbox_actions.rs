@@ -296,3 +296,42 @@ async fn live_updates_reach_a_page_served_by_another_process() {
     assert!(seen.contains("event: inbox"));
     handle.stop(false).await;
 }
+
+#[tokio::test]
+async fn customers_pictures_are_kept_by_parley_and_served_only_to_their_tenant() {
+    let env = crate::inbox::env().await;
+    env.customer_writes("Hello there", 1).await;
+    let ran = env.app.run_queued_jobs("fetch_profile").await;
+    assert!(!ran.is_empty() && ran.iter().all(Result::is_ok), "{ran:?}");
+    let mut agent = env.agent;
+    let (_, page) = agent.page("/inbox").await;
+    let start = page
+        .find("/contacts/")
+        .expect("the list shows Parley's copy");
+    let url = &page[start..start + page[start..].find('"').unwrap()];
+    assert!(url.ends_with("/picture"), "{url}");
+    assert!(
+        !page.contains("/_media/static/"),
+        "Meta's own URL is never rendered"
+    );
+    let res = agent.get(url).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(res.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // The copy outlives Meta's URL.
+    env.app
+        .query(|c| {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query("UPDATE contacts SET picture_url = 'https://expired.invalid/x'"),
+                c,
+            )
+            .unwrap()
+        })
+        .await;
+    assert_eq!(agent.get(url).await.status(), 200);
+    let (mut other, _, _) = env
+        .app
+        .signed_in("Globex", "hank@globex.test", Role::Agent)
+        .await;
+    assert_eq!(other.get(url).await.status(), 404);
+}

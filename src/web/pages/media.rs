@@ -1,4 +1,5 @@
-//! `/media/{message}/{index}`: a stored attachment, only for signed-in users of its tenant.
+//! `/media/{message}/{index}` (a stored attachment) and `/contacts/{id}/picture` (Parley's copy of
+//! a customer's picture), only for signed-in users of their tenant.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -51,6 +52,33 @@ pub async fn show(
     Ok(HttpResponse::Ok()
         .content_type(content_type.to_string())
         .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
+        .body(bytes))
+}
+
+/// GET /contacts/{id}/picture
+pub async fn contact_picture(
+    state: web::Data<AppState>,
+    user: Authorized<InboxRoles>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, contact) = (user.tenant_id, path.into_inner());
+    let (file, content_type) = crate::db::run(&state.pool, move |conn| {
+        Ok(crate::models::contacts::picture_file(
+            conn, tenant, contact,
+        )?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if file.contains('/') || file.contains("..") || !content_type.starts_with("image/") {
+        return Err(AppError::NotFound);
+    }
+    let bytes = tokio::fs::read(media_dir(&state, tenant).join(&file))
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
         .body(bytes))
