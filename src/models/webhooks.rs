@@ -335,9 +335,15 @@ pub fn get_for_tenant(
     Ok(items.pop())
 }
 
-/// States an item may be replayed from: a processed or ignored item replays as a no-op, so a
-/// replay can never apply an event twice.
-pub const REPLAYABLE: [&str; 3] = ["failed", "dead", "unrouted"];
+/// States an item may be replayed from: those that applied nothing (failed, dead, unrouted, and
+/// ignored, which an upgraded Parley may understand). A processed item replays as a no-op, so
+/// a replay can never apply an event twice.
+pub const REPLAYABLE: [&str; 4] = ["failed", "dead", "unrouted", "ignored"];
+
+/// Whether an item in `state` may be replayed.
+pub fn is_replayable(state: &str) -> bool {
+    REPLAYABLE.contains(&state)
+}
 
 /// Queues items again (after a fix); scoped to `tenant` when given, else any (operator CLI).
 /// Only [`REPLAYABLE`] items move.

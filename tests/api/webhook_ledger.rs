@@ -223,6 +223,35 @@ async fn the_webhook_log_shows_a_tenant_its_own_items_and_replays_them() {
     );
     assert_eq!(agent.page("/webhooks").await.0, 403, "admins only");
 
+    // A processed item replays as a no-op: nothing can be applied twice.
+    let res = a_admin
+        .post_form(&format!("/webhooks/{id}/replay"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_items WHERE state = 'pending'"
+        )
+        .await,
+        0
+    );
+    assert!(
+        a_admin
+            .page(&format!("/webhooks/{id}"))
+            .await
+            .1
+            .contains("replaying it would change nothing")
+    );
+    // One that died (its JSON only in the ledger) is queued again.
+    app.query(|c| {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE webhook_items SET state = 'dead'"),
+            c,
+        )
+        .unwrap()
+    })
+    .await;
     let res = a_admin
         .post_form(&format!("/webhooks/{id}/replay"), &[])
         .await;
@@ -295,7 +324,16 @@ async fn items_settled_without_their_json_get_their_own_part_of_a_batch_back() {
     let (_, page) = admin.page(&format!("/webhooks/{first}")).await;
     assert!(page.contains("first page") && !page.contains("second page"));
 
-    // Replayed, each is processed from its own part again, idempotently.
+    // Items an older Parley ignored are replayed after an upgrade: each is processed from its
+    // own part again, idempotently.
+    app.query(|c| {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE webhook_items SET state = 'ignored'"),
+            c,
+        )
+        .unwrap()
+    })
+    .await;
     let replayed = app
         .query(move |c| parley::models::webhooks::replay(c, Some(tenant), None, None).unwrap())
         .await;

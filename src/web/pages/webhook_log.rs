@@ -106,19 +106,34 @@ pub async fn replay_one(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, id) = (user.tenant_id, WebhookItemId(path.into_inner()));
-    let n = crate::db::run(&state.pool, move |conn| {
-        Ok(webhooks::replay(conn, Some(tenant), Some(&[id]), None)?)
+    let outcome = crate::db::run(&state.pool, move |conn| {
+        let Some(item) = webhooks::get_for_tenant(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            webhooks::replay(conn, Some(tenant), Some(&[id]), None)? > 0 || item.state == "pending",
+        ))
     })
     .await?;
-    if n == 0 {
-        return Err(AppError::NotFound);
+    match outcome {
+        None => Err(AppError::NotFound),
+        Some(true) => {
+            session::flash(
+                &user.session,
+                FlashLevel::Success,
+                format!("Event {id} will be processed again."),
+            );
+            Ok(render::see_other(&format!("/webhooks/{id}")))
+        }
+        Some(false) => {
+            session::flash(
+                &user.session,
+                FlashLevel::Success,
+                format!("Event {id} was processed already; replaying it would change nothing."),
+            );
+            Ok(render::see_other(&format!("/webhooks/{id}")))
+        }
     }
-    session::flash(
-        &user.session,
-        FlashLevel::Success,
-        format!("Event {id} will be processed again."),
-    );
-    Ok(render::see_other(&format!("/webhooks/{id}")))
 }
 
 /// POST /webhooks/replay-dead
