@@ -258,8 +258,9 @@ impl GraphClient {
 
     /// Makes one call and returns the raw body of a successful answer.
     pub(crate) async fn send(&self, call: Call<'_>) -> Result<Vec<u8>, GraphError> {
-        let mut keys: Vec<&str> = vec!["app"];
-        keys.extend(call.budget.iter().map(String::as_str));
+        // A Page-token or WhatsApp call spends its business objects' budgets; only calls without
+        // one (app and user tokens) are paced by the app's.
+        let keys = crate::meta::usage::budget_keys(&call.budget);
         match self.inner.usage.pace(&keys) {
             Pace::Go => {}
             Pace::Delay(d) => tokio::time::sleep(d).await,
@@ -273,9 +274,15 @@ impl GraphClient {
             attempt += 1;
             let result = self.attempt(&call, &url).await;
             let err = match result {
-                Ok(body) => return Ok(body),
+                Ok(body) => {
+                    self.inner.usage.accepted(&keys);
+                    return Ok(body);
+                }
                 Err(err) => err,
             };
+            if let GraphErrorKind::RateLimited { retry_after } = err.kind {
+                self.inner.usage.refused(&keys, retry_after);
+            }
             let may_retry = match call.repeat {
                 Repeat::Safe => matches!(
                     err.kind,
@@ -335,7 +342,9 @@ impl GraphClient {
         })?;
         let status = response.status().as_u16();
         let usage = UsageReport::from_headers(response.headers());
-        self.inner.usage.record(&usage);
+        self.inner
+            .usage
+            .record(&usage, &crate::meta::usage::budget_keys(&call.budget));
         let body = response
             .bytes()
             .await

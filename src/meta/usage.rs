@@ -79,14 +79,14 @@ pub enum Pace {
     Blocked(Duration),
 }
 
-/// The pace for a budget at `percent` use with `regain_minutes` announced by Meta.
+/// The pace for a budget at `percent` use with `regain_minutes` announced by Meta. A high
+/// percentage alone only slows calls down: Meta's figure lags, and only a refusal (or a regain
+/// time) stops them.
 pub fn pace_for(percent: f64, regain_minutes: f64) -> Pace {
     if regain_minutes > 0.0 {
         return Pace::Blocked(Duration::from_secs_f64(regain_minutes * 60.0));
     }
-    if percent >= 100.0 {
-        Pace::Blocked(Duration::from_secs(60))
-    } else if percent >= 95.0 {
+    if percent >= 95.0 {
         Pace::Delay(Duration::from_millis(2_000))
     } else if percent >= 85.0 {
         Pace::Delay(Duration::from_millis(500))
@@ -97,14 +97,40 @@ pub fn pace_for(percent: f64, regain_minutes: f64) -> Pace {
     }
 }
 
+/// The first pause after a refusal without a regain time; it doubles with each further refusal.
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+/// The longest pause after refusals without a regain time.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long one probing call may take before another call may probe instead.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone, Copy)]
 struct Budget {
     percent: f64,
-    blocked_until: Option<Instant>,
     seen: Instant,
+    /// No call until then (Meta's regain time, or our backoff after a refusal).
+    blocked_until: Option<Instant>,
+    /// Refusals in a row without a regain time: each doubles the next backoff.
+    refusals: u32,
+    /// Once a block has passed, one call probes; the others wait until it is accepted.
+    probing_until: Option<Instant>,
 }
 
-/// Usage last reported per budget key ("app", or a business object id), shared by all calls.
+impl Budget {
+    fn new(now: Instant) -> Budget {
+        Budget {
+            percent: 0.0,
+            seen: now,
+            blocked_until: None,
+            refusals: 0,
+            probing_until: None,
+        }
+    }
+}
+
+/// Usage per budget key, shared by all calls of a process: `"app"` (app- and user-token calls,
+/// paced by `X-App-Usage`) or a business object id (Page-token and WhatsApp calls, paced by their
+/// own `X-Business-Use-Case-Usage` entry). One Page's refusals never slow another's calls.
 #[derive(Debug, Default)]
 pub struct UsageTracker {
     budgets: Mutex<HashMap<String, Budget>>,
@@ -114,9 +140,19 @@ pub struct UsageTracker {
 /// fresh response brings a fresh report).
 const STALE_AFTER: Duration = Duration::from_secs(300);
 
+/// The budget keys a call counts against: its business objects, or the app when it has none.
+pub fn budget_keys(business_objects: &[String]) -> Vec<&str> {
+    if business_objects.is_empty() {
+        vec!["app"]
+    } else {
+        business_objects.iter().map(String::as_str).collect()
+    }
+}
+
 impl UsageTracker {
-    /// Records what a response's headers said.
-    pub fn record(&self, report: &UsageReport) {
+    /// Records what a response's headers said; `keys` are the call's budgets (`X-Page-Usage`
+    /// speaks of the call's Page).
+    pub fn record(&self, report: &UsageReport, keys: &[&str]) {
         if report.is_empty() {
             return;
         }
@@ -124,23 +160,24 @@ impl UsageTracker {
             return;
         };
         let now = Instant::now();
-        let mut put = |key: String, percent: f64, regain_minutes: f64| {
-            let blocked_until = (regain_minutes > 0.0)
-                .then(|| now + Duration::from_secs_f64(regain_minutes * 60.0));
-            budgets.insert(
-                key,
-                Budget {
-                    percent,
-                    blocked_until,
-                    seen: now,
-                },
-            );
+        let mut put = |key: &str, percent: f64, regain_minutes: f64| {
+            let b = budgets
+                .entry(key.to_string())
+                .or_insert_with(|| Budget::new(now));
+            b.percent = percent;
+            b.seen = now;
+            if regain_minutes > 0.0 {
+                b.blocked_until = Some(now + Duration::from_secs_f64(regain_minutes * 60.0));
+                b.probing_until = None;
+            }
         };
         if let Some(app) = report.app {
-            put("app".into(), app.max(), 0.0);
+            put("app", app.max(), 0.0);
         }
         if let Some(page) = report.page {
-            put("page".into(), page.max(), 0.0);
+            for key in keys.iter().filter(|k| **k != "app") {
+                put(key, page.max(), 0.0);
+            }
         }
         for (id, entries) in &report.business {
             let percent = entries.iter().map(|e| e.usage.max()).fold(0.0, f64::max);
@@ -148,27 +185,81 @@ impl UsageTracker {
                 .iter()
                 .map(|e| e.estimated_time_to_regain_access)
                 .fold(0.0, f64::max);
-            put(id.clone(), percent, regain);
+            put(id, percent, regain);
         }
     }
 
-    /// The pace for a call that counts against `keys` (the slowest budget wins).
+    /// Meta refused a call on `keys` as rate-limited: no call on them until `retry_after` when
+    /// Meta said, else for a backoff that starts at [`FIRST_BACKOFF`] and doubles per refusal.
+    pub fn refused(&self, keys: &[&str], retry_after: Option<Duration>) {
+        let Ok(mut budgets) = self.budgets.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        for key in keys {
+            let b = budgets
+                .entry((*key).to_string())
+                .or_insert_with(|| Budget::new(now));
+            let pause = retry_after.unwrap_or_else(|| {
+                FIRST_BACKOFF
+                    .saturating_mul(1 << b.refusals.min(6))
+                    .min(MAX_BACKOFF)
+            });
+            b.refusals = b.refusals.saturating_add(1);
+            b.blocked_until = Some(now + pause);
+            b.probing_until = None;
+            b.seen = now;
+        }
+    }
+
+    /// Meta accepted a call on `keys`: any block is over.
+    pub fn accepted(&self, keys: &[&str]) {
+        let Ok(mut budgets) = self.budgets.lock() else {
+            return;
+        };
+        for key in keys {
+            if let Some(b) = budgets.get_mut(*key) {
+                if b.blocked_until.take().is_some() {
+                    // The figure that came with the refusal is disproved; the next header sets it.
+                    b.percent = 0.0;
+                }
+                b.probing_until = None;
+                b.refusals = 0;
+            }
+        }
+    }
+
+    /// The pace for a call that counts against `keys` (the slowest budget wins). After a block,
+    /// the first call asking is let through as a probe, and the others wait for its answer.
     pub fn pace(&self, keys: &[&str]) -> Pace {
-        let Ok(budgets) = self.budgets.lock() else {
+        let Ok(mut budgets) = self.budgets.lock() else {
             return Pace::Go;
         };
         let now = Instant::now();
         let mut worst = Pace::Go;
+        let mut probes = Vec::new();
         for key in keys {
             let Some(b) = budgets.get(*key) else { continue };
-            if now.duration_since(b.seen) > STALE_AFTER {
-                continue;
-            }
-            let pace = match b.blocked_until {
-                Some(until) if until > now => Pace::Blocked(until - now),
-                _ => pace_for(b.percent, 0.0),
+            let pace = match (b.blocked_until, b.probing_until) {
+                (Some(until), _) if until > now => Pace::Blocked(until - now),
+                (Some(_), Some(probing)) if probing > now => {
+                    Pace::Blocked(FIRST_BACKOFF.min(probing - now))
+                }
+                (Some(_), _) => {
+                    probes.push(*key);
+                    Pace::Go
+                }
+                (None, _) if now.duration_since(b.seen) > STALE_AFTER => Pace::Go,
+                (None, _) => pace_for(b.percent, 0.0),
             };
             worst = slower(worst, pace);
+        }
+        if !matches!(worst, Pace::Blocked(_)) {
+            for key in probes {
+                if let Some(b) = budgets.get_mut(key) {
+                    b.probing_until = Some(now + PROBE_TIMEOUT);
+                }
+            }
         }
         worst
     }
@@ -244,7 +335,10 @@ mod tests {
     fn pace_slows_then_blocks() {
         assert_eq!(pace_for(10.0, 0.0), Pace::Go);
         assert!(matches!(pace_for(80.0, 0.0), Pace::Delay(_)));
-        assert!(matches!(pace_for(100.0, 0.0), Pace::Blocked(_)));
+        assert!(
+            matches!(pace_for(100.0, 0.0), Pace::Delay(_)),
+            "a lagging figure only slows"
+        );
         assert_eq!(
             pace_for(20.0, 2.0),
             Pace::Blocked(Duration::from_secs(120)),
@@ -271,9 +365,31 @@ mod tests {
             call_count: 10.0,
             ..Default::default()
         });
-        t.record(&r);
+        t.record(&r, &["page1"]);
         assert_eq!(t.pace(&["app"]), Pace::Go);
         assert!(matches!(t.pace(&["app", "page1"]), Pace::Delay(_)));
         assert_eq!(t.pace(&["other"]), Pace::Go);
+    }
+
+    #[test]
+    fn a_refusal_blocks_only_its_budget_then_one_probe_goes_first() {
+        let t = UsageTracker::default();
+        t.refused(&["page1"], None);
+        assert!(matches!(t.pace(&["page1"]), Pace::Blocked(d) if d <= FIRST_BACKOFF));
+        assert_eq!(t.pace(&["page2"]), Pace::Go, "another Page is not slowed");
+        assert_eq!(t.pace(&["app"]), Pace::Go);
+        // Once the pause is over, one call probes and the others wait for its answer.
+        t.refused(&["page1"], Some(Duration::ZERO));
+        assert_eq!(t.pace(&["page1"]), Pace::Go);
+        assert!(matches!(t.pace(&["page1"]), Pace::Blocked(_)));
+        t.accepted(&["page1"]);
+        assert_eq!(t.pace(&["page1"]), Pace::Go);
+        // Refusals in a row double the pause, up to a minute.
+        for _ in 0..10 {
+            t.refused(&["page1"], None);
+        }
+        assert!(
+            matches!(t.pace(&["page1"]), Pace::Blocked(d) if d > Duration::from_secs(50) && d <= MAX_BACKOFF)
+        );
     }
 }

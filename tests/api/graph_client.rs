@@ -243,3 +243,63 @@ async fn missing_app_settings_are_a_clear_error_not_a_call() {
     assert!(err.to_string().contains("META_APP_SECRET"));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn one_pages_rate_limit_slows_no_other_page_and_a_probe_resumes_it() {
+    let server = MockServer::start().await;
+    // Page 42 is refused once, with every usage header at 100% and no time to regain access.
+    Mock::given(method("GET"))
+        .and(path("/v24.0/42"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("x-app-usage", r#"{"call_count":100,"total_time":100,"total_cputime":100}"#)
+                .insert_header(
+                    "x-business-use-case-usage",
+                    r#"{"42":[{"type":"pages","call_count":100,"total_cputime":100,"total_time":100,"estimated_time_to_regain_access":0}]}"#,
+                )
+                .set_body_json(serde_json::json!({"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613,"fbtrace_id":"R"}})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"id":"1","name":"Page"})),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let token = AccessToken::new(TOKEN);
+    let err = c.page("42", &token).await.unwrap_err();
+    assert!(
+        matches!(err.kind, GraphErrorKind::RateLimited { .. }),
+        "{err:?}"
+    );
+
+    // Another Page is not slowed at all, though the app header said 100%.
+    let started = std::time::Instant::now();
+    c.page("43", &token).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Page 42 waits a few seconds without calling Meta...
+    let err = c.page("42", &token).await.unwrap_err();
+    assert!(
+        matches!(err.kind, GraphErrorKind::RateLimited { retry_after: Some(d) } if d <= Duration::from_secs(2)),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    // ...then one call probes, Meta accepts, and the Page is back to normal.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    c.page("42", &token).await.unwrap();
+    let started = std::time::Instant::now();
+    c.page("42", &token).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "not slowed once accepted"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
