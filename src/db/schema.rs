@@ -46,6 +46,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    send_budgets (key) {
+        key -> Text,
+        next_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(tenants, users, user_sessions);

@@ -64,16 +64,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     }
     let kind = send_kind(channel.platform, &message);
     let account = account_id(&channel);
-    if let Err(wait) = state
+    let budgets = state
         .graph
-        .limiter()
-        .acquire(&account, kind, &message.recipient, MAX_PACING_WAIT)
-        .await
-    {
-        return Err(JobError::Retryable(format!(
-            "paced by the channel's send limit for {} s",
-            wait.as_secs().max(1)
-        )));
+        .settings()
+        .send_limits
+        .buckets(&account, kind, &message.recipient);
+    if let Err(wait) = take_budgets(state, budgets).await? {
+        // Not a failure: the job runs again when the budget has room.
+        return Err(JobError::Later {
+            after: wait,
+            reason: format!(
+                "paced by the channel's send limit for {} s",
+                wait.as_secs().max(1)
+            ),
+        });
     }
     let claimed =
         crate::db::run(&state.pool, move |conn| Ok(send::claim(conn, tenant, id)?)).await?;
@@ -88,6 +92,29 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
         }
     };
     record(state, tenant, &message, outcome).await
+}
+
+/// Takes room in the send budgets (shared by every worker process), waiting up to
+/// [`MAX_PACING_WAIT`] for it; otherwise says how long until there is room.
+async fn take_budgets(
+    state: &AppState,
+    budgets: Vec<crate::meta::limits::BucketSpec>,
+) -> Result<Result<(), std::time::Duration>, JobError> {
+    let deadline = std::time::Instant::now() + MAX_PACING_WAIT;
+    loop {
+        let specs = budgets.clone();
+        let taken = crate::db::run(&state.pool, move |conn| {
+            Ok(crate::models::send_budgets::take(conn, &specs)?)
+        })
+        .await?;
+        match taken {
+            Ok(()) => return Ok(Ok(())),
+            Err(wait) if std::time::Instant::now() + wait <= deadline => {
+                tokio::time::sleep(wait).await;
+            }
+            Err(wait) => return Ok(Err(wait)),
+        }
+    }
 }
 
 async fn record(

@@ -16,6 +16,12 @@ pub enum JobError {
     /// Will never succeed: the job goes straight to `dead`.
     #[error("{0}")]
     Permanent(String),
+    /// Not a failure: run again after `after` (a budget is spent); the attempt is not counted.
+    #[error("{reason}")]
+    Later {
+        after: std::time::Duration,
+        reason: String,
+    },
 }
 
 impl From<crate::db::DbError> for JobError {

@@ -7,6 +7,7 @@
 //! | processed and ignored webhook items, and their raw deliveries | `PARLEY_WEBHOOK_RETENTION_DAYS` (30) |
 //! | dead jobs | 30 days |
 //! | ended or expired sign-in sessions | 30 days |
+//! | send budgets (one per WhatsApp customer) back to empty | 1 hour |
 //!
 //! Failed, dead and unrouted webhook items and failed deliveries stay until they are handled.
 //! Each category is deleted in batches of [`BATCH`], at most [`MAX_BATCHES`] per run, so one run
@@ -55,6 +56,7 @@ pub struct Purged {
     pub deliveries: usize,
     pub dead_jobs: usize,
     pub sessions: usize,
+    pub send_budgets: usize,
 }
 
 fn in_batches(
@@ -87,5 +89,11 @@ pub fn run(conn: &mut PgConnection, now: DateTime<Utc>, keep: Retention) -> Quer
         deliveries: in_batches(conn, now - keep.webhooks, retention::split_deliveries)?,
         dead_jobs: in_batches(conn, now - keep.dead_jobs, retention::dead_jobs)?,
         sessions: in_batches(conn, now - keep.sessions, retention::old_sessions)?,
+        // A budget back to empty for an hour holds nothing a new row would not.
+        send_budgets: in_batches(
+            conn,
+            now - Duration::hours(1),
+            crate::models::send_budgets::forget_idle,
+        )?,
     })
 }

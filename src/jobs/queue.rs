@@ -170,6 +170,34 @@ pub fn fail(
     .map(|_| ())
 }
 
+/// Puts a claimed job back to run after `after`, without counting the attempt (it was paced,
+/// not failed).
+pub fn postpone(
+    conn: &mut PgConnection,
+    id: JobId,
+    worker: &str,
+    reason: &str,
+    after: Duration,
+) -> QueryResult<bool> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::id.eq(id))
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::state.eq("running")),
+    )
+    .set((
+        jobs::state.eq("queued"),
+        jobs::attempts.eq(jobs::attempts - 1),
+        jobs::run_at.eq(Utc::now() + after),
+        jobs::locked_until.eq(None::<DateTime<Utc>>),
+        jobs::locked_by.eq(None::<String>),
+        jobs::last_error.eq(truncate(reason, 2000)),
+        jobs::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Gives a claimed job back untouched (a worker shutting down before it could run it to the end).
 pub fn release(conn: &mut PgConnection, id: JobId, worker: &str) -> QueryResult<bool> {
     diesel::sql_query(

@@ -143,10 +143,19 @@ async fn run_one(
             })
             .await
         }
+        Some(Ok(Err(JobError::Later { after, reason }))) => {
+            tracing::debug!(%reason, after_ms = after.as_millis() as u64, "job postponed");
+            let later = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(1));
+            crate::db::run(&state.pool, move |conn| {
+                Ok(queue::postpone(conn, id, &worker_id, &reason, later).map(|_| ())?)
+            })
+            .await
+        }
         Some(result) => {
             let (message, permanent) = match result {
                 Ok(Err(JobError::Permanent(m))) => (m, true),
                 Ok(Err(JobError::Retryable(m))) => (m, false),
+                Ok(Err(JobError::Later { reason, .. })) => (reason, false),
                 Err(_) => (
                     format!("timed out after {} s", JOB_TIMEOUT.as_secs()),
                     false,

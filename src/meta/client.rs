@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::config::MetaConfig;
 use crate::meta::error::{GraphError, GraphErrorKind};
-use crate::meta::limits::{SendLimiter, SendLimits};
+use crate::meta::limits::SendLimits;
 use crate::meta::redact::redact_url;
 use crate::meta::token::{AccessToken, appsecret_proof};
 use crate::meta::usage::{Pace, UsageReport, UsageTracker};
@@ -77,7 +77,6 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) settings: GraphSettings,
     pub(crate) usage: UsageTracker,
-    pub(crate) limiter: SendLimiter,
 }
 
 /// Who a call authenticates as.
@@ -198,7 +197,6 @@ impl GraphClient {
         Ok(GraphClient {
             inner: Arc::new(Inner {
                 http,
-                limiter: SendLimiter::new(settings.send_limits),
                 settings,
                 usage: UsageTracker::default(),
             }),
@@ -213,11 +211,6 @@ impl GraphClient {
     /// Settings in force.
     pub fn settings(&self) -> &GraphSettings {
         &self.inner.settings
-    }
-
-    /// The per-channel send limiter.
-    pub fn limiter(&self) -> &SendLimiter {
-        &self.inner.limiter
     }
 
     pub(crate) fn app_id(&self) -> Result<&str, GraphError> {

@@ -1,12 +1,8 @@
-//! Per-channel send pacing: token buckets with Meta's documented rates, so Parley spaces its own
-//! sends instead of collecting rate-limit errors.
-//!
-//! Buckets live in this process. Several Parley processes each keep their own, so operators
-//! running N workers should divide the rates by N (see `SendLimits`).
+//! Meta's send rates, as budgets a send spends, so Parley spaces its own sends instead of
+//! collecting rate-limit errors. The budgets themselves live in PostgreSQL
+//! (`models::send_budgets`), so any number of worker processes together keep Meta's rates.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What kind of send, since Meta budgets them differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,117 +52,34 @@ impl SendLimits {
     }
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    capacity: f64,
-    per_sec: f64,
-    updated: Instant,
+/// One budget a send spends: at most `burst` sends at once, then one per `interval`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSpec {
+    /// The budget's key, shared by every process (e.g. `send:1234:MessengerText`).
+    pub key: String,
+    pub interval: Duration,
+    pub burst: u32,
 }
 
-impl Bucket {
-    fn new(per_sec: f64, capacity: f64, now: Instant) -> Self {
-        Bucket {
-            tokens: capacity,
-            capacity,
-            per_sec,
-            updated: now,
-        }
-    }
-
-    /// Time until one token is available (zero when one is available now).
-    fn wait(&mut self, now: Instant) -> Duration {
-        let elapsed = now.duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
-        self.updated = now;
-        if self.tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec)
-        }
-    }
-
-    fn take(&mut self) {
-        self.tokens -= 1.0;
-    }
-}
-
-/// A bucket's key: channel, kind of send, and the customer for WhatsApp's pair limit.
-type BucketKey = (String, SendKind, Option<String>);
-
-/// Token buckets keyed by channel (and by channel + customer for WhatsApp's pair limit).
-#[derive(Debug)]
-pub struct SendLimiter {
-    limits: SendLimits,
-    buckets: Mutex<HashMap<BucketKey, Bucket>>,
-}
-
-impl SendLimiter {
-    pub fn new(limits: SendLimits) -> Self {
-        SendLimiter {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes a slot for a send on `channel` (page/IG/phone number id) to `customer`, or says how
-    /// long to wait. All relevant buckets must have a token; none is taken unless all do.
-    pub fn try_acquire(
-        &self,
-        channel: &str,
-        kind: SendKind,
-        customer: &str,
-    ) -> Result<(), Duration> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        let per_sec = self.limits.rate(kind).max(0.001);
-        let mut keys = vec![(channel.to_string(), kind, None)];
+impl SendLimits {
+    /// The budgets one send of `kind` from `account` (Page, IG account or phone number id) to
+    /// `customer` spends: the account's rate for the kind (a second's worth of burst), and for
+    /// WhatsApp the pair limit of one message to one customer per few seconds.
+    pub fn buckets(&self, account: &str, kind: SendKind, customer: &str) -> Vec<BucketSpec> {
+        let per_sec = self.rate(kind).max(0.001);
+        let mut specs = vec![BucketSpec {
+            key: format!("send:{account}:{kind:?}"),
+            interval: Duration::from_secs_f64(1.0 / per_sec),
+            burst: per_sec.max(1.0) as u32,
+        }];
         if kind == SendKind::WhatsApp {
-            keys.push((channel.to_string(), kind, Some(customer.to_string())));
-        }
-        let mut wait = Duration::ZERO;
-        for key in &keys {
-            let pair = key.2.is_some();
-            let bucket = buckets.entry(key.clone()).or_insert_with(|| {
-                if pair {
-                    let interval = self.limits.whatsapp_pair_interval.as_secs_f64().max(0.001);
-                    Bucket::new(1.0 / interval, 1.0, now)
-                } else {
-                    // One second's worth of burst.
-                    Bucket::new(per_sec, per_sec.max(1.0), now)
-                }
+            specs.push(BucketSpec {
+                key: format!("pair:{account}:{customer}"),
+                interval: self.whatsapp_pair_interval,
+                burst: 1,
             });
-            wait = wait.max(bucket.wait(now));
         }
-        if wait > Duration::ZERO {
-            return Err(wait);
-        }
-        for key in &keys {
-            if let Some(b) = buckets.get_mut(key) {
-                b.take();
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits (up to `max_wait`) for a slot; returns the remaining wait if it is longer.
-    pub async fn acquire(
-        &self,
-        channel: &str,
-        kind: SendKind,
-        customer: &str,
-        max_wait: Duration,
-    ) -> Result<(), Duration> {
-        let deadline = Instant::now() + max_wait;
-        loop {
-            match self.try_acquire(channel, kind, customer) {
-                Ok(()) => return Ok(()),
-                Err(wait) if Instant::now() + wait <= deadline => tokio::time::sleep(wait).await,
-                Err(wait) => return Err(wait),
-            }
-        }
+        specs
     }
 }
 
@@ -175,49 +88,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn channel_bucket_allows_a_second_of_burst_then_paces() {
-        let limiter = SendLimiter::new(SendLimits {
-            messenger_media_per_sec: 10.0,
-            ..Default::default()
-        });
-        for _ in 0..10 {
-            assert!(
-                limiter
-                    .try_acquire("page", SendKind::MessengerMedia, "u")
-                    .is_ok()
-            );
-        }
-        let wait = limiter
-            .try_acquire("page", SendKind::MessengerMedia, "u")
-            .unwrap_err();
-        assert!(wait <= Duration::from_millis(110), "{wait:?}");
-        // Another page has its own bucket.
-        assert!(
-            limiter
-                .try_acquire("page2", SendKind::MessengerMedia, "u")
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn whatsapp_pair_limit_spaces_messages_to_one_customer() {
-        let limiter = SendLimiter::new(SendLimits::default());
-        assert!(
-            limiter
-                .try_acquire("phone", SendKind::WhatsApp, "alice")
-                .is_ok()
-        );
-        let wait = limiter
-            .try_acquire("phone", SendKind::WhatsApp, "alice")
-            .unwrap_err();
-        assert!(
-            wait > Duration::from_secs(5) && wait <= Duration::from_secs(6),
-            "{wait:?}"
-        );
-        assert!(
-            limiter
-                .try_acquire("phone", SendKind::WhatsApp, "bob")
-                .is_ok()
-        );
+    fn a_whatsapp_send_spends_the_number_and_the_pair_budget() {
+        let limits = SendLimits::default();
+        let specs = limits.buckets("phone", SendKind::WhatsApp, "alice");
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].burst, 80);
+        assert_eq!(specs[1].key, "pair:phone:alice");
+        assert_eq!(specs[1].interval, Duration::from_secs(6));
+        assert_eq!(specs[1].burst, 1);
+        let media = limits.buckets("page", SendKind::MessengerMedia, "u");
+        assert_eq!(media.len(), 1);
+        assert_eq!(media[0].interval, Duration::from_millis(100));
     }
 }

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod login_throttle;
 pub mod messages;
 pub mod retention;
+pub mod send_budgets;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

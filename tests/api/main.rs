@@ -25,6 +25,7 @@ mod security_payloads;
 mod security_requests;
 mod security_sessions;
 mod security_tenants;
+mod send_budgets;
 mod team;
 mod tenancy;
 mod webhook_batches;

@@ -124,6 +124,7 @@ async fn the_purge_deletes_what_has_served_its_time_and_keeps_what_needs_handlin
             deliveries: 2,
             dead_jobs: 1,
             sessions: 1,
+            send_budgets: 0,
         }
     );
     assert_eq!(
