@@ -205,7 +205,7 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
         .map(|r| r.id)
         .collect();
         let rows = format!("{name}: {convs} conversations / {msgs} messages");
-        let pages: [(&'static str, Vec<String>); 4] = [
+        let pages: [(&'static str, Vec<String>); 5] = [
             ("inbox list (open, newest first)", vec!["/inbox".into()]),
             (
                 "filtered list (WhatsApp, unread, all statuses)",
@@ -214,6 +214,10 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
             (
                 "search \"refund\" (messages + names)",
                 vec!["/inbox?status=all&q=refund".into()],
+            ),
+            (
+                "search \"order\" (in every message)",
+                vec!["/inbox?status=all&q=order".into()],
             ),
             (
                 "conversation view (list + thread + panel)",

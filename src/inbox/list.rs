@@ -1,5 +1,5 @@
-//! The conversation list: filters, full-text search and keyset pagination (never OFFSET), so the
-//! hundredth page costs what the first does.
+//! The conversation list: filters and keyset pagination (never OFFSET), so the hundredth page
+//! costs what the first does. Search is in [`crate::inbox::search`].
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -171,24 +171,32 @@ pub struct Page {
 
 /// The search words as a prefix-matching tsquery (`'ada':* & 'refund':*`), or `None` when
 /// nothing searchable is left. Only letters and digits survive, so the result is always valid.
+/// A one-letter word matches only itself: as a prefix it would match most of the index.
 pub fn tsquery(search: &str) -> Option<String> {
     let words: Vec<String> = search
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("'{}':*", w.to_lowercase()))
+        .map(|w| {
+            let w = w.to_lowercase();
+            if w.chars().count() > 1 {
+                format!("'{w}':*")
+            } else {
+                format!("'{w}'")
+            }
+        })
         .collect();
     (!words.is_empty()).then(|| words.join(" & "))
 }
 
 /// Builds SQL with numbered placeholders as clauses are added.
-struct Sql {
-    query: BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>,
+pub(crate) struct Sql {
+    pub(crate) query: BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>,
     next: usize,
 }
 
 impl Sql {
-    fn new(head: &str) -> Self {
+    pub(crate) fn new(head: &str) -> Self {
         Sql {
             query: diesel::sql_query(head.to_string()).into_boxed(),
             next: 1,
@@ -196,18 +204,18 @@ impl Sql {
     }
 
     /// The next placeholder (`$n`).
-    fn param(&mut self) -> String {
+    pub(crate) fn param(&mut self) -> String {
         let p = format!("${}", self.next);
         self.next += 1;
         p
     }
 
-    fn push(mut self, sql: &str) -> Self {
+    pub(crate) fn push(mut self, sql: &str) -> Self {
         self.query = self.query.sql(sql);
         self
     }
 
-    fn bind_i64(mut self, sql_before: &str, v: i64, sql_after: &str) -> Self {
+    pub(crate) fn bind_i64(mut self, sql_before: &str, v: i64, sql_after: &str) -> Self {
         let p = self.param();
         self.query = self
             .query
@@ -216,7 +224,7 @@ impl Sql {
         self
     }
 
-    fn bind_text(mut self, sql_before: &str, v: String, sql_after: &str) -> Self {
+    pub(crate) fn bind_text(mut self, sql_before: &str, v: String, sql_after: &str) -> Self {
         let p = self.param();
         self.query = self
             .query
@@ -225,7 +233,7 @@ impl Sql {
         self
     }
 
-    fn bind_time(mut self, sql_before: &str, v: DateTime<Utc>, sql_after: &str) -> Self {
+    pub(crate) fn bind_time(mut self, sql_before: &str, v: DateTime<Utc>, sql_after: &str) -> Self {
         let p = self.param();
         self.query = self
             .query
@@ -245,16 +253,16 @@ const SELECT: &str = "SELECT c.id, c.channel_id, ch.platform, ch.name AS channel
    LEFT JOIN users u ON u.id = c.assignee_id
   WHERE ";
 
-/// One page of `tenant`'s conversations for `me`, newest activity first, after `after`.
-pub fn list(
-    conn: &mut PgConnection,
+/// The conversations of `tenant` passing `filter` for `me` (not its search), after `after`:
+/// clauses appended to `q`, which ends in `WHERE ` and joins `ch` (channels) as `c`'s channel.
+pub(crate) fn with_filters(
+    q: Sql,
     tenant: TenantId,
     me: UserId,
     filter: &ListFilter,
     after: Option<Cursor>,
-    limit: i64,
-) -> QueryResult<Page> {
-    let mut q = Sql::new(SELECT)
+) -> Sql {
+    let mut q = q
         .bind_i64("c.tenant_id = ", tenant.0, "")
         .push(" AND c.last_message_at IS NOT NULL");
     if let Some(status) = filter
@@ -285,27 +293,45 @@ pub fn list(
     if filter.unread_only {
         q = q.push(" AND c.unread_count > 0");
     }
-    if let Some(ts) = filter.search.as_deref().and_then(tsquery) {
-        // Two index probes (GIN on contacts and on messages), each scoped to the tenant.
-        q = q
-            .bind_text(
-                " AND (c.contact_id IN (SELECT s.id FROM contacts s WHERE s.search @@ to_tsquery('simple', ",
-                ts.clone(),
-                ")",
-            )
-            .bind_i64(" AND s.tenant_id = ", tenant.0, ")")
-            .bind_text(
-                " OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.search @@ to_tsquery('simple', ",
-                ts,
-                ")",
-            )
-            .bind_i64(" AND m.tenant_id = ", tenant.0, "))");
-    }
     if let Some(after) = after {
         q = q
             .bind_time(" AND (c.last_message_at, c.id) < (", after.at, "")
             .bind_i64(", ", after.id, ")");
     }
+    q
+}
+
+/// The list's columns, for a query whose conversations are `c` (see [`SELECT`]).
+pub(crate) const COLUMNS: &str = "SELECT c.id, c.channel_id, ch.platform, ch.name AS channel_name, c.contact_id,
+        ct.name AS contact_name, ct.username AS contact_username, ct.picture_file AS contact_picture,
+        ct.platform_user_id, c.status, c.assignee_id, u.display_name AS assignee_name, c.snoozed_until,
+        c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count";
+
+/// Keeps the first `limit` rows and says where the next page starts.
+pub(crate) fn paged(mut rows: Vec<ConversationRow>, limit: i64) -> Page {
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(ConversationRow::cursor)
+    } else {
+        None
+    };
+    Page { rows, next }
+}
+
+/// One page of `tenant`'s conversations for `me`, newest activity first, after `after`. A
+/// search goes through [`crate::inbox::search`], whose cost is bounded by the page.
+pub fn list(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    me: UserId,
+    filter: &ListFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Page> {
+    if let Some(ts) = filter.search.as_deref().and_then(tsquery) {
+        return crate::inbox::search::page(conn, tenant, me, filter, &ts, after, limit);
+    }
+    let mut q = with_filters(Sql::new(SELECT), tenant, me, filter, after);
     let p = q.param();
     let query = q
         .query
@@ -313,14 +339,7 @@ pub fn list(
             " ORDER BY c.last_message_at DESC, c.id DESC LIMIT {p}"
         ))
         .bind::<BigInt, _>(limit + 1);
-    let mut rows: Vec<ConversationRow> = query.load(conn)?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(ConversationRow::cursor)
-    } else {
-        None
-    };
-    Ok(Page { rows, next })
+    Ok(paged(query.load(conn)?, limit))
 }
 
 /// One conversation's row (the list's shape), scoped by tenant.
@@ -357,7 +376,8 @@ mod tests {
         assert_eq!(tsquery("Ada  refund!"), Some("'ada':* & 'refund':*".into()));
         assert_eq!(
             tsquery("'); DROP TABLE x; --"),
-            Some("'drop':* & 'table':* & 'x':*".into())
+            Some("'drop':* & 'table':* & 'x'".into()),
+            "a one-letter word is no prefix"
         );
         assert_eq!(tsquery("  !!  "), None);
     }

@@ -9,6 +9,7 @@ pub mod list;
 pub mod live;
 pub mod profiles;
 pub mod saved_replies;
+pub mod search;
 pub mod send;
 pub mod send_job;
 pub mod thread;

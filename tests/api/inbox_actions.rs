@@ -335,3 +335,104 @@ async fn customers_pictures_are_kept_by_parley_and_served_only_to_their_tenant()
         .await;
     assert_eq!(other.get(url).await.status(), 404);
 }
+
+/// Search results, page by page, as (conversation ids, whether there is a next page).
+fn search_all(
+    conn: &mut diesel::PgConnection,
+    tenant: parley::db::ids::TenantId,
+    me: parley::db::ids::UserId,
+    words: &str,
+    window: i64,
+) -> Vec<i64> {
+    let filter = parley::inbox::list::ListFilter {
+        search: Some(words.into()),
+        ..Default::default()
+    };
+    let ts = parley::inbox::list::tsquery(words).unwrap();
+    let mut found = Vec::new();
+    let mut after = None;
+    loop {
+        let page = parley::inbox::search::page_with_window(
+            conn, tenant, me, &filter, &ts, after, 4, window,
+        )
+        .unwrap();
+        found.extend(page.rows.iter().map(|r| r.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return found,
+        }
+    }
+}
+
+#[tokio::test]
+async fn search_finds_the_same_newest_first_whether_the_walk_or_the_indexes_find_it() {
+    let app = crate::support::TestApp::spawn().await;
+    let (_, tenant, me) = app.signed_in("Acme", "ann@acme.test", Role::Agent).await;
+    let (_, other, _) = app
+        .signed_in("Globex", "hank@globex.test", Role::Agent)
+        .await;
+    let acme = app
+        .connect_channel(
+            tenant,
+            parley::models::channels::Platform::Messenger,
+            "P1",
+            None,
+        )
+        .await;
+    let globex = app
+        .connect_channel(
+            other,
+            parley::models::channels::Platform::Messenger,
+            "P2",
+            None,
+        )
+        .await;
+    let (t, ch, o, och) = (tenant.0, acme.id.0, other.0, globex.id.0);
+    app.query(move |c| {
+        use diesel::connection::SimpleConnection;
+        // 30 conversations, newest first by id: "order" in every one, "refund" only in the 3
+        // oldest, "Zelda" as a contact name in one; Globex has "refund" everywhere.
+        c.batch_execute(&format!(
+            "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name)
+               SELECT {t}, {ch}, 'u' || g, CASE WHEN g = 7 THEN 'Zelda Fitz' ELSE 'Customer ' || g END
+                 FROM generate_series(1, 30) g;
+             INSERT INTO conversations (tenant_id, channel_id, contact_id, status, last_message_at, last_inbound_at)
+               SELECT {t}, {ch}, id, 'open', now() - (id * interval '1 minute'), now() FROM contacts WHERE tenant_id = {t};
+             INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at, kind, text, status)
+               SELECT {t}, v.id, {ch}, 'inbound', 'm' || v.id || '_' || g, v.last_message_at, 'text',
+                      'about my order ' || CASE WHEN v.id > 27 THEN 'and a refund' ELSE '' END, 'received'
+                 FROM conversations v, generate_series(1, 3) g WHERE v.tenant_id = {t};
+             INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name)
+               SELECT {o}, {och}, 'g' || g, 'Other ' || g FROM generate_series(1, 10) g;
+             INSERT INTO conversations (tenant_id, channel_id, contact_id, status, last_message_at, last_inbound_at)
+               SELECT {o}, {och}, id, 'open', now(), now() FROM contacts WHERE tenant_id = {o};
+             INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at, kind, text, status)
+               SELECT {o}, v.id, {och}, 'inbound', 'x' || v.id, now(), 'text', 'refund please', 'received'
+                 FROM conversations v WHERE v.tenant_id = {o};"
+        ))
+        .unwrap();
+    })
+    .await;
+    for words in ["order", "refund", "zelda", "order refund", "nothing"] {
+        let (big, small) = app
+            .query(move |c| {
+                (
+                    search_all(c, tenant, me, words, parley::inbox::search::WINDOW),
+                    search_all(c, tenant, me, words, 5),
+                )
+            })
+            .await;
+        assert_eq!(big, small, "{words}: the walk and the fallback agree");
+        let expected = match words {
+            "order" => 30,
+            "refund" | "order refund" => 3,
+            "zelda" => 1,
+            _ => 0,
+        };
+        assert_eq!(big.len(), expected, "{words}: {big:?}");
+        let mut sorted = big.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), big.len(), "{words}: no conversation twice");
+    }
+}
