@@ -38,7 +38,8 @@ pub struct Figure {
     pub p95_ms: f64,
 }
 
-const PASSWORD: &str = "bench-password-1";
+/// The password of the benchmarks' users.
+pub(crate) const PASSWORD: &str = "bench-password-1";
 
 /// Seeds and measures; prints a Markdown table.
 pub async fn run(args: InboxBenchArgs) -> Result<Vec<Figure>, String> {
@@ -254,7 +255,8 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
     Ok(figures)
 }
 
-async fn sign_in(base: &str, email: &str) -> Result<reqwest::Client, String> {
+/// A cookie-keeping client signed in as `email` (whose password is [`PASSWORD`]).
+pub(crate) async fn sign_in(base: &str, email: &str) -> Result<reqwest::Client, String> {
     let client =
         crate::http_client::build_with_cookies(Duration::from_secs(5), Duration::from_secs(30))
             .map_err(|e| e.to_string())?;

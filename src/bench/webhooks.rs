@@ -42,6 +42,14 @@ pub struct WebhookBenchArgs {
     /// (`pg_stat_statements`, which ships with PostgreSQL).
     #[arg(long)]
     pub statements: bool,
+    /// Every event from a new customer (a new contact and conversation each, as after a viral
+    /// ad), instead of 5,000 customers writing again and again.
+    #[arg(long)]
+    pub new_customers: bool,
+    /// Also time the inbox list and the newest conversation's page, 10 times a second, while
+    /// the burst is being received and processed.
+    #[arg(long)]
+    pub pages: bool,
 }
 
 const SECRET: &str = "bench-app-secret";
@@ -62,15 +70,73 @@ pub struct Report {
     pub e2e_p99_ms: f64,
     pub events: usize,
     pub processed_within_s: f64,
+    /// Inbox list and conversation page p50/p95 (ms) during the burst, with `--pages`.
+    pub pages: Option<PageTimes>,
 }
 
-fn body(i: usize) -> Vec<u8> {
+/// Server times of the inbox pages while a burst is processed.
+#[derive(Debug)]
+pub struct PageTimes {
+    pub samples: usize,
+    pub list_p50_ms: f64,
+    pub list_p95_ms: f64,
+    pub conversation_p50_ms: f64,
+    pub conversation_p95_ms: f64,
+}
+
+fn body(i: usize, new_customers: bool) -> Vec<u8> {
     let ts = Utc::now().timestamp_millis();
-    format!(
-        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":{ts},"messaging":[{{"sender":{{"id":"{}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ts},"message":{{"mid":"m_bench_{i}","text":"Hello, is my order {i} on its way?"}}}}]}}]}}"#,
+    let sender = if new_customers {
+        8_000_000_000 + i
+    } else {
         7_000_000 + i % 5000
+    };
+    format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE}","time":{ts},"messaging":[{{"sender":{{"id":"{sender}"}},"recipient":{{"id":"{PAGE}"}},"timestamp":{ts},"message":{{"mid":"m_bench_{i}","text":"Hello, is my order {i} on its way?"}}}}]}}]}}"#
     )
     .into_bytes()
+}
+
+/// Times the inbox list and the newest conversation's page every 100 ms until `stop`.
+async fn sample_pages(
+    base: String,
+    url: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let client = crate::bench::inbox::sign_in(&base, "agent@bench.test").await?;
+    let (mut list, mut conversation) = (Vec::new(), Vec::new());
+    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
+    while !*stop.borrow() {
+        let newest: Option<i64> = crate::db::schema::conversations::table
+            .select(crate::db::schema::conversations::id)
+            .order(crate::db::schema::conversations::id.desc())
+            .first(&mut conn)
+            .optional()
+            .map_err(|e| e.to_string())?;
+        let time = async |path: String| -> Result<f64, String> {
+            let t = std::time::Instant::now();
+            let res = client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let ok = res.status().is_success();
+            let _ = res.bytes().await;
+            if !ok {
+                return Err(format!("{path} failed during the burst"));
+            }
+            Ok(t.elapsed().as_secs_f64() * 1000.0)
+        };
+        list.push(time("/inbox?status=all".into()).await?);
+        if let Some(id) = newest {
+            conversation.push(time(format!("/inbox/{id}?status=all")).await?);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    Ok((list, conversation))
 }
 
 #[derive(QueryableByName)]
@@ -111,7 +177,7 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
     let requests: Arc<Vec<Request>> = Arc::new(
         (0..count)
             .map(|i| {
-                let b = body(i);
+                let b = body(i, args.new_customers);
                 let sig = crate::webhooks::verify::sign(secret, &b);
                 Request {
                     body: b,
@@ -181,11 +247,34 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    if args.pages {
+        let hash = crate::auth::password::hash(crate::bench::inbox::PASSWORD)
+            .map_err(|e| e.to_string())?;
+        crate::models::users::create(
+            &mut conn,
+            &crate::models::users::NewUser {
+                tenant_id: tenant.id,
+                email: "agent@bench.test",
+                display_name: "Bench Agent",
+                password_hash: &hash,
+                role: crate::auth::roles::Role::Agent,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    }
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server = crate::web::server::build(state.clone(), listener).map_err(|e| e.to_string())?;
     let handle = server.handle();
     tokio::spawn(server);
+    let (stop_sampling, sampling_stopped) = tokio::sync::watch::channel(false);
+    let sampler = args.pages.then(|| {
+        tokio::spawn(sample_pages(
+            format!("http://{addr}"),
+            url.clone(),
+            sampling_stopped,
+        ))
+    });
     // Only webhook processing: no profile fetches (there is no Meta here).
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let start_processors = || -> Vec<_> {
@@ -230,6 +319,22 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = stop_sampling.send(true);
+    let pages = match sampler {
+        Some(task) => {
+            let (mut list, mut conversation) = task.await.map_err(|e| e.to_string())??;
+            list.sort_by(f64::total_cmp);
+            conversation.sort_by(f64::total_cmp);
+            Some(PageTimes {
+                samples: list.len(),
+                list_p50_ms: percentile(&list, 50.0),
+                list_p95_ms: percentile(&list, 95.0),
+                conversation_p50_ms: percentile(&conversation, 50.0),
+                conversation_p95_ms: percentile(&conversation, 95.0),
+            })
+        }
+        None => None,
+    };
     let _ = stop.send(true);
     for p in processors {
         let _ = p.await;
@@ -291,6 +396,7 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
         e2e_p99_ms: percentile(&e2e, 99.0),
         events: stored.len(),
         processed_within_s,
+        pages,
     })
 }
 
@@ -376,6 +482,16 @@ pub fn print(report: &Report, args: &WebhookBenchArgs) {
         println!(
             "| processing alone (the drain, no load) | {:.0} messages/s |",
             report.events as f64 / report.processed_within_s.max(0.001)
+        );
+    }
+    if let Some(p) = &report.pages {
+        println!(
+            "| inbox list during the burst, p50 / p95 ({} samples) | {:.1} ms / {:.1} ms |",
+            p.samples, p.list_p50_ms, p.list_p95_ms
+        );
+        println!(
+            "| newest conversation's page during the burst, p50 / p95 | {:.1} ms / {:.1} ms |",
+            p.conversation_p50_ms, p.conversation_p95_ms
         );
     }
 }

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod retention;
 pub mod send_budgets;
 pub mod sessions;
+pub mod table_stats;
 pub mod tenants;
 pub mod users;
 pub mod webhooks;

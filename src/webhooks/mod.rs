@@ -13,5 +13,6 @@ pub mod normalize;
 pub mod normalize_changes;
 pub mod normalize_whatsapp;
 pub mod processor;
+pub mod rounds;
 pub mod split;
 pub mod verify;

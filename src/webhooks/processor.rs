@@ -10,18 +10,15 @@
 //! items for newly connected accounts go through the same item path.
 
 use std::collections::HashMap;
-use std::time::Duration as StdDuration;
 
 use chrono::Utc;
 use diesel::prelude::*;
-use tokio::sync::watch;
 
 use crate::db::ids::WebhookEventId;
 use crate::jobs::kinds::{DOWNLOAD_ATTACHMENTS, FETCH_PROFILE};
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};
-use crate::state::AppState;
 use crate::webhooks::apply::Applied;
 use crate::webhooks::split::ItemDraft;
 use crate::webhooks::{apply, apply_batch, normalize, split};
@@ -29,7 +26,7 @@ use crate::webhooks::{apply, apply_batch, normalize, split};
 /// Attempts before an item is left `dead` for an admin to replay.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Rows per batch transaction.
-const BATCH: i64 = 500;
+pub(crate) const BATCH: i64 = 500;
 
 /// The channel an account's items belong to, if one is connected.
 pub fn route(
@@ -414,65 +411,4 @@ pub fn split_one_by_one(conn: &mut PgConnection) -> QueryResult<usize> {
     })
 }
 
-/// One round: fresh deliveries, then items that are ready (split for the item path, retries,
-/// replays, newly routable). Returns the work done.
-///
-/// The two halves fail independently: deliveries that cannot be split never keep items that are
-/// ready from being processed, and the other way round. The round fails only when both do.
-pub async fn round(state: &AppState) -> Result<usize, crate::db::DbError> {
-    let fresh = crate::db::run(&state.pool, |conn| Ok(ingest_batch(conn)?)).await;
-    if let Err(e) = &fresh {
-        tracing::warn!(error = %e, "splitting fresh deliveries failed");
-    }
-    let items = crate::db::run(&state.pool, |conn| Ok(process_batch(conn)?)).await;
-    match (fresh, items) {
-        (Err(e), Err(_)) => Err(e),
-        (fresh, items) => {
-            let (count, errors) = items.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "processing webhook items failed");
-                (0, Vec::new())
-            });
-            for error in errors {
-                tracing::warn!(%error, "webhook item failed; it will be retried");
-            }
-            Ok(fresh.unwrap_or(0) + count)
-        }
-    }
-}
-
-/// How long a processor waits for more deliveries before a round that would not fill a batch:
-/// fuller batches share their statements and their commit, which matters under load.
-const GATHER: StdDuration = StdDuration::from_millis(50);
-/// How long an idle processor waits before looking again (unless this process stores a delivery).
-const IDLE_POLL: StdDuration = StdDuration::from_millis(250);
-
-/// Runs rounds until stopped. A round that filled a batch is followed at once by the next; after
-/// a partial one the processor gathers for [`GATHER`]; when idle it waits until this process
-/// stores a delivery (then gathers) or [`IDLE_POLL`] passes (deliveries stored by other
-/// processes, retries).
-pub async fn run(state: AppState, worker: String, mut stopped: watch::Receiver<bool>) {
-    tracing::debug!(worker, "webhook processor started");
-    while !*stopped.borrow() {
-        let pause = match round(&state).await {
-            Ok(0) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(IDLE_POLL) => StdDuration::ZERO,
-                    _ = state.deliveries_stored.notified() => GATHER,
-                    _ = stopped.changed() => StdDuration::ZERO,
-                }
-            }
-            Ok(work) if work >= BATCH as usize => StdDuration::ZERO,
-            Ok(_) => GATHER,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook processing round failed");
-                StdDuration::from_secs(1)
-            }
-        };
-        if pause > StdDuration::ZERO {
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = stopped.changed() => {}
-            }
-        }
-    }
-}
+pub use crate::webhooks::rounds::{round, run};
