@@ -2,13 +2,14 @@
 //! many messages match: a word in almost every message (a shop's "order") must be as quick as a
 //! rare one.
 //!
-//! 1. **The walk.** The newest [`WINDOW`] conversations that pass the filters are checked one by
-//!    one, newest first (contact name, then the conversation's messages), stopping at a page of
-//!    matches. A common word fills the page within the first few dozen conversations.
-//! 2. **The fallback.** Only when the window holds fewer matches than a page are the older
-//!    conversations searched through the full-text indexes, scoped to the tenant. The words that
-//!    get there are rare (they matched little in the newest conversations), so the indexes
-//!    return few rows.
+//! 0. **Rare or common?** The planner's estimate of the matching messages (from the full-text
+//!    index's statistics, a fraction of a millisecond) decides. Up to [`INDEXED_MAX`] matches,
+//!    the full-text indexes answer directly, scoped to the tenant: they return few rows.
+//! 1. **The walk.** For a common word, the newest [`WINDOW`] conversations that pass the filters
+//!    are checked one by one, newest first (contact name, then the conversation's messages),
+//!    stopping at a page of matches. A common word fills the page within the first few dozen.
+//! 2. **The fallback.** When the window holds fewer matches than a page, the older conversations
+//!    are searched through the indexes after all.
 //!
 //! A statement timeout is the last guard, and a one-letter word matches only itself (as a prefix
 //! it would match most of the index).
@@ -26,6 +27,9 @@ use crate::inbox::list::{
 
 /// Conversations the walk checks before the full-text indexes take over.
 pub const WINDOW: i64 = 2_000;
+
+/// Estimated matching messages up to which the full-text indexes answer directly.
+pub const INDEXED_MAX: f64 = 20_000.0;
 
 /// The longest a search may run before it is cancelled (the page then shows an error).
 const TIMEOUT: &str = "3s";
@@ -49,12 +53,39 @@ pub fn page(
     after: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Page> {
-    page_with_window(conn, tenant, me, filter, ts, after, limit, WINDOW)
+    page_with(
+        conn,
+        tenant,
+        me,
+        filter,
+        ts,
+        after,
+        limit,
+        Strategy::default(),
+    )
 }
 
-/// [`page`] with another walk window (tests use a small one to reach the fallback).
+/// How a search chooses its way (tests force each one).
+#[derive(Debug, Clone, Copy)]
+pub struct Strategy {
+    /// Conversations the walk checks before falling back to the indexes.
+    pub window: i64,
+    /// Estimated matches up to which the indexes answer directly.
+    pub indexed_max: f64,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy {
+            window: WINDOW,
+            indexed_max: INDEXED_MAX,
+        }
+    }
+}
+
+/// [`page`] with another [`Strategy`].
 #[allow(clippy::too_many_arguments)]
-pub fn page_with_window(
+pub fn page_with(
     conn: &mut PgConnection,
     tenant: TenantId,
     me: UserId,
@@ -62,10 +93,19 @@ pub fn page_with_window(
     ts: &str,
     after: Option<Cursor>,
     limit: i64,
-    window: i64,
+    strategy: Strategy,
 ) -> QueryResult<Page> {
+    let window = strategy.window;
     conn.transaction(|conn| {
         diesel::sql_query(format!("SET LOCAL statement_timeout = '{TIMEOUT}'")).execute(conn)?;
+        if estimated_matches(conn, ts)? <= strategy.indexed_max {
+            let after = after.unwrap_or(Cursor {
+                at: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                id: i64::MAX,
+            });
+            let rows = indexed(conn, tenant, me, filter, ts, after, limit + 1)?;
+            return Ok(paged(rows, limit));
+        }
         let mut rows = walk(conn, tenant, me, filter, ts, after, limit, window)?;
         if rows.len() as i64 <= limit
             && let Some(edge) = window_edge(conn, tenant, me, filter, after, window)?
@@ -75,6 +115,26 @@ pub fn page_with_window(
         }
         Ok(paged(rows, limit))
     })
+}
+
+/// The planner's estimate of the messages (of all tenants) matching `ts`, from the statistics
+/// of the search column: cheap, and close enough to choose the way to search.
+fn estimated_matches(conn: &mut PgConnection, ts: &str) -> QueryResult<f64> {
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = diesel::sql_types::Json, column_name = "QUERY PLAN")]
+        plan: serde_json::Value,
+    }
+    let plan: Plan = diesel::sql_query(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages WHERE search @@ to_tsquery('simple', $1)",
+    )
+    .bind::<diesel::sql_types::Text, _>(ts)
+    .get_result(conn)?;
+    Ok(plan
+        .plan
+        .pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::MAX))
 }
 
 #[allow(clippy::too_many_arguments)]

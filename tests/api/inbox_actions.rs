@@ -342,7 +342,7 @@ fn search_all(
     tenant: parley::db::ids::TenantId,
     me: parley::db::ids::UserId,
     words: &str,
-    window: i64,
+    strategy: parley::inbox::search::Strategy,
 ) -> Vec<i64> {
     let filter = parley::inbox::list::ListFilter {
         search: Some(words.into()),
@@ -352,10 +352,9 @@ fn search_all(
     let mut found = Vec::new();
     let mut after = None;
     loop {
-        let page = parley::inbox::search::page_with_window(
-            conn, tenant, me, &filter, &ts, after, 4, window,
-        )
-        .unwrap();
+        let page =
+            parley::inbox::search::page_with(conn, tenant, me, &filter, &ts, after, 4, strategy)
+                .unwrap();
         found.extend(page.rows.iter().map(|r| r.id));
         match page.next {
             Some(next) => after = Some(next),
@@ -414,15 +413,26 @@ async fn search_finds_the_same_newest_first_whether_the_walk_or_the_indexes_find
     })
     .await;
     for words in ["order", "refund", "zelda", "order refund", "nothing"] {
-        let (big, small) = app
+        use parley::inbox::search::Strategy;
+        let (indexed, walked, small_window) = app
             .query(move |c| {
+                let walk = |window| Strategy {
+                    window,
+                    indexed_max: -1.0,
+                };
                 (
-                    search_all(c, tenant, me, words, parley::inbox::search::WINDOW),
-                    search_all(c, tenant, me, words, 5),
+                    search_all(c, tenant, me, words, Strategy::default()),
+                    search_all(c, tenant, me, words, walk(2_000)),
+                    search_all(c, tenant, me, words, walk(5)),
                 )
             })
             .await;
-        assert_eq!(big, small, "{words}: the walk and the fallback agree");
+        assert_eq!(indexed, walked, "{words}: the indexes and the walk agree");
+        assert_eq!(
+            walked, small_window,
+            "{words}: the walk and its fallback agree"
+        );
+        let big = indexed;
         let expected = match words {
             "order" => 30,
             "refund" | "order refund" => 3,

@@ -6,6 +6,7 @@ mod support;
 
 mod attachments;
 mod auth;
+mod burst;
 mod channels;
 mod cli;
 mod connect_whatsapp;
