@@ -12,6 +12,7 @@ mod cli;
 mod connect_whatsapp;
 mod connect_wizard;
 mod csrf;
+mod faults;
 mod graph_client;
 mod graph_sandbox;
 mod inbox;
