@@ -204,7 +204,8 @@ async fn list_view(
     Ok(view)
 }
 
-/// Loads a conversation's thread, panel and composer (marking it read when `open` is set).
+/// Loads a conversation's thread, panel and composer (marking it read when `open` is set), in
+/// one database round trip.
 pub async fn conversation_view(
     state: &AppState,
     user: &CurrentUser,
@@ -212,16 +213,26 @@ pub async fn conversation_view(
     before: Option<Cursor>,
     open: bool,
 ) -> Result<ConversationView, AppError> {
-    if open {
-        let tenant = user.tenant_id;
-        crate::db::run(&state.pool, move |conn| {
-            Ok(actions::read_on_open(conn, tenant, id)?)
-        })
-        .await?;
-    }
-    let thread = thread_view(state, user, id, before).await?;
-    let panel = panel_view(state, user, id).await?;
-    let composer = composer_view(state, user, id).await?;
+    let tenant = user.tenant_id;
+    let (row, page, panel, replies) = crate::db::run(&state.pool, move |conn| {
+        if open {
+            actions::read_on_open(conn, tenant, id)?;
+        }
+        let Some(row) = list::row(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            row,
+            thread::page(conn, tenant, id, before, THREAD_PAGE)?,
+            panel_data(conn, tenant, id)?,
+            saved_replies::list(conn, tenant)?,
+        )))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let thread = present_thread(user, id, row.clone(), page);
+    let panel = present_panel(user, row.clone(), panel);
+    let composer = present_composer(user, id, &row, replies);
     Ok(ConversationView {
         row: thread.row,
         csrf: thread.csrf,
@@ -231,6 +242,58 @@ pub async fn conversation_view(
         composer,
         panel,
     })
+}
+
+fn present_thread(
+    user: &CurrentUser,
+    id: i64,
+    row: ConversationRow,
+    page: thread::ThreadPage,
+) -> ThreadOnly {
+    let now = Utc::now();
+    let earlier_url = page
+        .earlier
+        .map(|c| format!("/inbox/{id}/thread?before={}", c.encode()));
+    ThreadOnly {
+        days: inbox_view::days(page, &row.display_name()),
+        earlier_url,
+        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
+        csrf: crate::auth::session::csrf_token(&user.session),
+        row,
+    }
+}
+
+fn present_panel(user: &CurrentUser, row: ConversationRow, data: PanelData) -> Panel {
+    let (labels, all_labels, members, other) = data;
+    Panel {
+        row,
+        labels,
+        all_labels,
+        members,
+        other,
+        statuses: list::STATUSES,
+        csrf: crate::auth::session::csrf_token(&user.session),
+        me: user.id.0,
+    }
+}
+
+fn present_composer(
+    user: &CurrentUser,
+    id: i64,
+    row: &ConversationRow,
+    replies: Vec<SavedReply>,
+) -> Composer {
+    let now = Utc::now();
+    Composer {
+        conversation_id: id,
+        text: String::new(),
+        human_agent: false,
+        error: None,
+        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
+        saved_replies: replies,
+        accept: accept(row.platform),
+        csrf: crate::auth::session::csrf_token(&user.session),
+    }
 }
 
 /// The thread alone (live refreshes and earlier pages load only this).
@@ -252,23 +315,13 @@ pub async fn thread_view(
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    let earlier_url = page
-        .earlier
-        .map(|c| format!("/inbox/{id}/thread?before={}", c.encode()));
-    Ok(ThreadOnly {
-        days: inbox_view::days(page, &row.display_name()),
-        earlier_url,
-        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
-        csrf: crate::auth::session::csrf_token(&user.session),
-        row,
-    })
+    Ok(present_thread(user, id, row, page))
 }
 
 /// The contact panel alone.
 pub async fn panel_view(state: &AppState, user: &CurrentUser, id: i64) -> Result<Panel, AppError> {
     let tenant = user.tenant_id;
-    let (row, (labels, all_labels, members, other)) = crate::db::run(&state.pool, move |conn| {
+    let (row, data) = crate::db::run(&state.pool, move |conn| {
         let Some(row) = list::row(conn, tenant, id)? else {
             return Ok(None);
         };
@@ -276,16 +329,7 @@ pub async fn panel_view(state: &AppState, user: &CurrentUser, id: i64) -> Result
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    Ok(Panel {
-        row,
-        labels,
-        all_labels,
-        members,
-        other,
-        statuses: list::STATUSES,
-        csrf: crate::auth::session::csrf_token(&user.session),
-        me: user.id.0,
-    })
+    Ok(present_panel(user, row, data))
 }
 
 /// An empty reply box for the conversation's current window.
@@ -303,17 +347,7 @@ pub async fn composer_view(
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    Ok(Composer {
-        conversation_id: id,
-        text: String::new(),
-        human_agent: false,
-        error: None,
-        window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
-        saved_replies: replies,
-        accept: accept(row.platform),
-        csrf: crate::auth::session::csrf_token(&user.session),
-    })
+    Ok(present_composer(user, id, &row, replies))
 }
 
 type PanelData = (
