@@ -99,12 +99,30 @@ struct Row<'a> {
     incoming: Incoming<'a>,
 }
 
-/// What one batch changes on one conversation.
-struct ConversationChange {
-    last_at: DateTime<Utc>,
-    preview: String,
-    inbound_at: Option<DateTime<Utc>>,
-    inbound: i32,
+/// What one batch changes on one conversation (or opens a new one with).
+pub(crate) struct ConversationChange {
+    pub(crate) last_at: DateTime<Utc>,
+    pub(crate) preview: String,
+    pub(crate) inbound_at: Option<DateTime<Utc>>,
+    pub(crate) inbound: i32,
+}
+
+/// Adds one message to what a batch changes on its conversation.
+fn add_message(change: &mut Option<ConversationChange>, m: &NewMessage) {
+    let change = change.get_or_insert_with(|| ConversationChange {
+        last_at: m.at,
+        preview: preview(m),
+        inbound_at: None,
+        inbound: 0,
+    });
+    if m.at >= change.last_at {
+        change.last_at = m.at;
+        change.preview = preview(m);
+    }
+    if m.direction == Direction::Inbound {
+        change.inbound_at = change.inbound_at.max(Some(m.at));
+        change.inbound += 1;
+    }
 }
 
 fn store_messages(
@@ -115,6 +133,7 @@ fn store_messages(
     // Customers, in a stable order so concurrent workers lock rows alike.
     let mut by_key: HashMap<(i64, &str), usize> = HashMap::new();
     let mut customers: Vec<Customer> = Vec::new();
+    let mut customer_of = Vec::with_capacity(incoming.len());
     for inc in &incoming {
         let key = (inc.channel.id.0, inc.message.customer_id.as_str());
         let i = *by_key.entry(key).or_insert_with(|| {
@@ -127,31 +146,41 @@ fn store_messages(
                 contact: None,
                 stored_name: None,
                 conversation: None,
+                opening: None,
+                opened_here: false,
             });
             customers.len() - 1
         });
         if inc.message.customer_name.is_some() {
             customers[i].name = inc.message.customer_name.clone();
         }
+        customer_of.push(i);
     }
-    resolve_customers(conn, &mut customers, out)?;
-    let conversation_of: HashMap<(i64, String), i64> = customers
-        .iter()
-        .filter_map(|c| Some(((c.channel, c.id.clone()), c.conversation?)))
-        .collect();
-
-    // A message delivered twice within the batch is stored once.
+    // A message delivered twice within the batch is stored once. What the batch brings each
+    // customer's conversation is summed up too: a new conversation is inserted with it, once.
     let mut seen: HashSet<(i64, String)> = HashSet::new();
     let mut kept = Vec::with_capacity(incoming.len());
-    for inc in incoming {
+    for (inc, customer) in incoming.into_iter().zip(customer_of) {
         if let Some(mid) = &inc.message.mid
             && !seen.insert((inc.channel.id.0, mid.clone()))
         {
             out[inc.item].applied += 1;
             continue;
         }
+        add_message(&mut customers[customer].opening, &inc.message);
         kept.push(inc);
     }
+    resolve_customers(conn, &mut customers, out)?;
+    let opened_here: HashSet<i64> = customers
+        .iter()
+        .filter(|c| c.opened_here)
+        .filter_map(|c| c.conversation)
+        .collect();
+    let conversation_of: HashMap<(i64, String), i64> = customers
+        .iter()
+        .filter_map(|c| Some(((c.channel, c.id.clone()), c.conversation?)))
+        .collect();
+
     // Ids are taken first so that inserted rows map back to their events.
     let ids: Vec<Id> =
         diesel::sql_query("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)")
@@ -183,23 +212,15 @@ fn store_messages(
         if !inserted.contains(&row.id) {
             continue; // redelivered: already stored, nothing to change
         }
-        let inbound = m.direction == Direction::Inbound;
-        let change = changes
-            .entry(row.conversation)
-            .or_insert_with(|| ConversationChange {
-                last_at: m.at,
-                preview: preview(m),
-                inbound_at: None,
-                inbound: 0,
-            });
-        if m.at >= change.last_at {
-            change.last_at = m.at;
-            change.preview = preview(m);
+        if !opened_here.contains(&row.conversation) {
+            // A conversation opened by this batch was inserted with all of it already.
+            let mut change = changes.remove(&row.conversation);
+            add_message(&mut change, m);
+            if let Some(change) = change {
+                changes.insert(row.conversation, change);
+            }
         }
-        if inbound {
-            change.inbound_at = change.inbound_at.max(Some(m.at));
-            change.inbound += 1;
-        } else {
+        if m.direction == Direction::Outbound {
             outbound.push(row.id);
         }
         if let Some(mid) = &m.mid {

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
 
 use crate::webhooks::apply::Applied;
+use crate::webhooks::apply_batch::ConversationChange;
 
 /// A customer seen in the batch, to be resolved to a contact and a conversation.
 pub(crate) struct Customer {
@@ -21,6 +22,10 @@ pub(crate) struct Customer {
     pub(crate) contact: Option<i64>,
     pub(crate) stored_name: Option<String>,
     pub(crate) conversation: Option<i64>,
+    /// What the batch brings their conversation: a new one is inserted with it.
+    pub(crate) opening: Option<ConversationChange>,
+    /// The conversation was created by this batch, already holding `opening`.
+    pub(crate) opened_here: bool,
 }
 
 #[derive(QueryableByName)]
@@ -153,9 +158,14 @@ pub(crate) fn resolve_customers(
             .filter(|&i| customers[i].contact.is_some() && customers[i].conversation.is_none())
             .collect();
         if !need.is_empty() {
+            // Inserted with the batch's messages already counted: updating a row inserted
+            // moments before would write all of its indexes twice.
+            let opening = |i: usize| customers[i].opening.as_ref();
             let created: Vec<NewConversation> = diesel::sql_query(
-                "INSERT INTO conversations (tenant_id, channel_id, contact_id)
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+                "INSERT INTO conversations (tenant_id, channel_id, contact_id, last_message_at,
+                                            last_message_preview, last_inbound_at, unread_count)
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[],
+                                      $5::text[], $6::timestamptz[], $7::int[])
                  ON CONFLICT (channel_id, contact_id) DO NOTHING
                  RETURNING id, contact_id",
             )
@@ -174,6 +184,26 @@ pub(crate) fn resolve_customers(
                     .filter_map(|&i| customers[i].contact)
                     .collect::<Vec<_>>(),
             )
+            .bind::<Array<Nullable<Timestamptz>>, _>(
+                need.iter()
+                    .map(|&i| opening(i).map(|o| o.last_at))
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Nullable<Text>>, _>(
+                need.iter()
+                    .map(|&i| opening(i).map(|o| o.preview.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Nullable<Timestamptz>>, _>(
+                need.iter()
+                    .map(|&i| opening(i).and_then(|o| o.inbound_at))
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Integer>, _>(
+                need.iter()
+                    .map(|&i| opening(i).map_or(0, |o| o.inbound))
+                    .collect::<Vec<_>>(),
+            )
             .load(conn)?;
             let index: HashMap<i64, usize> = need
                 .iter()
@@ -182,6 +212,7 @@ pub(crate) fn resolve_customers(
             for c in created {
                 if let Some(&i) = index.get(&c.contact_id) {
                     customers[i].conversation = Some(c.id);
+                    customers[i].opened_here = true;
                 }
             }
         }
