@@ -204,6 +204,58 @@ async fn list_view(
     Ok(view)
 }
 
+/// What a conversation's page shows, loaded in one go.
+struct Loaded {
+    row: ConversationRow,
+    page: thread::ThreadPage,
+    panel: PanelData,
+    replies: Vec<SavedReply>,
+}
+
+/// Loads a conversation's row, thread page, panel and saved replies (marking it read when
+/// `open` is set), on one connection.
+fn load_conversation(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    id: i64,
+    before: Option<Cursor>,
+    open: bool,
+) -> Result<Option<Loaded>, crate::db::DbError> {
+    if open {
+        actions::read_on_open(conn, tenant, id)?;
+    }
+    let Some(row) = list::row(conn, tenant, id)? else {
+        return Ok(None);
+    };
+    Ok(Some(Loaded {
+        row,
+        page: thread::page(conn, tenant, id, before, THREAD_PAGE)?,
+        panel: panel_data(conn, tenant, id)?,
+        replies: saved_replies::list(conn, tenant)?,
+    }))
+}
+
+fn present_conversation(user: &CurrentUser, id: i64, loaded: Loaded) -> ConversationView {
+    let Loaded {
+        row,
+        page,
+        panel,
+        replies,
+    } = loaded;
+    let thread = present_thread(user, id, row.clone(), page);
+    let panel = present_panel(user, row.clone(), panel);
+    let composer = present_composer(user, id, &row, replies);
+    ConversationView {
+        row: thread.row,
+        csrf: thread.csrf,
+        days: thread.days,
+        earlier_url: thread.earlier_url,
+        window: thread.window,
+        composer,
+        panel,
+    }
+}
+
 /// Loads a conversation's thread, panel and composer (marking it read when `open` is set), in
 /// one database round trip.
 pub async fn conversation_view(
@@ -214,34 +266,12 @@ pub async fn conversation_view(
     open: bool,
 ) -> Result<ConversationView, AppError> {
     let tenant = user.tenant_id;
-    let (row, page, panel, replies) = crate::db::run(&state.pool, move |conn| {
-        if open {
-            actions::read_on_open(conn, tenant, id)?;
-        }
-        let Some(row) = list::row(conn, tenant, id)? else {
-            return Ok(None);
-        };
-        Ok(Some((
-            row,
-            thread::page(conn, tenant, id, before, THREAD_PAGE)?,
-            panel_data(conn, tenant, id)?,
-            saved_replies::list(conn, tenant)?,
-        )))
+    let loaded = crate::db::run(&state.pool, move |conn| {
+        load_conversation(conn, tenant, id, before, open)
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    let thread = present_thread(user, id, row.clone(), page);
-    let panel = present_panel(user, row.clone(), panel);
-    let composer = present_composer(user, id, &row, replies);
-    Ok(ConversationView {
-        row: thread.row,
-        csrf: thread.csrf,
-        days: thread.days,
-        earlier_url: thread.earlier_url,
-        window: thread.window,
-        composer,
-        panel,
-    })
+    Ok(present_conversation(user, id, loaded))
 }
 
 fn present_thread(
@@ -399,8 +429,23 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let before = q.before.as_deref().and_then(Cursor::decode);
-    let view = conversation_view(&state, &user, id, before, true).await?;
-    let list = list_view(&state, &user, &q, Some(id)).await?;
+    // The conversation and the list beside it, in one database round trip.
+    let filter = q.filter();
+    let after = q.after.as_deref().and_then(Cursor::decode);
+    let (tenant, me, f) = (user.tenant_id, user.id, filter.clone());
+    let (loaded, page, (channels, labels)) = crate::db::run(&state.pool, move |conn| {
+        let Some(loaded) = load_conversation(conn, tenant, id, before, true)? else {
+            return Ok(None);
+        };
+        let page = list::list(conn, tenant, me, &f, after, LIST_PAGE)?;
+        Ok(Some((loaded, page, lookups(conn, tenant)?)))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let view = present_conversation(&user, id, loaded);
+    let mut list = ListView::new(page.rows, filter, page.next, Some(id));
+    list.channels = channels;
+    list.labels = labels;
     render::html(&InboxPage {
         layout: Layout::new(&user, "inbox"),
         list,
