@@ -149,16 +149,22 @@ pub fn read_on_open(
     tenant: TenantId,
     conversation: i64,
 ) -> QueryResult<()> {
-    let n = diesel::sql_query(
-        "UPDATE conversations SET unread_count = 0 WHERE tenant_id = $1 AND id = $2 AND unread_count > 0",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .execute(conn)?;
-    if n > 0 {
-        notify(conn, tenant, conversation)?;
-    }
-    Ok(())
+    conn.transaction(|conn| {
+        // A read marker is worth no wait for the disk: after a crash the conversation would
+        // only show as unread again. Without this, opening a conversation during a burst of
+        // webhooks queues behind the burst's commits.
+        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(conn)?;
+        let n = diesel::sql_query(
+            "UPDATE conversations SET unread_count = 0 WHERE tenant_id = $1 AND id = $2 AND unread_count > 0",
+        )
+        .bind::<BigInt, _>(tenant.0)
+        .bind::<BigInt, _>(conversation)
+        .execute(conn)?;
+        if n > 0 {
+            notify(conn, tenant, conversation)?;
+        }
+        Ok(())
+    })
 }
 
 /// Adds a private note (never sent to Meta).
