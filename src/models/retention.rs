@@ -9,19 +9,32 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 
+/// Runs one bounded delete whose `$1` is the cut-off time and `$2` the batch size.
+fn delete_batch(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(sql)
+        .bind::<Timestamptz, _>(before)
+        .bind::<BigInt, _>(limit)
+        .execute(conn)
+}
+
 /// Receipts and reactions parked for a message that never arrived.
 pub fn parked_events(
     conn: &mut PgConnection,
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM pending_message_events WHERE id IN (
            SELECT id FROM pending_message_events WHERE created_at < $1 ORDER BY id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }
 
 /// Public tokens of agents' uploads, whose 7 days for Meta's fetch are over. The files stay: the
@@ -31,13 +44,13 @@ pub fn outbound_media_tokens(
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM outbound_media WHERE id IN (
            SELECT id FROM outbound_media WHERE created_at < $1 ORDER BY id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }
 
 /// Webhook items settled for good (processed or ignored) before `before`. Failed, dead,
@@ -47,15 +60,15 @@ pub fn settled_webhook_items(
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM webhook_items WHERE id IN (
            SELECT id FROM webhook_items
             WHERE created_at < $1 AND state IN ('processed', 'ignored')
             ORDER BY id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }
 
 /// Deliveries (raw bodies) received before `before`, split, and with no item left that still
@@ -65,27 +78,27 @@ pub fn split_deliveries(
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM webhook_events WHERE id IN (
            SELECT e.id FROM webhook_events e
             WHERE e.received_at < $1 AND e.state = 'split'
               AND NOT EXISTS (SELECT 1 FROM webhook_items i WHERE i.event_id = e.id)
             ORDER BY e.id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }
 
 /// Dead jobs last touched before `before` (an operator had that long to look at them).
 pub fn dead_jobs(conn: &mut PgConnection, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM jobs WHERE id IN (
            SELECT id FROM jobs WHERE state = 'dead' AND updated_at < $1 ORDER BY id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }
 
 /// Session records that ended, or could only have ended, before `before`.
@@ -94,12 +107,12 @@ pub fn old_sessions(
     before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    delete_batch(
+        conn,
         "DELETE FROM user_sessions WHERE id IN (
            SELECT id FROM user_sessions
             WHERE coalesce(ended_at, last_seen_at) < $1 ORDER BY id LIMIT $2)",
+        before,
+        limit,
     )
-    .bind::<Timestamptz, _>(before)
-    .bind::<BigInt, _>(limit)
-    .execute(conn)
 }

@@ -129,27 +129,6 @@ pub fn set_active(
     .map(|n| n == 1)
 }
 
-/// Replaces a user's password hash (operator CLI and demo).
-pub fn set_password_hash(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    id: UserId,
-    password_hash: &str,
-) -> QueryResult<bool> {
-    diesel::update(
-        users::table
-            .filter(users::tenant_id.eq(tenant))
-            .filter(users::id.eq(id)),
-    )
-    .set((
-        users::password_hash.eq(password_hash),
-        users::active.eq(true),
-        users::updated_at.eq(diesel::dsl::now),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
-}
-
 /// Replaces a user's password hash and nothing else (a password change or an operator's reset:
 /// a deactivated user stays deactivated).
 pub fn replace_password_hash(

@@ -8,8 +8,7 @@ use diesel::sql_types::{BigInt, Text};
 use parley::auth::Role;
 use parley::db::ids::TenantId;
 use parley::jobs::queue;
-use parley::models::channels::Platform;
-use parley::sandbox::{Channel, CustomerMessage, Fault, FaultKind, IssueToken, Sandbox};
+use parley::sandbox::{Channel, CustomerMessage, Fault, FaultKind, Sandbox};
 
 use crate::support::{Client, TestApp, app_with_sandbox, sandbox_customer};
 
@@ -205,37 +204,8 @@ async fn between_24h_and_7_days_a_reply_needs_the_human_agent_tag_and_beyond_is_
 async fn whatsapp_needs_a_template_after_24h_and_sends_inside() {
     let (app, sandbox) = app_with_sandbox(2).await;
     let (mut agent, tenant, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
-    let seed = sandbox.world().seed().clone();
-    let token = sandbox.issue_token(IssueToken::SystemUser).unwrap();
-    app.connect_channel_with_token(
-        tenant,
-        Platform::Whatsapp,
-        &seed.phone_number.id,
-        Some(&seed.waba.id),
-        &token,
-    )
-    .await;
-    app.state
-        .graph
-        .whatsapp_subscribe(&seed.waba.id, &parley::meta::AccessToken::new(token))
-        .await
-        .unwrap();
-    let wa = sandbox_customer(&sandbox, Channel::WhatsApp, &seed.phone_number.id);
-    sandbox
-        .customer_message(CustomerMessage {
-            at: Some(Utc::now() - Duration::hours(30)),
-            ..CustomerMessage::text(wa.clone(), "Is my order ready?")
-        })
-        .await
-        .unwrap();
-    app.process_webhooks().await;
-    let conv: i64 = app
-        .query(|c| {
-            parley::db::schema::conversations::table
-                .select(parley::db::schema::conversations::id)
-                .first(c)
-                .unwrap()
-        })
+    let (conv, wa) = app
+        .whatsapp_conversation(&sandbox, tenant, "Is my order ready?", Duration::hours(30))
         .await;
     let (_, page) = agent.page(&format!("/inbox/{conv}")).await;
     assert!(page.contains("only an approved template"), "{page}");

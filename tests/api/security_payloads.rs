@@ -25,18 +25,14 @@ async fn links_and_pictures_from_payloads_render_only_as_web_urls() {
     .unwrap();
     assert_eq!(app.post_webhook(&body).await.status(), 200);
     app.process_webhooks().await;
-    let conversation: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            diesel::sql_query("UPDATE contacts SET picture_url = 'javascript:alert(4)'")
-                .execute(c)
-                .unwrap();
-            parley::db::schema::conversations::table
-                .select(parley::db::schema::conversations::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    app.query(|c| {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE contacts SET picture_url = 'javascript:alert(4)'")
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let conversation = app.first_conversation().await;
     for path in [format!("/inbox/{conversation}"), "/inbox".to_string()] {
         let (status, page) = agent.page(&path).await;
         assert_eq!(status, 200, "{path}");
@@ -64,15 +60,7 @@ async fn an_absurd_time_zone_offset_is_refused_not_a_crash() {
     .unwrap();
     app.post_webhook(&body).await;
     app.process_webhooks().await;
-    let conversation: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            parley::db::schema::conversations::table
-                .select(parley::db::schema::conversations::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let conversation = app.first_conversation().await;
     agent.page(&format!("/inbox/{conversation}")).await;
     for offset in ["9223372036854775807", "-9223372036854775808", "100000"] {
         let res = agent

@@ -6,10 +6,8 @@ use std::time::Duration;
 use chrono::Utc;
 use parley::auth::Role;
 use parley::meta::limits::BucketSpec;
-use parley::models::channels::Platform;
-use parley::sandbox::{Channel, CustomerMessage, IssueToken};
 
-use crate::support::{TestDb, app_with_sandbox, sandbox_customer};
+use crate::support::{TestDb, app_with_sandbox};
 
 #[test]
 fn a_budget_is_shared_by_every_connection() {
@@ -80,38 +78,13 @@ fn a_budget_is_shared_by_every_connection() {
 async fn two_workers_keep_whatsapps_pair_limit_together() {
     let (app, sandbox) = app_with_sandbox(2).await;
     let (mut agent, tenant, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
-    let seed = sandbox.world().seed().clone();
-    let token = sandbox.issue_token(IssueToken::SystemUser).unwrap();
-    app.connect_channel_with_token(
-        tenant,
-        Platform::Whatsapp,
-        &seed.phone_number.id,
-        Some(&seed.waba.id),
-        &token,
-    )
-    .await;
-    app.state
-        .graph
-        .whatsapp_subscribe(&seed.waba.id, &parley::meta::AccessToken::new(token))
-        .await
-        .unwrap();
-    let wa = sandbox_customer(&sandbox, Channel::WhatsApp, &seed.phone_number.id);
-    sandbox
-        .customer_message(CustomerMessage {
-            at: Some(Utc::now() - chrono::Duration::minutes(5)),
-            ..CustomerMessage::text(wa.clone(), "Two questions")
-        })
-        .await
-        .unwrap();
-    app.process_webhooks().await;
-    let conv: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            parley::db::schema::conversations::table
-                .select(parley::db::schema::conversations::id)
-                .first(c)
-                .unwrap()
-        })
+    let (conv, wa) = app
+        .whatsapp_conversation(
+            &sandbox,
+            tenant,
+            "Two questions",
+            chrono::Duration::minutes(5),
+        )
         .await;
     agent.page(&format!("/inbox/{conv}")).await;
     for text in ["First answer", "Second answer"] {

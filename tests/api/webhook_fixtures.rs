@@ -84,6 +84,33 @@ pub fn real_payload_files() -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
+/// Connects a channel for every account the payloads in `files` name (one tenant); returns the
+/// files' bytes.
+async fn connect_accounts_of(app: &TestApp, files: &[PathBuf]) -> Vec<Vec<u8>> {
+    let tenant = app
+        .query(|c| {
+            parley::models::tenants::find_or_create(c, "Fixtures")
+                .unwrap()
+                .id
+        })
+        .await;
+    let mut connected = std::collections::HashSet::new();
+    let mut bodies = Vec::new();
+    for file in files {
+        let raw = std::fs::read(file).unwrap();
+        let body: Value = serde_json::from_slice(&raw).unwrap();
+        let platform = platform_of(&body);
+        for (id, waba) in account_ids(&body) {
+            if connected.insert((platform, id.clone())) {
+                app.connect_channel(tenant, platform, &id, waba.as_deref())
+                    .await;
+            }
+        }
+        bodies.push(raw);
+    }
+    bodies
+}
+
 /// The platform a payload's `object` names.
 pub fn platform_of(body: &Value) -> Platform {
     match body.get("object").and_then(Value::as_str) {
@@ -112,27 +139,11 @@ async fn every_real_payload_is_accepted_and_lands_or_is_ignored_with_a_reason() 
     };
 
     let app = TestApp::spawn().await;
-    let tenant = app
-        .query(|c| {
-            parley::models::tenants::find_or_create(c, "Fixtures")
-                .unwrap()
-                .id
-        })
-        .await;
-    let mut connected = std::collections::HashSet::new();
+    let bodies = connect_accounts_of(&app, &files).await;
     let mut event_files = Vec::new();
-    for file in &files {
-        let raw = std::fs::read(file).unwrap();
-        let body: Value = serde_json::from_slice(&raw).unwrap();
-        let platform = platform_of(&body);
-        for (id, waba) in account_ids(&body) {
-            if connected.insert((platform, id.clone())) {
-                app.connect_channel(tenant, platform, &id, waba.as_deref())
-                    .await;
-            }
-        }
+    for (file, raw) in files.iter().zip(&bodies) {
         // The exact bytes of the file, signed: as Meta would deliver them.
-        let res = app.post_webhook(&raw).await;
+        let res = app.post_webhook(raw).await;
         assert_eq!(res.status(), 200, "{}", file.display());
         event_files.push(file.file_name().unwrap().to_string_lossy().into_owned());
     }
@@ -226,27 +237,7 @@ async fn redelivering_every_real_payload_doubles_nothing() {
         return;
     };
     let app = TestApp::spawn().await;
-    let tenant = app
-        .query(|c| {
-            parley::models::tenants::find_or_create(c, "Fixtures")
-                .unwrap()
-                .id
-        })
-        .await;
-    let mut connected = std::collections::HashSet::new();
-    let mut bodies = Vec::new();
-    for file in &files {
-        let raw = std::fs::read(file).unwrap();
-        let body: Value = serde_json::from_slice(&raw).unwrap();
-        let platform = platform_of(&body);
-        for (id, waba) in account_ids(&body) {
-            if connected.insert((platform, id.clone())) {
-                app.connect_channel(tenant, platform, &id, waba.as_deref())
-                    .await;
-            }
-        }
-        bodies.push(raw);
-    }
+    let bodies = connect_accounts_of(&app, &files).await;
     for raw in &bodies {
         assert_eq!(app.post_webhook(raw).await.status(), 200);
     }

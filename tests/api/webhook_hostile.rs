@@ -1,32 +1,11 @@
 //! Deliveries that are signed but odd or hostile: NULs, impossible times, values PostgreSQL
 //! refuses, random shapes. One bad delivery is isolated and marked; everything after it lands.
 
-use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 use parley::models::channels::Platform;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
-
-#[derive(QueryableByName, Debug)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    a: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    b: Option<String>,
-}
-
-async fn rows(app: &TestApp, sql: &'static str) -> Vec<(String, Option<String>)> {
-    app.query(move |c| {
-        diesel::sql_query(sql)
-            .load::<Row>(c)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.a, r.b))
-            .collect()
-    })
-    .await
-}
+use crate::webhooks::rows;
 
 fn page_message(mid: &str, text: &str, timestamp: Value) -> Vec<u8> {
     serde_json::to_vec(

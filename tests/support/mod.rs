@@ -714,3 +714,60 @@ impl TestApp {
         outcomes
     }
 }
+
+impl TestApp {
+    /// The id of the first conversation in the database (tests that make exactly one).
+    pub async fn first_conversation(&self) -> i64 {
+        self.query(|c| {
+            use diesel::prelude::*;
+            parley::db::schema::conversations::table
+                .select(parley::db::schema::conversations::id)
+                .order(parley::db::schema::conversations::id)
+                .first(c)
+                .unwrap()
+        })
+        .await
+    }
+
+    /// Connects the sandbox's WhatsApp number to `tenant` (its account subscribed), has a
+    /// customer write `text` `ago`, and returns the conversation's id and the customer's wa_id.
+    pub async fn whatsapp_conversation(
+        &self,
+        sandbox: &parley::sandbox::Sandbox,
+        tenant: TenantId,
+        text: &str,
+        ago: chrono::Duration,
+    ) -> (i64, String) {
+        let seed = sandbox.world().seed().clone();
+        let token = sandbox
+            .issue_token(parley::sandbox::IssueToken::SystemUser)
+            .unwrap();
+        self.connect_channel_with_token(
+            tenant,
+            parley::models::channels::Platform::Whatsapp,
+            &seed.phone_number.id,
+            Some(&seed.waba.id),
+            &token,
+        )
+        .await;
+        self.state
+            .graph
+            .whatsapp_subscribe(&seed.waba.id, &parley::meta::AccessToken::new(token))
+            .await
+            .unwrap();
+        let wa = sandbox_customer(
+            sandbox,
+            parley::sandbox::Channel::WhatsApp,
+            &seed.phone_number.id,
+        );
+        sandbox
+            .customer_message(parley::sandbox::CustomerMessage {
+                at: Some(chrono::Utc::now() - ago),
+                ..parley::sandbox::CustomerMessage::text(wa.clone(), text)
+            })
+            .await
+            .unwrap();
+        self.process_webhooks().await;
+        (self.first_conversation().await, wa)
+    }
+}

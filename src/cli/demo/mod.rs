@@ -128,7 +128,8 @@ async fn ensure_demo_admin(runtime: &app::Runtime, password: &str) -> Result<(),
         let tenant = tenants::find_or_create(conn, DEMO_TENANT)?;
         match users::find_for_login(conn, DEMO_ADMIN_EMAIL)? {
             Some(user) => {
-                users::set_password_hash(conn, user.tenant_id, user.id, &hash)?;
+                users::replace_password_hash(conn, user.tenant_id, user.id, &hash)?;
+                users::set_active(conn, user.tenant_id, user.id, true)?;
                 users::set_role(conn, user.tenant_id, user.id, Role::Admin)?;
             }
             None => {
