@@ -262,30 +262,18 @@ async fn metrics_are_for_configured_addresses_or_the_token_and_methods_cannot_gr
         ("PARLEY_METRICS_TOKEN", "scrape-secret"),
     ])
     .await;
-    let res = http.get(elsewhere.url("/metrics")).send().await.unwrap();
-    assert_eq!(res.status(), 403);
-    let res = http
-        .get(elsewhere.url("/metrics"))
-        .bearer_auth("wrong")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    let res = http
-        .get(elsewhere.url("/metrics"))
-        .bearer_auth("scrape-secret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let status = |request: reqwest::RequestBuilder| async move {
+        request.send().await.unwrap().status().as_u16()
+    };
+    let metrics = || http.get(elsewhere.url("/metrics"));
+    assert_eq!(status(metrics()).await, 403);
+    assert_eq!(status(metrics().bearer_auth("wrong")).await, 403);
+    assert_eq!(status(metrics().bearer_auth("scrape-secret")).await, 200);
     // A client cannot claim an allowed address through X-Forwarded-For without a trusted proxy.
-    let res = http
-        .get(elsewhere.url("/metrics"))
-        .header("x-forwarded-for", "192.0.2.10")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(
+        status(metrics().header("x-forwarded-for", "192.0.2.10")).await,
+        403
+    );
 }
 
 #[tokio::test]

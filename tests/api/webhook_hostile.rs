@@ -7,6 +7,21 @@ use serde_json::{Value, json};
 use crate::support::TestApp;
 use crate::webhooks::rows;
 
+/// An app with tenant Acme and its Messenger Page "P1" connected.
+async fn app_with_page() -> (TestApp, parley::db::ids::TenantId) {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .query(|c| {
+            parley::models::tenants::find_or_create(c, "Acme")
+                .unwrap()
+                .id
+        })
+        .await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    (app, tenant)
+}
+
 fn page_message(mid: &str, text: &str, timestamp: Value) -> Vec<u8> {
     serde_json::to_vec(
         &json!({"object":"page","entry":[{"id":"P1","time":1700000000000_i64,"messaging":[
@@ -31,16 +46,7 @@ fn incompressible(len: usize) -> String {
 
 #[tokio::test]
 async fn deliveries_postgres_refuses_are_isolated_and_the_rest_land() {
-    let app = TestApp::spawn().await;
-    let tenant = app
-        .query(|c| {
-            parley::models::tenants::find_or_create(c, "Acme")
-                .unwrap()
-                .id
-        })
-        .await;
-    app.connect_channel(tenant, Platform::Messenger, "P1", None)
-        .await;
+    let (app, _) = app_with_page().await;
     let deliveries = [
         page_message("m1", "before", json!(1700000000000_i64)),
         // NULs everywhere, and times outside PostgreSQL's range.
@@ -236,16 +242,7 @@ fn split_and_normalize_survive_arbitrary_json() {
 
 #[tokio::test]
 async fn hostile_deliveries_never_stop_processing_for_the_next_valid_one() {
-    let app = TestApp::spawn().await;
-    let tenant = app
-        .query(|c| {
-            parley::models::tenants::find_or_create(c, "Acme")
-                .unwrap()
-                .id
-        })
-        .await;
-    app.connect_channel(tenant, Platform::Messenger, "P1", None)
-        .await;
+    let (app, tenant) = app_with_page().await;
     app.connect_channel(tenant, Platform::Instagram, "IG1", None)
         .await;
     app.connect_channel(tenant, Platform::Whatsapp, "PN1", Some("WABA1"))
