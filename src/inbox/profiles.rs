@@ -27,16 +27,97 @@ pub fn fallback_name(platform: Platform, platform_user_id: &str) -> String {
     }
 }
 
-/// Job `fetch_profile`: `{"contact_id": N}` for the job's tenant.
+/// The job that fetches the profiles of a tenant's new contacts: one per tenant at a time
+/// (its dedupe key), however many customers a burst brings.
+pub fn sweep_job(tenant: TenantId) -> crate::jobs::queue::NewJob {
+    crate::jobs::queue::NewJob::new(crate::jobs::kinds::FETCH_PROFILE, serde_json::json!({}))
+        .for_tenant(tenant)
+        .dedupe(format!("profiles:{tenant}"))
+        .max_attempts(8)
+}
+
+/// Contacts one run of the sweep fetches before it makes room for other jobs.
+const SWEEP_BATCH: i64 = 40;
+/// Profile fetches the sweep has in flight at once.
+const SWEEP_CONCURRENCY: usize = 8;
+
+/// Job `fetch_profile` for the job's tenant: `{"contact_id": N}` fetches that contact; `{}`
+/// sweeps the tenant's contacts still without a profile, a batch per run, and comes back at once
+/// while more are due.
 pub async fn fetch(state: &AppState, job: &Job) -> Result<(), JobError> {
     let tenant: TenantId = job
         .tenant_id
         .ok_or_else(|| JobError::Permanent("fetch_profile needs a tenant".into()))?;
-    let contact_id = job
-        .payload
-        .get("contact_id")
-        .and_then(|v| v.as_i64())
-        .ok_or_else(|| JobError::Permanent("fetch_profile needs contact_id".into()))?;
+    if let Some(contact_id) = job.payload.get("contact_id").and_then(|v| v.as_i64()) {
+        return fetch_one(state, tenant, contact_id).await;
+    }
+    let due = crate::db::run(&state.pool, move |conn| {
+        Ok(contacts::due_for_profile(conn, tenant, SWEEP_BATCH)?)
+    })
+    .await?;
+    // A few at a time: each is a Graph call, and a burst brings thousands.
+    use futures_util::StreamExt;
+    let results: Vec<(i64, Result<(), JobError>)> = futures_util::stream::iter(due.iter().copied())
+        .map(|contact_id| async move { (contact_id, fetch_one(state, tenant, contact_id).await) })
+        .buffer_unordered(SWEEP_CONCURRENCY)
+        .collect()
+        .await;
+    let mut retry = None;
+    for (contact_id, result) in results {
+        match result {
+            Ok(()) => {}
+            Err(JobError::Permanent(why)) => {
+                // This contact cannot be fetched (its channel lost its token): it keeps the
+                // readable fallback name and is not asked for again.
+                tracing::info!(contact_id, %why, "profile not fetched; using the fallback name");
+                mark_unfetchable(state, tenant, contact_id).await?;
+            }
+            Err(other) => retry = retry.or(Some(other)),
+        }
+    }
+    if let Some(error) = retry {
+        return Err(error);
+    }
+    if due.len() as i64 == SWEEP_BATCH {
+        return Err(JobError::Later {
+            after: std::time::Duration::ZERO,
+            reason: "more profiles to fetch".into(),
+        });
+    }
+    Ok(())
+}
+
+async fn mark_unfetchable(
+    state: &AppState,
+    tenant: TenantId,
+    contact_id: i64,
+) -> Result<(), JobError> {
+    crate::db::run(&state.pool, move |conn| {
+        let Some(contact) = contacts::get(conn, tenant, contact_id)? else {
+            return Ok(());
+        };
+        let platform = channels::get(conn, tenant, contact.channel_id)?
+            .map(|c| c.platform)
+            .unwrap_or(Platform::Messenger);
+        let name = contact
+            .name
+            .clone()
+            .unwrap_or_else(|| fallback_name(platform, &contact.platform_user_id));
+        Ok(contacts::set_profile(
+            conn,
+            tenant,
+            contact_id,
+            Some(&name),
+            contact.username.as_deref(),
+            contact.picture_url.as_deref(),
+        )?)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Fetches one contact's name and picture.
+async fn fetch_one(state: &AppState, tenant: TenantId, contact_id: i64) -> Result<(), JobError> {
     let found = crate::db::run(&state.pool, move |conn| {
         let Some(contact) = contacts::get(conn, tenant, contact_id)? else {
             return Ok(None);

@@ -30,6 +30,21 @@ pub fn get(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Op
         .optional()
 }
 
+/// Up to `limit` contacts of `tenant` whose profile is still to be fetched, oldest first.
+pub fn due_for_profile(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    contacts::table
+        .filter(contacts::tenant_id.eq(tenant))
+        .filter(contacts::profile_fetched_at.is_null())
+        .order(contacts::id.asc())
+        .select(contacts::id)
+        .limit(limit)
+        .load(conn)
+}
+
 /// Records (or, with `None`, forgets) Parley's copy of a contact's picture.
 pub fn set_picture_file(
     conn: &mut PgConnection,

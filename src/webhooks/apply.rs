@@ -63,7 +63,8 @@ fn thread(
 ) -> QueryResult<i64> {
     let row: Thread = diesel::sql_query(
         "WITH c AS (
-           INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name) VALUES ($1, $2, $3, $4)
+           INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name, profile_fetched_at)
+           VALUES ($1, $2, $3, $4, CASE WHEN $4::text IS NOT NULL THEN now() END)
            ON CONFLICT (channel_id, platform_user_id) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name)
            RETURNING id, (xmax = 0) AS inserted, name),
          v AS (

@@ -102,8 +102,10 @@ pub(crate) fn resolve_customers(
             .collect();
         if !missing.is_empty() {
             let created: Vec<NewContact> = diesel::sql_query(
-                "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name)
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                // A contact that arrives with its name needs no profile fetch.
+                "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name, profile_fetched_at)
+                 SELECT t, ch, uid, n, CASE WHEN n IS NOT NULL THEN now() END
+                   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS x(t, ch, uid, n)
                  ON CONFLICT (channel_id, platform_user_id) DO NOTHING
                  RETURNING id, channel_id, platform_user_id",
             )

@@ -15,7 +15,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::db::ids::WebhookEventId;
-use crate::jobs::kinds::{DOWNLOAD_ATTACHMENTS, FETCH_PROFILE};
+use crate::jobs::kinds::DOWNLOAD_ATTACHMENTS;
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};
@@ -103,12 +103,10 @@ fn conclude(
         )
     };
     let tenant = channel.tenant_id;
-    jobs.extend(applied.new_contacts.iter().map(|contact| {
-        NewJob::new(FETCH_PROFILE, serde_json::json!({ "contact_id": contact }))
-            .for_tenant(tenant)
-            .dedupe(format!("profile:{contact}"))
-            .max_attempts(4)
-    }));
+    if !applied.new_contacts.is_empty() {
+        // One sweep per tenant fetches every contact still without a profile.
+        jobs.push(crate::inbox::profiles::sweep_job(tenant));
+    }
     jobs.extend(applied.media_messages.iter().map(|message| {
         NewJob::new(
             DOWNLOAD_ATTACHMENTS,
@@ -357,7 +355,14 @@ fn careful(conn: &mut PgConnection, items: Vec<WebhookItem>) -> QueryResult<(usi
 /// Queues follow-up jobs and notifies live pages (delivered at commit, so pages only ever see
 /// committed changes).
 fn follow_up(conn: &mut PgConnection, jobs: &[NewJob], mut notify: Vec<String>) -> QueryResult<()> {
-    enqueue_many(conn, jobs)?;
+    // Jobs with the same dedupe key (a tenant's profile sweep) are queued once.
+    let mut keys = std::collections::HashSet::new();
+    let jobs: Vec<NewJob> = jobs
+        .iter()
+        .filter(|j| j.dedupe_key.as_ref().is_none_or(|k| keys.insert(k.clone())))
+        .cloned()
+        .collect();
+    enqueue_many(conn, &jobs)?;
     notify.sort_unstable();
     notify.dedup();
     if !notify.is_empty() {

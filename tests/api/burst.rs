@@ -60,3 +60,79 @@ fn tables_a_burst_grew_are_analyzed_without_waiting_for_autovacuum() {
     let again = parley::models::table_stats::analyze_if_stale(&mut conn).unwrap();
     assert!(!again.contains(&"contacts".to_string()), "{again:?}");
 }
+
+#[tokio::test]
+async fn one_sweep_per_tenant_fetches_every_new_contacts_profile() {
+    let app = crate::support::TestApp::spawn().await;
+    let (tenant, _) = app
+        .create_user(
+            "Acme",
+            "ann@acme.test",
+            parley::auth::Role::Admin,
+            "long enough pw",
+        )
+        .await;
+    // A Page that lost its connection: profiles fall back to readable names without Meta.
+    let page = app
+        .connect_channel(
+            tenant,
+            parley::models::channels::Platform::Messenger,
+            "P1",
+            None,
+        )
+        .await;
+    let mut body =
+        serde_json::json!({"object":"page","entry":[{"id":"P1","time":1,"messaging":[]}]});
+    for i in 0..45 {
+        body["entry"][0]["messaging"].as_array_mut().unwrap().push(
+            serde_json::json!({"sender":{"id":format!("U{i}")},"recipient":{"id":"P1"},
+                "timestamp":1700000000000_i64 + i,"message":{"mid":format!("m{i}"),"text":"hi"}}),
+        );
+    }
+    app.post_webhook(&serde_json::to_vec(&body).unwrap()).await;
+    app.process_webhooks().await;
+    let ch = page.id;
+    app.query(move |c| {
+        parley::models::channels::disconnect(c, tenant, ch, "test", false).unwrap();
+    })
+    .await;
+    let jobs = app
+        .query(|c| {
+            parley::jobs::queue::list(c, None, None, 100)
+                .unwrap()
+                .into_iter()
+                .filter(|j| j.kind == "fetch_profile")
+                .count()
+        })
+        .await;
+    assert_eq!(jobs, 1, "one job for 45 new contacts");
+    // The first run fetches a batch and asks to come back; the second finishes.
+    let first = app.run_queued_jobs("fetch_profile").await;
+    assert!(
+        matches!(first.as_slice(), [Err(e)] if e.contains("more profiles")),
+        "{first:?}"
+    );
+    let due = async || {
+        app.query(move |c| {
+            parley::models::contacts::due_for_profile(c, tenant, 100)
+                .unwrap()
+                .len()
+        })
+        .await
+    };
+    assert_eq!(due().await, 5);
+    let second = app.run_queued_jobs("fetch_profile").await;
+    assert!(second.iter().all(Result::is_ok), "{second:?}");
+    assert_eq!(due().await, 0);
+    let named: i64 = app
+        .query(|c| {
+            use diesel::dsl::count_star;
+            parley::db::schema::contacts::table
+                .filter(parley::db::schema::contacts::name.like("Messenger user …%"))
+                .select(count_star())
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(named, 45);
+}

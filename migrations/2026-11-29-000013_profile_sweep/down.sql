@@ -1,0 +1,1 @@
+DROP INDEX contacts_profile_due_idx;
