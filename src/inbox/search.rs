@@ -145,10 +145,11 @@ fn estimated_matches(conn: &mut PgConnection, ts: &str) -> QueryResult<f64> {
 }
 
 /// The share of rows containing the rarest word of `ts`: for each word, the frequencies of the
-/// common elements it matches (exactly, or as a prefix), or, if none, half the smallest
-/// frequency the statistics keep.
+/// common elements it matches (exactly, or as a prefix). A word the statistics do not keep is
+/// rarer than every kept one: half the smallest kept frequency, and at most 0.2% (with few
+/// words kept, the smallest may still be high).
 fn rarest_word_share(ts: &str, elems: &[String], freqs: &[f32]) -> f64 {
-    let floor = freqs.get(elems.len()).copied().unwrap_or(0.0001) / 2.0;
+    let floor = (freqs.get(elems.len()).copied().unwrap_or(0.0001) / 2.0).min(0.002);
     ts.split(" & ")
         .map(|word| {
             let prefix = word.ends_with(":*");
