@@ -45,7 +45,8 @@ impl From<diesel::result::Error> for LoginError {
     }
 }
 
-fn account_key(email: &str) -> String {
+/// The throttle key of an account (also counted by password changes).
+pub fn account_key(email: &str) -> String {
     format!("account:{}", email.trim().to_lowercase())
 }
 
@@ -74,15 +75,20 @@ pub fn admit(
 ) -> Result<Admitted, LoginError> {
     let account = account_key(email);
     let address = address_key(client_address);
-    let by_account = login_throttle::record_attempt(conn, &account, ACCOUNT_LIMIT)?;
+    let refused = |attempt: login_throttle::Attempt, limit: Limit| LoginError::Throttled {
+        until: attempt
+            .locked_until
+            .unwrap_or_else(|| Utc::now() + limit.lockout),
+    };
+    // The address first: a locked address must not go on counting against (and locking)
+    // the accounts it tries.
     let by_address = login_throttle::record_attempt(conn, &address, ADDRESS_LIMIT)?;
-    for attempt in [by_account, by_address] {
-        if !attempt.admitted {
-            let until = attempt
-                .locked_until
-                .unwrap_or_else(|| Utc::now() + ACCOUNT_LIMIT.lockout);
-            return Err(LoginError::Throttled { until });
-        }
+    if !by_address.admitted {
+        return Err(refused(by_address, ADDRESS_LIMIT));
+    }
+    let by_account = login_throttle::record_attempt(conn, &account, ACCOUNT_LIMIT)?;
+    if !by_account.admitted {
+        return Err(refused(by_account, ACCOUNT_LIMIT));
     }
     Ok(Admitted {
         user: users::find_for_login(conn, email)?,

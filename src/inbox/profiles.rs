@@ -36,6 +36,21 @@ pub fn sweep_job(tenant: TenantId) -> crate::jobs::queue::NewJob {
         .max_attempts(8)
 }
 
+/// The periodic safety net: a sweep for every tenant with contacts still waiting (one whose
+/// sweep was already finishing when they arrived).
+pub async fn queue_sweeps(state: &AppState) -> Result<(), JobError> {
+    let queued = crate::db::run(&state.pool, |conn| {
+        let tenants = contacts::tenants_with_due_profiles(conn)?;
+        let jobs: Vec<_> = tenants.into_iter().map(sweep_job).collect();
+        Ok(crate::jobs::queue::enqueue_many(conn, &jobs)?)
+    })
+    .await?;
+    if queued > 0 {
+        tracing::info!(queued, "queued profile sweeps for contacts still waiting");
+    }
+    Ok(())
+}
+
 /// Contacts one run of the sweep fetches before it makes room for other jobs.
 const SWEEP_BATCH: i64 = 40;
 /// Profile fetches the sweep has in flight at once.
@@ -78,7 +93,14 @@ pub async fn fetch(state: &AppState, job: &Job) -> Result<(), JobError> {
     if let Some(error) = retry {
         return Err(error);
     }
-    if due.len() as i64 == SWEEP_BATCH {
+    // Contacts committed while this job ran found its dedupe key taken: look once more.
+    let more = due.len() as i64 == SWEEP_BATCH
+        || !crate::db::run(&state.pool, move |conn| {
+            Ok(contacts::due_for_profile(conn, tenant, 1)?)
+        })
+        .await?
+        .is_empty();
+    if more {
         return Err(JobError::Later {
             after: std::time::Duration::ZERO,
             reason: "more profiles to fetch".into(),

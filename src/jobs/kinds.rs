@@ -30,6 +30,9 @@ pub const WAKE_SNOOZED: &str = "wake_snoozed";
 /// item marked unrouted while its account was being connected).
 pub const REQUEUE_ROUTABLE: &str = "requeue_routable";
 
+/// Queues a profile sweep for every tenant with contacts still without a profile.
+pub const QUEUE_PROFILE_SWEEPS: &str = "queue_profile_sweeps";
+
 /// Deletes what has served its time (see [`crate::jobs::purge`]).
 pub const PURGE: &str = "purge";
 
@@ -41,6 +44,7 @@ pub const KNOWN: &[&str] = &[
     WAKE_SNOOZED,
     REQUEUE_ROUTABLE,
     PURGE,
+    QUEUE_PROFILE_SWEEPS,
 ];
 
 /// Runs one job. An unknown kind (e.g. enqueued by a newer Parley) is permanent for this process.
@@ -72,6 +76,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             }
             Ok(())
         }
+        QUEUE_PROFILE_SWEEPS => crate::inbox::profiles::queue_sweeps(state).await,
         PURGE => {
             let keep = crate::jobs::purge::Retention::with_webhook_days(
                 state.config.webhook_retention_days,

@@ -43,6 +43,10 @@ pub const PERIODIC: &[Periodic] = &[
         kind: kinds::PURGE,
         every: Duration::hours(1),
     },
+    Periodic {
+        kind: kinds::QUEUE_PROFILE_SWEEPS,
+        every: Duration::minutes(5),
+    },
 ];
 
 /// How often each process looks for due periods.

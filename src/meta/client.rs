@@ -267,14 +267,17 @@ impl GraphClient {
             attempt += 1;
             let result = self.attempt(&call, &url).await;
             let err = match result {
-                Ok(body) => {
-                    self.inner.usage.accepted(&keys);
-                    return Ok(body);
-                }
+                Ok(body) => return Ok(body),
                 Err(err) => err,
             };
-            if let GraphErrorKind::RateLimited { retry_after } = err.kind {
-                self.inner.usage.refused(&keys, retry_after);
+            match err.kind {
+                GraphErrorKind::RateLimited { retry_after } => {
+                    self.inner.usage.refused(&keys, retry_after)
+                }
+                // Meta answered, and not with a rate limit: for pacing, that is acceptance.
+                _ if err.meta.is_some() => self.inner.usage.accepted(&keys),
+                // No answer: let another call probe.
+                _ => self.inner.usage.probe_ended(&keys),
             }
             let may_retry = match call.repeat {
                 Repeat::Safe => matches!(
@@ -335,9 +338,12 @@ impl GraphClient {
         })?;
         let status = response.status().as_u16();
         let usage = UsageReport::from_headers(response.headers());
-        self.inner
-            .usage
-            .record(&usage, &crate::meta::usage::budget_keys(&call.budget));
+        let keys = crate::meta::usage::budget_keys(&call.budget);
+        if (200..300).contains(&status) {
+            // Before recording: the fresh figures of this answer then replace the refusal's.
+            self.inner.usage.accepted(&keys);
+        }
+        self.inner.usage.record(&usage, &keys);
         let body = response
             .bytes()
             .await

@@ -212,19 +212,35 @@ impl UsageTracker {
         }
     }
 
-    /// Meta accepted a call on `keys`: any block is over.
+    /// Meta accepted a call on `keys`: a block set by refusals is over (the figure that came
+    /// with the refusal is disproved; the answer's own headers are recorded next). A block from
+    /// a regain time Meta announced stands until that time.
     pub fn accepted(&self, keys: &[&str]) {
         let Ok(mut budgets) = self.budgets.lock() else {
             return;
         };
         for key in keys {
-            if let Some(b) = budgets.get_mut(*key) {
-                if b.blocked_until.take().is_some() {
-                    // The figure that came with the refusal is disproved; the next header sets it.
-                    b.percent = 0.0;
-                }
-                b.probing_until = None;
+            if let Some(b) = budgets.get_mut(*key)
+                && b.refusals > 0
+            {
+                b.blocked_until = None;
+                b.percent = 0.0;
                 b.refusals = 0;
+            }
+            if let Some(b) = budgets.get_mut(*key) {
+                b.probing_until = None;
+            }
+        }
+    }
+
+    /// A call on `keys` got no answer: if it was the probe, another call may probe.
+    pub fn probe_ended(&self, keys: &[&str]) {
+        let Ok(mut budgets) = self.budgets.lock() else {
+            return;
+        };
+        for key in keys {
+            if let Some(b) = budgets.get_mut(*key) {
+                b.probing_until = None;
             }
         }
     }

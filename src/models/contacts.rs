@@ -45,6 +45,15 @@ pub fn due_for_profile(
         .load(conn)
 }
 
+/// The tenants with contacts still waiting for their profile (the periodic safety net).
+pub fn tenants_with_due_profiles(conn: &mut PgConnection) -> QueryResult<Vec<TenantId>> {
+    contacts::table
+        .filter(contacts::profile_fetched_at.is_null())
+        .select(contacts::tenant_id)
+        .distinct()
+        .load(conn)
+}
+
 /// Records (or, with `None`, forgets) Parley's copy of a contact's picture.
 pub fn set_picture_file(
     conn: &mut PgConnection,

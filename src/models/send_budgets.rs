@@ -18,11 +18,16 @@ fn chrono(d: Duration) -> chrono::Duration {
 /// `Ok(Err(wait))` with how long until all have room. Rows are locked in key order, so
 /// concurrent takers never deadlock.
 pub fn take(conn: &mut PgConnection, specs: &[BucketSpec]) -> QueryResult<Result<(), Duration>> {
+    let mut specs: Vec<&BucketSpec> = specs.iter().collect();
+    specs.sort_by(|a, b| a.key.cmp(&b.key));
     conn.transaction(|conn| {
-        // The database's clock, the same for every process.
-        let now: DateTime<Utc> =
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Timestamptz>("now()"))
-                .get_result(conn)?;
+        // The database's clock, the same for every process (read again after the locks).
+        let clock = || {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "clock_timestamp()",
+            ))
+        };
+        let now: DateTime<Utc> = clock().get_result(conn)?;
         let fresh: Vec<_> = specs
             .iter()
             .map(|s| (send_budgets::key.eq(&s.key), send_budgets::next_at.eq(now)))
@@ -38,11 +43,13 @@ pub fn take(conn: &mut PgConnection, specs: &[BucketSpec]) -> QueryResult<Result
             .for_update()
             .select((send_budgets::key, send_budgets::next_at))
             .load(conn)?;
+        let now: DateTime<Utc> = clock().get_result(conn)?;
         let mut wait = chrono::Duration::zero();
         let mut updates = Vec::with_capacity(specs.len());
-        for spec in specs {
+        for spec in &specs {
             let Some((_, next_at)) = rows.iter().find(|(k, _)| *k == spec.key) else {
-                continue;
+                // Forgotten between the insert and the lock (the purge): try again shortly.
+                return Ok(Err(spec.interval));
             };
             let interval = chrono(spec.interval);
             let tolerance = interval * (spec.burst.max(1) as i32 - 1);

@@ -113,9 +113,12 @@ pub async fn read(
     let mut form = Multipart::new(req.headers(), payload);
     let mut fields = Vec::new();
     let mut budget = limits.max_total;
+    let mut seen = 0;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad_form)?;
-        if fields.len() >= limits.max_fields {
+        // Every part counts, the token's included, so no form is endless.
+        seen += 1;
+        if seen > limits.max_fields {
             return Err(AppError::BadRequest("The form has too many fields.".into()));
         }
         let name = field.name().unwrap_or_default().to_string();

@@ -226,6 +226,31 @@ pub fn process_batch(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>
     }
 }
 
+/// Whether an error will likely pass by itself (so the work is retried, not set aside): a
+/// deadlock, a serialization failure, a cancelled statement or a lost connection.
+pub fn is_transient(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "deadlock detected",
+                "canceling statement",
+                "could not obtain lock",
+                "terminating connection",
+            ]
+            .iter()
+            .any(|m| message.contains(m))
+        }
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
 /// The last resort for items: one item per transaction. An item whose transaction fails even
 /// alone (not only its savepoint) is left `dead` with the reason, so it never holds up others.
 pub fn process_items_alone(conn: &mut PgConnection) -> QueryResult<(usize, Vec<String>)> {
@@ -243,6 +268,8 @@ pub fn process_items_alone(conn: &mut PgConnection) -> QueryResult<(usize, Vec<S
                 done += n;
                 errors.extend(errs);
             }
+            // A passing trouble (deadlock, timeout, lost connection): a later round retries.
+            (Err(e), Some(_)) if is_transient(&e) => return Err(e),
             (Err(e), Some(id)) => {
                 let reason = format!("could not be processed even alone: {e}");
                 conn.transaction(|conn| webhooks::bury_item(conn, id, &reason))?;
@@ -408,6 +435,9 @@ pub fn split_one_by_one(conn: &mut PgConnection) -> QueryResult<usize> {
                 webhooks::store_splits(conn, &[(id, items)])
             });
             if let Err(e) = stored {
+                if is_transient(&e) {
+                    return Err(e);
+                }
                 tracing::warn!(delivery = %id, error = %e, "a delivery could not be stored as items; marked failed");
                 webhooks::fail_event(conn, id, &format!("could not be stored: {e}"))?;
             }

@@ -218,3 +218,48 @@ async fn a_process_serves_at_most_its_configured_number_of_streams() {
     assert_eq!(refused.status(), 429);
     assert!(refused.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn guesses_at_the_current_password_are_throttled_like_sign_ins() {
+    let app = TestApp::spawn().await;
+    let (mut thief, _, _) = app.signed_in("Acme", "ann@acme.test", Role::Agent).await;
+    thief.page("/account").await;
+    let guess = |n: usize| format!("guess number {n}");
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let g = guess(n);
+        let res = thief
+            .post_form(
+                "/account/password",
+                &[
+                    ("current_password", g.as_str()),
+                    ("new_password", "a new password here"),
+                    ("confirm_password", "a new password here"),
+                ],
+            )
+            .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429], "{statuses:?}");
+}
+
+#[test]
+fn a_locked_address_no_longer_counts_against_the_accounts_it_tries() {
+    use diesel::prelude::*;
+    let db = crate::support::TestDb::new();
+    let mut conn = db.connect();
+    let mut throttled = 0;
+    for n in 0..23 {
+        let email = format!("person{n}@acme.test");
+        if parley::auth::login::admit(&mut conn, &email, "203.0.113.5").is_err() {
+            throttled += 1;
+        }
+    }
+    assert_eq!(throttled, 3, "the address admits 20");
+    let counted: i64 = parley::db::schema::login_throttle::table
+        .filter(parley::db::schema::login_throttle::key.like("account:%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(counted, 20, "refused attempts left the accounts alone");
+}

@@ -11,7 +11,7 @@ use crate::auth::session::{self, FlashLevel};
 use crate::db::ids::SessionId;
 use crate::error::AppError;
 use crate::models::sessions::{self, SessionRow};
-use crate::models::users;
+use crate::models::{login_throttle, users};
 use crate::state::AppState;
 use crate::team::FieldError;
 use crate::team::account::{self, PasswordChange};
@@ -81,18 +81,44 @@ pub async fn change_password(
     form: web::Form<PasswordChange>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, me, keep) = (user.tenant_id, user.id, user.session_id);
-    let stored = crate::db::run(&state.pool, move |conn| Ok(users::get(conn, tenant, me)?))
-        .await?
-        .ok_or(AppError::NotFound)?
-        .password_hash;
+    // Guesses at the current password count like sign-in failures: a stolen session cookie
+    // must not give unlimited tries (and then the account).
+    let account = crate::auth::login::account_key(&user.email);
+    let throttle_key = account.clone();
+    let (stored, attempt) = crate::db::run(&state.pool, move |conn| {
+        let attempt =
+            login_throttle::record_attempt(conn, &throttle_key, crate::auth::login::ACCOUNT_LIMIT)?;
+        Ok((users::get(conn, tenant, me)?, attempt))
+    })
+    .await?;
+    if !attempt.admitted {
+        let errors = vec![FieldError {
+            field: "current_password",
+            message: "Too many wrong passwords. Try again in a quarter of an hour.".into(),
+        }];
+        return render_account(&state, &user, errors, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let stored = stored.ok_or(AppError::NotFound)?.password_hash;
     let change = form.into_inner();
     let checked = state.password_work(move || change.check(&stored)).await?;
     let new_hash = match checked {
         Ok(hash) => hash,
         Err(errors) => {
+            if !errors.iter().any(|e| e.field == "current_password") {
+                // The current password was right: only the new one was refused.
+                let key = account.clone();
+                crate::db::run(&state.pool, move |conn| {
+                    Ok(login_throttle::clear(conn, &key)?)
+                })
+                .await?;
+            }
             return render_account(&state, &user, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    crate::db::run(&state.pool, move |conn| {
+        Ok(login_throttle::clear(conn, &account)?)
+    })
+    .await?;
     let ended = crate::db::run(&state.pool, move |conn| {
         Ok(account::store_new_password(
             conn,

@@ -43,7 +43,7 @@ pub async fn live(
     let rx = hub.subscribe();
     let stale = q
         .since
-        .is_none_or(|s| Utc::now().timestamp_millis() - s > 3_000);
+        .is_none_or(|s| Utc::now().timestamp_millis().saturating_sub(s) > 3_000);
     let hello = if stale {
         "retry: 2000\nevent: resync\ndata: reconnected\n\n"
     } else {
