@@ -70,7 +70,8 @@ fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-fn is_htmx(req: &HttpRequest) -> bool {
+/// Whether the request came from htmx (it gets partials and triggers, not redirects).
+pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("hx-request")
 }
 

@@ -327,6 +327,11 @@ mod tests {
             std::fs::read_to_string(dir.join("header_x_app_usage_value.json")),
             std::fs::read_to_string(dir.join("header_x_business_use_case_usage_value.json")),
         ) else {
+            // Under CI shared/ is always laid beside the checkout: its absence is a failure.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "meta-examples missing under CI"
+            );
             eprintln!("SKIPPED: meta-examples not found beside the checkout");
             return;
         };

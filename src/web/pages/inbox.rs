@@ -1,7 +1,7 @@
 //! The inbox pages: the conversation list, a conversation (thread, composer, contact panel), the
 //! partials htmx swaps when something changes, and the live-update stream.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
@@ -508,10 +508,7 @@ pub async fn composer_partial(
     render::html(&ComposerPartial { composer })
 }
 
-/// Whether the request came from htmx (it gets partials and triggers, not redirects).
-pub fn is_htmx(req: &HttpRequest) -> bool {
-    req.headers().contains_key("hx-request")
-}
+pub use crate::auth::current_user::is_htmx;
 
 /// The full conversation page around `view` (a refused reply without JavaScript).
 pub async fn page_with(
