@@ -11,10 +11,13 @@ use crate::inbox::list::STATUSES;
 
 /// Tells every Parley process's live pages that `conversation` changed (delivered at commit).
 pub fn notify(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_notify('parley_events', $1)")
-        .bind::<Text, _>(format!("{}:conversation:{conversation}", tenant.0))
-        .execute(conn)
-        .map(|_| ())
+    crate::inbox::live::publish(
+        conn,
+        &[crate::inbox::live::LiveEvent::Conversation {
+            tenant,
+            id: conversation,
+        }],
+    )
 }
 
 fn changed(

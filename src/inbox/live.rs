@@ -46,17 +46,42 @@ impl LiveEvent {
     }
 }
 
+impl LiveEvent {
+    /// The notification payload [`LiveEvent::parse`] reads back (`Resync` is never sent).
+    pub fn payload(&self) -> Option<String> {
+        match self {
+            LiveEvent::Conversation { tenant, id } => Some(format!("{tenant}:conversation:{id}")),
+            LiveEvent::SessionsEnded { tenant, user } => Some(format!("{tenant}:sessions:{user}")),
+            LiveEvent::Resync => None,
+        }
+    }
+}
+
+/// Tells every Parley process's live pages about `events`, delivered at commit (so pages only
+/// ever see committed changes); each distinct event once. Raw SQL: `pg_notify` over an array.
+pub fn publish(conn: &mut diesel::PgConnection, events: &[LiveEvent]) -> diesel::QueryResult<()> {
+    use diesel::sql_types::{Array, Text};
+    let mut payloads: Vec<String> = events.iter().filter_map(LiveEvent::payload).collect();
+    payloads.sort_unstable();
+    payloads.dedup();
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(format!(
+        "SELECT pg_notify('{CHANNEL}', n) FROM unnest($1::text[]) AS n"
+    ))
+    .bind::<Array<Text>, _>(payloads)
+    .execute(conn)
+    .map(|_| ())
+}
+
 /// Tells every process's streams that sessions of `user` ended (delivered at commit).
 pub fn notify_sessions_ended(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
     user: UserId,
 ) -> diesel::QueryResult<()> {
-    use diesel::sql_types::Text;
-    diesel::sql_query("SELECT pg_notify('parley_events', $1)")
-        .bind::<Text, _>(format!("{}:sessions:{}", tenant.0, user.0))
-        .execute(conn)
-        .map(|_| ())
+    publish(conn, &[LiveEvent::SessionsEnded { tenant, user }])
 }
 
 /// Open live streams per user in one process (a user with several tabs has one per tab). A
@@ -271,6 +296,18 @@ mod tests {
                 user: UserId(7)
             })
         );
+        for event in [
+            LiveEvent::Conversation {
+                tenant: TenantId(3),
+                id: 42,
+            },
+            LiveEvent::SessionsEnded {
+                tenant: TenantId(3),
+                user: UserId(7),
+            },
+        ] {
+            assert_eq!(LiveEvent::parse(&event.payload().unwrap()), Some(event));
+        }
         assert_eq!(LiveEvent::parse("3:comment:1"), None);
         assert_eq!(LiveEvent::parse("x"), None);
     }

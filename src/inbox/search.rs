@@ -121,27 +121,11 @@ pub fn page_with(
 /// search column: the frequency of its rarest word (a prefix counts every frequent word it
 /// starts) times the table's rows. The planner's own estimate is a fixed guess for prefixes.
 fn estimated_matches(conn: &mut PgConnection, ts: &str) -> QueryResult<f64> {
-    #[derive(QueryableByName)]
-    struct Stats {
-        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
-        elems: Vec<String>,
-        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Float4>)]
-        freqs: Vec<f32>,
-        #[diesel(sql_type = diesel::sql_types::Float4)]
-        rows: f32,
-    }
-    let stats: Option<Stats> = diesel::sql_query(
-        "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
-                c.reltuples AS rows
-           FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename
-          WHERE s.schemaname = current_schema() AND s.tablename = 'messages'
-            AND s.attname = 'search' AND s.most_common_elems IS NOT NULL",
-    )
-    .get_result(conn)
-    .optional()?;
     // No statistics yet: a small table, where any way is quick.
-    let Some(stats) = stats else { return Ok(0.0) };
-    Ok(rarest_word_share(ts, &stats.elems, &stats.freqs) * f64::from(stats.rows.max(0.0)))
+    let Some(stats) = crate::models::table_stats::search_words(conn)? else {
+        return Ok(0.0);
+    };
+    Ok(rarest_word_share(ts, &stats.words, &stats.freqs) * stats.rows)
 }
 
 /// The share of rows containing the rarest word of `ts`: for each word, the frequencies of the

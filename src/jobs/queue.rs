@@ -86,13 +86,23 @@ pub fn enqueue(conn: &mut PgConnection, job: &NewJob) -> QueryResult<Option<JobI
         .optional()
 }
 
-/// Enqueues many jobs in one statement per 5,000; those whose dedupe key is live are skipped.
+/// Enqueues many jobs in one statement per 5,000; those whose dedupe key is live, or repeats
+/// one earlier in `jobs` (a tenant's profile sweep asked for by several items), are skipped.
 pub fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> QueryResult<usize> {
+    let mut keys = std::collections::HashSet::new();
+    let unique: Vec<&NewJob> = jobs
+        .iter()
+        .filter(|j| {
+            j.dedupe_key
+                .as_ref()
+                .is_none_or(|k| keys.insert(k.as_str()))
+        })
+        .collect();
     let mut added = 0;
     // PostgreSQL takes at most 65,535 parameters per statement: 6 per job.
-    for chunk in jobs.chunks(5000) {
+    for chunk in unique.chunks(5000) {
         added += diesel::insert_into(jobs::table)
-            .values(chunk)
+            .values(chunk.iter().copied().cloned().collect::<Vec<_>>())
             .on_conflict_do_nothing()
             .execute(conn)?;
     }

@@ -6,6 +6,7 @@ pub mod channels;
 pub mod connect;
 pub mod contacts;
 pub mod login_throttle;
+pub mod message_templates;
 pub mod messages;
 pub mod retention;
 pub mod send_budgets;

@@ -52,3 +52,42 @@ pub fn analyze_if_stale(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
         Ok(analyzed)
     })
 }
+
+/// The most frequent words of `messages.search` as the planner's statistics keep them.
+pub struct SearchWords {
+    pub words: Vec<String>,
+    /// The words' frequencies, then the smallest, largest and null-row ones (PostgreSQL's
+    /// `most_common_elem_freqs` layout).
+    pub freqs: Vec<f32>,
+    /// Rows of `messages` the statistics were taken over.
+    pub rows: f64,
+}
+
+/// The search column's word statistics, if the table has been analyzed. Raw SQL: `pg_stats`.
+pub fn search_words(conn: &mut PgConnection) -> QueryResult<Option<SearchWords>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Array<Text>)]
+        elems: Vec<String>,
+        #[diesel(sql_type = Array<diesel::sql_types::Float4>)]
+        freqs: Vec<f32>,
+        #[diesel(sql_type = diesel::sql_types::Float4)]
+        rows: f32,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
+                c.reltuples AS rows
+           FROM pg_stats s
+           JOIN pg_class c ON c.relname = s.tablename
+            AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = s.schemaname)
+          WHERE s.schemaname = current_schema() AND s.tablename = 'messages'
+            AND s.attname = 'search' AND s.most_common_elems IS NOT NULL",
+    )
+    .get_result(conn)
+    .optional()?;
+    Ok(row.map(|r| SearchWords {
+        words: r.elems,
+        freqs: r.freqs,
+        rows: f64::from(r.rows.max(0.0)),
+    }))
+}

@@ -210,32 +210,30 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 reason,
                 category,
             } => {
-                let waba = ch.waba_id.clone().unwrap_or_default();
-                for tenant in template_tenants(conn, ch)? {
-                    diesel::sql_query(
-                        "INSERT INTO message_templates (tenant_id, waba_id, platform_template_id, name, language, category, status, status_reason)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                         ON CONFLICT (tenant_id, platform_template_id) DO UPDATE SET status = EXCLUDED.status,
-                           status_reason = EXCLUDED.status_reason, category = COALESCE(EXCLUDED.category, message_templates.category),
-                           status_updated_at = now()",
-                    )
-                    .bind::<BigInt, _>(tenant.0)
-                    .bind::<Text, _>(&waba)
-                    .bind::<Text, _>(&template_id)
-                    .bind::<Text, _>(&name)
-                    .bind::<Text, _>(&language)
-                    .bind::<Nullable<Text>, _>(&category)
-                    .bind::<Text, _>(&status)
-                    .bind::<Nullable<Text>, _>(&reason)
-                    .execute(conn)?;
-                }
+                let tenants = template_tenants(conn, ch)?;
+                crate::models::message_templates::record_review(
+                    conn,
+                    &tenants,
+                    &crate::models::message_templates::ReviewedTemplate {
+                        waba_id: ch.waba_id.as_deref().unwrap_or_default(),
+                        template_id: &template_id,
+                        name: &name,
+                        language: &language,
+                        category: category.as_deref(),
+                        status: &status,
+                        reason: reason.as_deref(),
+                    },
+                )?;
                 out.applied += 1;
             }
             Event::TemplateQuality { template_id, score } => {
-                for tenant in template_tenants(conn, ch)? {
-                    diesel::sql_query("UPDATE message_templates SET quality_score = $3 WHERE tenant_id = $1 AND platform_template_id = $2")
-                        .bind::<BigInt, _>(tenant.0).bind::<Text, _>(&template_id).bind::<Text, _>(&score).execute(conn)?;
-                }
+                let tenants = template_tenants(conn, ch)?;
+                crate::models::message_templates::record_quality(
+                    conn,
+                    &tenants,
+                    &template_id,
+                    &score,
+                )?;
                 out.applied += 1;
             }
             Event::Ignored { what, reason } => out.ignored.push(format!("{what}: {reason}")),

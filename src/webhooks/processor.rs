@@ -15,6 +15,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::db::ids::WebhookEventId;
+use crate::inbox::live::LiveEvent;
 use crate::jobs::kinds::DOWNLOAD_ATTACHMENTS;
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
@@ -91,7 +92,7 @@ fn conclude(
     channel: &Channel,
     applied: Applied,
     jobs: &mut Vec<NewJob>,
-    notify: &mut Vec<String>,
+    notify: &mut Vec<LiveEvent>,
 ) -> Settled {
     let (state, note) = if applied.applied == 0 {
         ("ignored", Some(applied.ignored.join("; ")))
@@ -120,7 +121,7 @@ fn conclude(
         applied
             .conversations
             .iter()
-            .map(|c| format!("{tenant}:conversation:{c}")),
+            .map(|&id| LiveEvent::Conversation { tenant, id }),
     );
     Settled {
         state,
@@ -381,23 +382,9 @@ fn careful(conn: &mut PgConnection, items: Vec<WebhookItem>) -> QueryResult<(usi
 
 /// Queues follow-up jobs and notifies live pages (delivered at commit, so pages only ever see
 /// committed changes).
-fn follow_up(conn: &mut PgConnection, jobs: &[NewJob], mut notify: Vec<String>) -> QueryResult<()> {
-    // Jobs with the same dedupe key (a tenant's profile sweep) are queued once.
-    let mut keys = std::collections::HashSet::new();
-    let jobs: Vec<NewJob> = jobs
-        .iter()
-        .filter(|j| j.dedupe_key.as_ref().is_none_or(|k| keys.insert(k.clone())))
-        .cloned()
-        .collect();
-    enqueue_many(conn, &jobs)?;
-    notify.sort_unstable();
-    notify.dedup();
-    if !notify.is_empty() {
-        diesel::sql_query("SELECT pg_notify('parley_events', n) FROM unnest($1::text[]) AS n")
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(notify)
-            .execute(conn)?;
-    }
-    Ok(())
+fn follow_up(conn: &mut PgConnection, jobs: &[NewJob], notify: Vec<LiveEvent>) -> QueryResult<()> {
+    enqueue_many(conn, jobs)?;
+    crate::inbox::live::publish(conn, &notify)
 }
 
 /// Fresh deliveries: the set-based path; if it fails, only splitting them into items for the
