@@ -6,15 +6,20 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY crates ./crates
 COPY src ./src
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
 COPY tests ./tests
-RUN cargo build --release --locked --bin parley
+# A production image carries no Meta sandbox (`parley demo` and `parley sandbox` are absent).
+# For a demo image: docker build --build-arg PARLEY_FEATURES= -t parley-demo .
+ARG PARLEY_FEATURES=--no-default-features
+RUN cargo build --release --locked --bin parley $PARLEY_FEATURES
 
 # Runtime stage: the binary, its static files, libpq, and the PostgreSQL server binaries so that
-# `parley demo` works without DATABASE_URL. Runs as an unprivileged user.
+# Parley can run its own database without DATABASE_URL (and a demo image its `parley demo`).
+# Runs as an unprivileged user.
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 ca-certificates postgresql \

@@ -11,12 +11,14 @@ pub mod db;
 pub mod embedded_pg;
 pub mod error;
 pub mod http_client;
+/// HTML reading for the demo's wizard driver and the tests (with the `sandbox` feature).
+#[cfg(feature = "sandbox")]
+pub mod html_page;
 pub mod inbox;
 pub mod jobs;
 pub mod keyfiles;
 pub mod meta;
 pub mod models;
-pub mod sandbox;
 pub mod state;
 pub mod team;
 pub mod telemetry;

@@ -1,10 +1,12 @@
 //! The command line: `parley serve | worker | migrate | demo | admin ... | jobs ... | sandbox`.
 
 mod admin;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod healthcheck;
 mod jobs;
 mod keys;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod webhooks;
 
@@ -44,6 +46,7 @@ pub enum Command {
         address: Option<String>,
     },
     /// Serve with a demo tenant and admin (credentials are printed at start).
+    #[cfg(feature = "sandbox")]
     Demo,
     /// Operator commands for tenants and users.
     Admin {
@@ -56,6 +59,7 @@ pub enum Command {
         command: jobs::JobsCommand,
     },
     /// Run the built-in Meta sandbox (Graph API, OAuth dialog, webhooks) for local use.
+    #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
     /// Performance benchmarks (see docs/PERFORMANCE.md).
     Bench {
@@ -105,11 +109,13 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
                 .await
                 .map_err(|e| StartError::Other(e.to_string()))?
         }
+        #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(config).await,
         Command::Admin { command } => admin::run(command, &config).await,
         Command::Jobs { command } => jobs::run(command, &config).await,
         Command::Keys { command } => keys::run(command, config).await,
         Command::Webhooks { command } => webhooks::run(command, &config).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args, &config).await,
         Command::Bench {
             command: BenchCommand::Webhooks(args),

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 
 use crate::app::{self, StartError};
 use crate::config::Config;
-use crate::sandbox::{DEFAULT_APP_ID, DEFAULT_APP_SECRET, Sandbox, SandboxConfig, Simulator};
+use meta_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_SECRET, Sandbox, SandboxConfig, Simulator};
 
 /// Options of `parley sandbox`.
 #[derive(Debug, clap::Args)]

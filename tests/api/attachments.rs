@@ -77,7 +77,7 @@ async fn whatsapp_media_is_fetched_with_the_channel_token() {
     let (mut agent, tenant, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
     let seed = sandbox.world().seed();
     let token = sandbox
-        .issue_token(parley::sandbox::IssueToken::SystemUser)
+        .issue_token(meta_sandbox::IssueToken::SystemUser)
         .unwrap();
     app.connect_channel_with_token(
         tenant,

@@ -3,7 +3,7 @@
 
 use parley::auth::Role;
 use parley::models::channels::{self, Platform};
-use parley::sandbox::IssueToken;
+use meta_sandbox::IssueToken;
 
 use crate::support::{app_with_sandbox, app_with_sandbox_env, input_values, location};
 
@@ -111,7 +111,7 @@ async fn a_pasted_token_is_checked_with_meta_field_by_field_before_storing() {
 
     // A revoked token.
     let revoked = sandbox.issue_token(IssueToken::SystemUser).unwrap();
-    sandbox.revoke_token(parley::sandbox::TokenSelector::Token(revoked.clone()), 460);
+    sandbox.revoke_token(meta_sandbox::TokenSelector::Token(revoked.clone()), 460);
     let res = admin
         .post_form(
             "/channels/whatsapp/manual",

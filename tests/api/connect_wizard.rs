@@ -162,7 +162,7 @@ async fn token_health_goes_valid_then_revoked_then_reconnected() {
 
     // The person who connected it changes their Facebook password.
     sandbox.revoke_token(
-        parley::sandbox::TokenSelector::Kind(parley::sandbox::TokenKind::User),
+        meta_sandbox::TokenSelector::Kind(meta_sandbox::TokenKind::User),
         460,
     );
     let report = parley::channels::health::sweep(&app.state).await.unwrap();
@@ -212,7 +212,7 @@ async fn a_graph_call_answering_190_disconnects_the_channel_at_once() {
         .query(move |c| channels::list(c, tenant).unwrap().remove(0))
         .await;
     sandbox.revoke_token(
-        parley::sandbox::TokenSelector::Kind(parley::sandbox::TokenKind::User),
+        meta_sandbox::TokenSelector::Kind(meta_sandbox::TokenKind::User),
         463,
     );
     let token = parley::channels::open_token(&app.state.cipher, &ch).unwrap();

@@ -10,13 +10,13 @@ use parley::meta::message_templates::NewMessageTemplate;
 use parley::meta::messaging::{AttachmentKind, SendRequest, SenderAction};
 use parley::meta::whatsapp::{WaContent, WaLanguage, WaMessage, WaTemplate};
 use parley::meta::{AccessToken, GraphClient, GraphErrorKind, GraphSettings, WindowClosed};
-use parley::sandbox::{Channel, CustomerMessage, IssueToken, Sandbox};
+use meta_sandbox::{Channel, CustomerMessage, IssueToken, Sandbox};
 
 use crate::support::{TEST_APP_ID, TEST_APP_SECRET, install_crypto_provider, sandbox_customer};
 
 async fn setup() -> (Sandbox, GraphClient) {
     install_crypto_provider();
-    let sandbox = Sandbox::start_local(parley::sandbox::SandboxConfig {
+    let sandbox = Sandbox::start_local(meta_sandbox::SandboxConfig {
         app_id: TEST_APP_ID.into(),
         app_secret: TEST_APP_SECRET.into(),
         template_review_delay: Duration::from_millis(300),

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Text};
 use parley::auth::Role;
 use parley::db::ids::TenantId;
 use parley::jobs::queue;
-use parley::sandbox::{Channel, CustomerMessage, Fault, FaultKind, Sandbox};
+use meta_sandbox::{Channel, CustomerMessage, Fault, FaultKind, Sandbox};
 
 use crate::support::{Client, TestApp, app_with_sandbox, sandbox_customer};
 

@@ -168,7 +168,7 @@ async fn two_worker_pools_drain_the_queue_and_unknown_kinds_go_dead() {
 }
 
 /// A job whose Graph call hangs: fetching the profile of a customer behind a slow fault.
-async fn slow_profile_job(app: &TestApp, sandbox: &parley::sandbox::Sandbox) {
+async fn slow_profile_job(app: &TestApp, sandbox: &meta_sandbox::Sandbox) {
     let seed = sandbox.world().seed();
     let page = seed.pages[0].id.clone();
     let psid = seed
@@ -179,13 +179,13 @@ async fn slow_profile_job(app: &TestApp, sandbox: &parley::sandbox::Sandbox) {
         .id
         .clone();
     let token = sandbox
-        .issue_token(parley::sandbox::IssueToken::Page {
+        .issue_token(meta_sandbox::IssueToken::Page {
             page_id: page.clone(),
         })
         .unwrap();
-    sandbox.inject_fault(parley::sandbox::Fault::new(
+    sandbox.inject_fault(meta_sandbox::Fault::new(
         psid.clone(),
-        parley::sandbox::FaultKind::Slow { delay_ms: 2500 },
+        meta_sandbox::FaultKind::Slow { delay_ms: 2500 },
     ));
     let tenant = app
         .query(|c| {

@@ -22,7 +22,6 @@ mod migrations;
 mod ops;
 mod retention;
 mod roles;
-mod sandbox;
 mod security_payloads;
 mod security_requests;
 mod security_sessions;

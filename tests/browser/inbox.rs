@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use fantoccini::Locator;
 use parley::auth::Role;
-use parley::sandbox::{Channel, CustomerMessage};
+use meta_sandbox::{Channel, CustomerMessage};
 
 use crate::harness::Browser;
 use crate::support::{PASSWORD, app_with_sandbox, sandbox_customer};

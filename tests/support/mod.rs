@@ -14,6 +14,7 @@ use parley::auth::Role;
 use parley::config::Config;
 use parley::db::ids::{TenantId, UserId};
 use parley::db::{self, PgPool};
+pub use parley::html_page::HtmlPage;
 use parley::embedded_pg::{Durability, EmbeddedPostgres};
 use parley::models::{tenants, users};
 use parley::state::AppState;
@@ -448,12 +449,9 @@ pub struct Client {
     pub csrf: Option<String>,
 }
 
-/// Finds `name="csrf_token" value="..."` in a page.
+/// The CSRF token a page's forms carry.
 pub fn csrf_from(html: &str) -> Option<String> {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_string())
+    HtmlPage::parse(html).csrf_token()
 }
 
 impl Client {
@@ -540,7 +538,7 @@ pub fn location(res: &reqwest::Response) -> String {
 }
 
 /// The app wired to an in-process Meta sandbox as its Meta (Graph API, dialog and webhooks).
-pub async fn app_with_sandbox(page_count: usize) -> (TestApp, parley::sandbox::Sandbox) {
+pub async fn app_with_sandbox(page_count: usize) -> (TestApp, meta_sandbox::Sandbox) {
     app_with_sandbox_env(page_count, &[]).await
 }
 
@@ -548,9 +546,9 @@ pub async fn app_with_sandbox(page_count: usize) -> (TestApp, parley::sandbox::S
 pub async fn app_with_sandbox_env(
     page_count: usize,
     extra: &[(&str, &str)],
-) -> (TestApp, parley::sandbox::Sandbox) {
+) -> (TestApp, meta_sandbox::Sandbox) {
     install_crypto_provider();
-    let sandbox = parley::sandbox::Sandbox::start_local(parley::sandbox::SandboxConfig {
+    let sandbox = meta_sandbox::Sandbox::start_local(meta_sandbox::SandboxConfig {
         app_id: TEST_APP_ID.into(),
         app_secret: TEST_APP_SECRET.into(),
         page_count,
@@ -569,25 +567,14 @@ pub async fn app_with_sandbox_env(
     (app, sandbox)
 }
 
-/// The value of `name="<field>" value="..."` inputs, in page order.
+/// The values of `<input name="field">`, in page order.
 pub fn input_values(html: &str, field: &str) -> Vec<String> {
-    let marker = format!("name=\"{field}\" value=\"");
-    html.match_indices(&marker)
-        .filter_map(|(i, _)| {
-            let start = i + marker.len();
-            html[start..]
-                .find('"')
-                .map(|end| html[start..start + end].to_string())
-        })
-        .collect()
+    HtmlPage::parse(html).input_values(field)
 }
 
 /// The `action` of the first form in a page.
 pub fn form_action(html: &str) -> String {
-    let start = html.find("<form").unwrap();
-    let a = html[start..].find("action=\"").unwrap() + start + 8;
-    let end = html[a..].find('"').unwrap() + a;
-    html[a..end].replace("&amp;", "&")
+    HtmlPage::parse(html).form_action().unwrap()
 }
 
 impl Client {
@@ -639,8 +626,8 @@ impl Client {
 
 /// A sandbox customer of `channel` on `account` whose profile Meta shares.
 pub fn sandbox_customer(
-    sandbox: &parley::sandbox::Sandbox,
-    channel: parley::sandbox::Channel,
+    sandbox: &meta_sandbox::Sandbox,
+    channel: meta_sandbox::Channel,
     account: &str,
 ) -> String {
     sandbox
@@ -658,12 +645,12 @@ impl TestApp {
     /// the messaging fields, as the connect wizard does; returns the Page id.
     pub async fn connect_sandbox_page(
         &self,
-        sandbox: &parley::sandbox::Sandbox,
+        sandbox: &meta_sandbox::Sandbox,
         tenant: TenantId,
     ) -> String {
         let page = sandbox.world().seed().pages[0].clone();
         let token = sandbox
-            .issue_token(parley::sandbox::IssueToken::Page {
+            .issue_token(meta_sandbox::IssueToken::Page {
                 page_id: page.id.clone(),
             })
             .unwrap();
@@ -733,14 +720,14 @@ impl TestApp {
     /// customer write `text` `ago`, and returns the conversation's id and the customer's wa_id.
     pub async fn whatsapp_conversation(
         &self,
-        sandbox: &parley::sandbox::Sandbox,
+        sandbox: &meta_sandbox::Sandbox,
         tenant: TenantId,
         text: &str,
         ago: chrono::Duration,
     ) -> (i64, String) {
         let seed = sandbox.world().seed().clone();
         let token = sandbox
-            .issue_token(parley::sandbox::IssueToken::SystemUser)
+            .issue_token(meta_sandbox::IssueToken::SystemUser)
             .unwrap();
         self.connect_channel_with_token(
             tenant,
@@ -757,13 +744,13 @@ impl TestApp {
             .unwrap();
         let wa = sandbox_customer(
             sandbox,
-            parley::sandbox::Channel::WhatsApp,
+            meta_sandbox::Channel::WhatsApp,
             &seed.phone_number.id,
         );
         sandbox
-            .customer_message(parley::sandbox::CustomerMessage {
+            .customer_message(meta_sandbox::CustomerMessage {
                 at: Some(chrono::Utc::now() - ago),
-                ..parley::sandbox::CustomerMessage::text(wa.clone(), text)
+                ..meta_sandbox::CustomerMessage::text(wa.clone(), text)
             })
             .await
             .unwrap();

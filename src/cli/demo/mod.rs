@@ -12,7 +12,7 @@ use crate::auth::roles::Role;
 use crate::config::Config;
 use crate::keyfiles::Missing;
 use crate::models::{tenants, users};
-use crate::sandbox::{DEFAULT_APP_ID, DEFAULT_APP_SECRET, Sandbox, SandboxConfig, Simulator};
+use meta_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_SECRET, Sandbox, SandboxConfig, Simulator};
 
 mod wizard;
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::html_page::HtmlPage;
+
 /// Why driving the wizard failed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -10,26 +12,6 @@ pub struct WizardError(String);
 
 fn err(what: &str, e: impl std::fmt::Display) -> WizardError {
     WizardError(format!("{what}: {e}"))
-}
-
-/// `name="<field>" value="..."` values in page order.
-fn values(html: &str, field: &str) -> Vec<String> {
-    let marker = format!("name=\"{field}\" value=\"");
-    html.match_indices(&marker)
-        .filter_map(|(i, _)| {
-            let start = i + marker.len();
-            html[start..]
-                .find('"')
-                .map(|end| html[start..start + end].to_string())
-        })
-        .collect()
-}
-
-fn form_action(html: &str) -> Option<String> {
-    let start = html.find("<form")?;
-    let a = html[start..].find("action=\"")? + start + 8;
-    let end = html[a..].find('"')? + a;
-    Some(html[a..end].replace("&amp;", "&"))
 }
 
 fn location(res: &reqwest::Response) -> Option<String> {
@@ -47,13 +29,14 @@ struct Browser {
 }
 
 impl Browser {
-    async fn page(&mut self, url: &str) -> Result<String, WizardError> {
+    async fn page(&mut self, url: &str) -> Result<HtmlPage, WizardError> {
         let res = self.http.get(url).send().await.map_err(|e| err("GET", e))?;
         let html = res.text().await.map_err(|e| err("reading a page", e))?;
-        if let Some(t) = values(&html, "csrf_token").into_iter().next() {
+        let page = HtmlPage::parse(&html);
+        if let Some(t) = page.csrf_token() {
             self.csrf = t;
         }
-        Ok(html)
+        Ok(page)
     }
 
     async fn post(
@@ -76,16 +59,18 @@ impl Browser {
         let res = self.post(&format!("{}{start}", self.base), &[]).await?;
         let dialog = location(&res)
             .ok_or_else(|| WizardError(format!("{start} did not redirect to Meta")))?;
-        let html = self.page(&dialog).await?;
-        let action =
-            form_action(&html).ok_or_else(|| WizardError("the dialog has no form".into()))?;
+        let dialog_page = self.page(&dialog).await?;
+        let action = dialog_page
+            .form_action()
+            .ok_or_else(|| WizardError("the dialog has no form".into()))?;
         let origin: String = dialog.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
         let action = if action.starts_with("http") {
             action
         } else {
             format!("{origin}{action}")
         };
-        let dialog_id = values(&html, "dialog_id")
+        let dialog_id = dialog_page
+            .input_values("dialog_id")
             .into_iter()
             .next()
             .unwrap_or_default();
@@ -142,16 +127,16 @@ pub async fn connect_demo_channels(
     b.page(&format!("{base}/channels")).await?;
 
     let select = b.consent("/channels/connect/meta").await?;
-    let html = b.page(&select).await?;
-    let pages = values(&html, "page");
-    let igs = values(&html, "instagram");
+    let selection = b.page(&select).await?;
+    let pages = selection.input_values("page");
+    let igs = selection.input_values("instagram");
     let mut fields: Vec<(&str, &str)> = pages.iter().map(|p| ("page", p.as_str())).collect();
     fields.extend(igs.iter().map(|i| ("instagram", i.as_str())));
     b.post(&select, &fields).await?;
 
     let select = b.consent("/channels/connect/whatsapp").await?;
-    let html = b.page(&select).await?;
-    let numbers = values(&html, "number");
+    let selection = b.page(&select).await?;
+    let numbers = selection.input_values("number");
     let mut fields: Vec<(&str, &str)> = numbers.iter().map(|n| ("number", n.as_str())).collect();
     fields.push(("pin", "123456"));
     b.post(&select, &fields).await?;

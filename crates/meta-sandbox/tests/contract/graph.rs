@@ -1,6 +1,6 @@
 //! Graph basics: auth errors, paging, field selection, Pages, subscriptions, profiles.
 
-use parley::sandbox::IssueToken;
+use meta_sandbox::IssueToken;
 
 use super::{env, env_with, proof, read};
 

@@ -1,7 +1,7 @@
 //! Messenger and Instagram Send API: window rules, private replies, sender actions.
 
 use chrono::{Duration, Utc};
-use parley::sandbox::{Channel, CustomerMessage};
+use meta_sandbox::{Channel, CustomerMessage};
 use serde_json::json;
 
 use super::env;

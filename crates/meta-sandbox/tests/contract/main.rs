@@ -1,5 +1,5 @@
-//! The built-in Meta sandbox, over real HTTP with plain reqwest (no Parley Graph client), so the
-//! sandbox is checked against Meta's contract on its own.
+//! The Meta sandbox's contract tests: over real HTTP with plain reqwest (no Parley Graph client),
+//! so the sandbox is checked against Meta's contract on its own.
 
 mod content;
 mod faults;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, KeyInit, Mac};
-use parley::sandbox::{IssueToken, Sandbox, SandboxConfig};
+use meta_sandbox::{IssueToken, Sandbox, SandboxConfig};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -50,7 +50,13 @@ pub async fn env_with(change: impl FnOnce(&mut SandboxConfig)) -> Env {
     };
     change(&mut config);
     let sb = Sandbox::start_local(config).await.unwrap();
-    let http = parley::http_client::build(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     Env { sb, http }
 }
 

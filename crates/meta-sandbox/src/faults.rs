@@ -149,7 +149,7 @@ pub(crate) fn rate_limit_error(code: u32) -> MetaError {
 }
 
 #[derive(Template)]
-#[template(path = "sandbox_edge_error.html")]
+#[template(path = "edge_error.html")]
 struct EdgeError {
     status: u16,
 }

@@ -7,10 +7,28 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 /// `n` random alphanumeric characters (Meta's tokens, codes and message ids look like this).
 pub fn random_alnum(n: usize) -> String {
-    crate::crypto::random_bytes(n)
+    random_bytes(n)
         .into_iter()
         .map(|b| ALNUM[usize::from(b) % ALNUM.len()] as char)
         .collect()
+}
+
+/// `n` bytes from the operating system's random number generator.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    use ring::rand::SecureRandom;
+    let mut buf = vec![0u8; n];
+    // SystemRandom only fails if the OS has no entropy source, which leaves nothing safe to do.
+    #[allow(clippy::expect_used)]
+    ring::rand::SystemRandom::new()
+        .fill(&mut buf)
+        .expect("the operating system's random number generator failed");
+    buf
+}
+
+/// Compares secrets in time independent of where they differ (subtle).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 /// A value like Meta's `fbtrace_id`.

@@ -39,7 +39,7 @@ const KNOWN_SCOPES: &[&str] = &[
 ];
 
 #[derive(Template)]
-#[template(path = "sandbox_dialog.html")]
+#[template(path = "dialog.html")]
 struct DialogPage<'a> {
     app_name: &'a str,
     user_name: &'a str,
@@ -54,7 +54,7 @@ struct DialogPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "sandbox_dialog_error.html")]
+#[template(path = "dialog_error.html")]
 struct DialogError<'a> {
     title: &'a str,
     message: &'a str,

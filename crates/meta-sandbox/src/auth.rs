@@ -224,7 +224,7 @@ pub(crate) fn authenticate(
     };
     let app_id = &inner.config.app_id;
     if let Some(secret) = token.strip_prefix(&format!("{app_id}|")) {
-        if crate::crypto::constant_time_eq(secret.as_bytes(), inner.config.app_secret.as_bytes()) {
+        if crate::util::constant_time_eq(secret.as_bytes(), inner.config.app_secret.as_bytes()) {
             return Ok(Caller {
                 token,
                 kind: None,
@@ -277,7 +277,7 @@ pub(crate) fn check_proof(secret: &str, token: &str, proof: Option<&str>) -> Res
         .kind("GraphMethodException"));
     };
     let expected = appsecret_proof(secret, token);
-    if crate::crypto::constant_time_eq(expected.as_bytes(), proof.as_bytes()) {
+    if crate::util::constant_time_eq(expected.as_bytes(), proof.as_bytes()) {
         Ok(())
     } else {
         Err(

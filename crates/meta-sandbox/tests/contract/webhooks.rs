@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use parley::sandbox::{CustomerEvent, CustomerMessage, IssueToken, Simulator};
+use meta_sandbox::{CustomerEvent, CustomerMessage, IssueToken, Simulator};
 use serde_json::json;
 
 use super::{env_with, kind_of, receiver, signature_ok};

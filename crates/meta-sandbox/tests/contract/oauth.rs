@@ -1,6 +1,6 @@
 //! OAuth dialog, code and token exchanges, debug_token, revocation.
 
-use parley::sandbox::{IssueToken, TokenKind, TokenSelector};
+use meta_sandbox::{IssueToken, TokenKind, TokenSelector};
 
 use super::{Env, SECRET, env, read};
 

@@ -1,6 +1,6 @@
 //! WhatsApp Cloud API: window, templates, template review, media.
 
-use parley::sandbox::IssueToken;
+use meta_sandbox::IssueToken;
 use serde_json::json;
 
 use super::{env, kind_of, read, receiver, signature_ok};

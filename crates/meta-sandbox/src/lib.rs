@@ -3,8 +3,8 @@
 //! comments, insights, WhatsApp Cloud API, templates), signs and delivers webhooks, and simulates
 //! customers. Operators run it with `parley sandbox`; tests start it in-process.
 //!
-//! It is an independent implementation of Meta's side (it never uses `crate::meta`), so the Graph
-//! client and the sandbox check each other. It must never be exposed publicly: its `/_sandbox/`
+//! It is an independent implementation of Meta's side: this crate does not depend on Parley, so
+//! the compiler keeps Parley's Graph client and the sandbox checking each other. It must never be exposed publicly: its `/_sandbox/`
 //! control API has no authentication. See `docs/SANDBOX.md`.
 
 mod auth;
@@ -98,8 +98,8 @@ pub const DEFAULT_APP_SECRET: &str = "sandbox-app-secret-not-for-production";
 pub enum SandboxError {
     #[error("cannot serve the sandbox: {0}")]
     Io(#[from] std::io::Error),
-    #[error("cannot build the webhook HTTP client: {0}")]
-    Client(String),
+    #[error("cannot build the webhook HTTP client")]
+    Client(#[source] reqwest::Error),
     #[error("no sandbox customer has the id or name {0:?}")]
     UnknownCustomer(String),
     #[error("no sandbox object has the id {0:?}")]
@@ -159,8 +159,7 @@ impl Sandbox {
         } else {
             addr.to_string()
         };
-        let client = crate::http_client::build(Duration::from_secs(5), Duration::from_secs(20))
-            .map_err(|e| SandboxError::Client(e.to_string()))?;
+        let client = http_client().map_err(SandboxError::Client)?;
         let webhook_url = config.webhook_url.clone();
         let base_url = format!("http://{host}");
         let inner = Arc::new(Inner {
@@ -281,4 +280,15 @@ impl Sandbox {
     pub(crate) fn inner(&self) -> &Arc<Inner> {
         &self.inner
     }
+}
+
+/// The sandbox's own outbound client (webhook deliveries): rustls on ring, no redirects.
+fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("MetaSandbox/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use parley::sandbox::{Fault, FaultKind, IssueToken};
+use meta_sandbox::{Fault, FaultKind, IssueToken};
 use serde_json::Value;
 
 use super::{env, read};
