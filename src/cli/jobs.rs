@@ -5,7 +5,8 @@ use clap::Subcommand;
 use crate::app::StartError;
 use crate::config::Config;
 use crate::db::ids::JobId;
-use crate::jobs::{kinds, queue};
+use crate::jobs::queue;
+use crate::jobs::scheduler::{PERIODIC, Periodic};
 
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
@@ -73,15 +74,16 @@ pub async fn run(command: JobsCommand, config: &Config) -> Result<(), StartError
             }
         }
         JobsCommand::Enqueue { kind } => {
-            if !kinds::KNOWN.contains(&kind.as_str()) {
+            let Some(periodic) = Periodic::named(&kind) else {
+                let known: Vec<&str> = PERIODIC.iter().map(|p| p.kind).collect();
                 return Err(StartError::Other(format!(
                     "unknown job kind {kind:?}; known kinds: {}",
-                    kinds::KNOWN.join(", ")
+                    known.join(", ")
                 )));
-            }
+            };
+            let job = (periodic.make)();
             let id = super::with_connection(config, move |conn| {
-                queue::enqueue(conn, &queue::NewJob::new(&kind, serde_json::json!({})))
-                    .map_err(|e| StartError::Db(e.into()))
+                queue::enqueue(conn, &job).map_err(|e| StartError::Db(e.into()))
             })
             .await?;
             match id {

@@ -58,6 +58,22 @@ typed_id!(
     ChannelId
 );
 typed_id!(
+    /// A conversation: one customer on one channel.
+    ConversationId
+);
+typed_id!(
+    /// A message of a conversation (inbound or outbound).
+    MessageId
+);
+typed_id!(
+    /// A customer as one channel knows them.
+    ContactId
+);
+typed_id!(
+    /// A comment on a Facebook or Instagram post.
+    CommentId
+);
+typed_id!(
     /// A delivery from Meta in the webhook ledger.
     WebhookEventId
 );

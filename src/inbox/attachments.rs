@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::channels::open_token;
 use crate::db::ids::TenantId;
 use crate::jobs::JobError;
-use crate::jobs::queue::Job;
+use crate::db::ids::MessageId;
+use crate::jobs::job::{Job, JobContext};
+use crate::jobs::queue::NewJob;
 use crate::models::channels::{self, Platform};
 use crate::models::messages;
 use crate::state::AppState;
@@ -49,16 +51,32 @@ fn source(att: &Value) -> Option<Source> {
         .map(|u| Source::Url(u.to_string()))
 }
 
-/// Job `download_attachments`: `{"message_id": N}` for the job's tenant.
-pub async fn download(state: &AppState, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .ok_or_else(|| JobError::Permanent("download_attachments needs a tenant".into()))?;
-    let message = job
-        .payload
-        .get("message_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| JobError::Permanent("download_attachments needs message_id".into()))?;
+/// Job `download_attachments`: keeps a message's attachments in Parley's storage.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct DownloadAttachments {
+    pub message_id: MessageId,
+}
+
+impl Job for DownloadAttachments {
+    const KIND: &'static str = "download_attachments";
+    const MAX_ATTEMPTS: i32 = 6;
+
+    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
+        download(state, ctx.tenant(Self::KIND)?, self.message_id.0).await
+    }
+}
+
+impl DownloadAttachments {
+    /// The job for `message` of `tenant`, one per message at a time.
+    pub fn for_message(tenant: TenantId, message_id: MessageId) -> NewJob {
+        DownloadAttachments { message_id }
+            .to_new_job()
+            .for_tenant(tenant)
+            .dedupe(format!("attachments:{message_id}"))
+    }
+}
+
+async fn download(state: &AppState, tenant: TenantId, message: i64) -> Result<(), JobError> {
     let found = crate::db::run(&state.pool, move |conn| {
         let Some((channel_id, atts)) = messages::attachments(conn, tenant, message)? else {
             return Ok(None);

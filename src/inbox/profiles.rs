@@ -4,7 +4,9 @@
 use crate::channels::{health, open_token};
 use crate::db::ids::TenantId;
 use crate::jobs::JobError;
-use crate::jobs::queue::Job;
+use crate::db::ids::ContactId;
+use crate::jobs::job::{Job, JobContext};
+use crate::jobs::queue::{self, NewJob};
 use crate::meta::GraphErrorKind;
 use crate::models::channels::{self, Platform};
 use crate::models::contacts;
@@ -29,11 +31,32 @@ pub fn fallback_name(platform: Platform, platform_user_id: &str) -> String {
 
 /// The job that fetches the profiles of a tenant's new contacts: one per tenant at a time
 /// (its dedupe key), however many customers a burst brings.
-pub fn sweep_job(tenant: TenantId) -> crate::jobs::queue::NewJob {
-    crate::jobs::queue::NewJob::new(crate::jobs::kinds::FETCH_PROFILE, serde_json::json!({}))
+pub fn sweep_job(tenant: TenantId) -> NewJob {
+    FetchProfiles::default()
+        .to_new_job()
         .for_tenant(tenant)
         .dedupe(format!("profiles:{tenant}"))
-        .max_attempts(8)
+}
+
+/// Job `fetch_profile`: with a contact, fetches that contact's name and picture; without, sweeps
+/// the tenant's contacts still without a profile, a batch per run, and comes back at once while
+/// more are due.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+pub struct FetchProfiles {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<ContactId>,
+}
+
+impl Job for FetchProfiles {
+    const KIND: &'static str = "fetch_profile";
+
+    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
+        let tenant = ctx.tenant(Self::KIND)?;
+        match self.contact_id {
+            Some(contact) => fetch_one(state, tenant, contact.0).await,
+            None => sweep(state, tenant).await,
+        }
+    }
 }
 
 /// The periodic safety net: a sweep for every tenant with contacts still waiting (one whose
@@ -42,7 +65,7 @@ pub async fn queue_sweeps(state: &AppState) -> Result<(), JobError> {
     let queued = crate::db::run(&state.pool, |conn| {
         let tenants = contacts::tenants_with_due_profiles(conn)?;
         let jobs: Vec<_> = tenants.into_iter().map(sweep_job).collect();
-        Ok(crate::jobs::queue::enqueue_many(conn, &jobs)?)
+        Ok(queue::enqueue_many(conn, &jobs)?)
     })
     .await?;
     if queued > 0 {
@@ -56,16 +79,8 @@ const SWEEP_BATCH: i64 = 40;
 /// Profile fetches the sweep has in flight at once.
 const SWEEP_CONCURRENCY: usize = 8;
 
-/// Job `fetch_profile` for the job's tenant: `{"contact_id": N}` fetches that contact; `{}`
-/// sweeps the tenant's contacts still without a profile, a batch per run, and comes back at once
-/// while more are due.
-pub async fn fetch(state: &AppState, job: &Job) -> Result<(), JobError> {
-    let tenant: TenantId = job
-        .tenant_id
-        .ok_or_else(|| JobError::Permanent("fetch_profile needs a tenant".into()))?;
-    if let Some(contact_id) = job.payload.get("contact_id").and_then(|v| v.as_i64()) {
-        return fetch_one(state, tenant, contact_id).await;
-    }
+/// One batch of a tenant's sweep.
+async fn sweep(state: &AppState, tenant: TenantId) -> Result<(), JobError> {
     let due = crate::db::run(&state.pool, move |conn| {
         Ok(contacts::due_for_profile(conn, tenant, SWEEP_BATCH)?)
     })

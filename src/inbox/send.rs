@@ -13,12 +13,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::{Value, json};
 
-use crate::db::ids::{ChannelId, TenantId, UserId};
+use crate::db::ids::{ChannelId, TenantId, UserId, MessageId};
 use crate::inbox::uploads::OutboundMedia;
 use crate::inbox::window::{SendMode, window};
 use crate::inbox::{InboxError, actions};
-use crate::jobs::kinds;
-use crate::jobs::queue::{self, NewJob};
+use crate::inbox::send_job::SendMessage;
+use crate::jobs::job::Job;
+use crate::jobs::queue;
 use crate::models::channels::{self, Platform};
 
 /// Meta's text limits: 2,000 characters on Messenger/Instagram, 4,096 on WhatsApp.
@@ -203,12 +204,14 @@ fn enqueue_send(
     message: i64,
     attempt: i32,
 ) -> QueryResult<()> {
+    let job = SendMessage {
+        message_id: MessageId(message),
+    };
     queue::enqueue(
         conn,
-        &NewJob::new(kinds::SEND_MESSAGE, json!({"message_id": message}))
+        &job.to_new_job()
             .for_tenant(tenant)
-            .dedupe(format!("send:{message}:{attempt}"))
-            .max_attempts(20),
+            .dedupe(format!("send:{message}:{attempt}")),
     )
     .map(|_| ())
 }

@@ -7,7 +7,8 @@ use crate::db::ids::{ChannelId, TenantId};
 use crate::inbox::send::{self, MAX_PACING_WAIT, PendingSend};
 use crate::inbox::window::SendMode;
 use crate::jobs::JobError;
-use crate::jobs::queue::Job;
+use crate::db::ids::MessageId;
+use crate::jobs::job::{Job, JobContext};
 use crate::meta::limits::SendKind;
 use crate::meta::messaging::{
     AttachmentKind, AttachmentPayload, OutgoingAttachment, OutgoingMessage, SendRequest,
@@ -26,16 +27,23 @@ enum Outcome {
     Later(String),
 }
 
-/// Runs one send attempt for `{"message_id": N}`.
-pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
-    let tenant: TenantId = job
-        .tenant_id
-        .ok_or_else(|| JobError::Permanent("send_message needs a tenant".into()))?;
-    let id = job
-        .payload
-        .get("message_id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| JobError::Permanent("send_message needs message_id".into()))?;
+/// Job `send_message`: one send attempt of an outbound message to Meta.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct SendMessage {
+    pub message_id: MessageId,
+}
+
+impl Job for SendMessage {
+    const KIND: &'static str = "send_message";
+    // Pacing postpones without counting; these are real failures (Meta down for a while).
+    const MAX_ATTEMPTS: i32 = 20;
+
+    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
+        run(state, ctx.tenant(Self::KIND)?, self.message_id.0).await
+    }
+}
+
+async fn run(state: &AppState, tenant: TenantId, id: i64) -> Result<(), JobError> {
     let loaded = crate::db::run(&state.pool, move |conn| {
         let Some(m) = send::pending(conn, tenant, id)? else {
             return Ok(None);

@@ -1,6 +1,7 @@
 //! Background work: one PostgreSQL-backed queue (`queue`), the worker loop that runs it
-//! (`worker`), and the job kinds it knows (`kinds`).
+//! (`worker`), the [`job::Job`] trait each kind implements, and the registry of kinds (`kinds`).
 
+pub mod job;
 pub mod kinds;
 pub mod purge;
 pub mod queue;
@@ -22,10 +23,44 @@ pub enum JobError {
         after: std::time::Duration,
         reason: String,
     },
+    /// The database failed or was unreachable: retried with backoff.
+    #[error("database")]
+    Database(#[from] crate::db::DbError),
+    /// Another attempt may succeed; the cause is kept for the job row and the logs.
+    #[error("{context}")]
+    Failed {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
-impl From<crate::db::DbError> for JobError {
-    fn from(e: crate::db::DbError) -> Self {
-        JobError::Retryable(e.to_string())
+impl JobError {
+    /// A retryable failure of `context` caused by `source`.
+    pub fn retry(
+        context: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        JobError::Failed {
+            context,
+            source: Box::new(source),
+        }
+    }
+
+    /// Whether another attempt may succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JobError::Permanent(_))
+    }
+
+    /// The error and its causes, as recorded on the job row (`database: pool timed out: …`).
+    pub fn describe(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            text.push_str(": ");
+            text.push_str(&e.to_string());
+            cause = e.source();
+        }
+        text
     }
 }

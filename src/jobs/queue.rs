@@ -13,7 +13,7 @@ use crate::db::schema::jobs;
 /// A job row.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs)]
-pub struct Job {
+pub struct JobRow {
     pub id: JobId,
     pub tenant_id: Option<TenantId>,
     pub kind: String,
@@ -111,7 +111,7 @@ pub fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> QueryResult<usi
 
 /// Claims the next runnable job for `worker` for `lease`: a queued job that is due, or a running
 /// one whose lease ran out (its worker died).
-pub fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> QueryResult<Option<Job>> {
+pub fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> QueryResult<Option<JobRow>> {
     diesel::sql_query(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1,
                 locked_until = now() + make_interval(secs => $2), locked_by = $1, updated_at = now()
@@ -126,7 +126,7 @@ pub fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> QueryRes
     )
     .bind::<Text, _>(worker)
     .bind::<Integer, _>(lease.num_seconds() as i32)
-    .get_result::<Job>(conn)
+    .get_result::<JobRow>(conn)
     .optional()
 }
 
@@ -157,7 +157,7 @@ pub fn backoff(attempts: i32) -> Duration {
 /// spent or the failure is permanent.
 pub fn fail(
     conn: &mut PgConnection,
-    job: &Job,
+    job: &JobRow,
     worker: &str,
     error: &str,
     permanent: bool,
@@ -289,8 +289,8 @@ pub fn list(
     tenant: Option<TenantId>,
     state: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<Job>> {
-    let mut query = jobs::table.select(Job::as_select()).into_boxed();
+) -> QueryResult<Vec<JobRow>> {
+    let mut query = jobs::table.select(JobRow::as_select()).into_boxed();
     if let Some(tenant) = tenant {
         query = query.filter(jobs::tenant_id.eq(tenant));
     }

@@ -7,7 +7,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamptz};
 
-use crate::jobs::kinds;
+use crate::jobs::job::Job;
+use crate::jobs::kinds::{
+    CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RequeueRoutable,
+    TokenHealth, WakeSnoozed,
+};
 use crate::jobs::queue::{self, NewJob};
 
 /// A job kind run once per `every`.
@@ -15,38 +19,38 @@ use crate::jobs::queue::{self, NewJob};
 pub struct Periodic {
     pub kind: &'static str,
     pub every: Duration,
+    /// The job to enqueue (also what `parley jobs enqueue KIND` adds).
+    pub make: fn() -> NewJob,
+}
+
+impl Periodic {
+    const fn of<J: Job + Default>(every: Duration) -> Periodic {
+        Periodic {
+            kind: J::KIND,
+            every,
+            make: new_default::<J>,
+        }
+    }
+
+    /// The periodic kind called `name`.
+    pub fn named(name: &str) -> Option<&'static Periodic> {
+        PERIODIC.iter().find(|p| p.kind == name)
+    }
+}
+
+fn new_default<J: Job + Default>() -> NewJob {
+    J::default().to_new_job()
 }
 
 /// Parley's periodic jobs.
 pub const PERIODIC: &[Periodic] = &[
-    Periodic {
-        kind: kinds::TOKEN_HEALTH,
-        every: Duration::hours(1),
-    },
-    Periodic {
-        kind: kinds::CLEANUP_LOGIN_THROTTLE,
-        every: Duration::hours(1),
-    },
-    Periodic {
-        kind: kinds::WAKE_SNOOZED,
-        every: Duration::minutes(1),
-    },
-    Periodic {
-        kind: kinds::PURGE_CONNECT_SESSIONS,
-        every: Duration::minutes(15),
-    },
-    Periodic {
-        kind: kinds::REQUEUE_ROUTABLE,
-        every: Duration::minutes(1),
-    },
-    Periodic {
-        kind: kinds::PURGE,
-        every: Duration::hours(1),
-    },
-    Periodic {
-        kind: kinds::QUEUE_PROFILE_SWEEPS,
-        every: Duration::minutes(5),
-    },
+    Periodic::of::<TokenHealth>(Duration::hours(1)),
+    Periodic::of::<CleanupLoginThrottle>(Duration::hours(1)),
+    Periodic::of::<WakeSnoozed>(Duration::minutes(1)),
+    Periodic::of::<PurgeConnectSessions>(Duration::minutes(15)),
+    Periodic::of::<RequeueRoutable>(Duration::minutes(1)),
+    Periodic::of::<Purge>(Duration::hours(1)),
+    Periodic::of::<QueueProfileSweeps>(Duration::minutes(5)),
 ];
 
 /// How often each process looks for due periods.
@@ -72,7 +76,7 @@ pub fn enqueue_due(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<V
             .bind::<Timestamptz, _>(start)
             .execute(conn)?;
             if inserted == 1 {
-                queue::enqueue(conn, &NewJob::new(p.kind, serde_json::json!({})).dedupe(format!("periodic:{}", p.kind)))?;
+                queue::enqueue(conn, &(p.make)().dedupe(format!("periodic:{}", p.kind)))?;
             }
             QueryResult::Ok(inserted == 1)
         })?;

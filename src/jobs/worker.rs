@@ -6,7 +6,7 @@ use chrono::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::jobs::queue::{self, Job};
+use crate::jobs::queue::{self, JobRow};
 use crate::jobs::{JobError, kinds};
 use crate::state::AppState;
 
@@ -113,7 +113,7 @@ async fn idle(stopped: &mut watch::Receiver<bool>, pause: StdDuration) {
 async fn run_one(
     state: &AppState,
     worker: &str,
-    job: Job,
+    job: JobRow,
     stopped: &mut watch::Receiver<bool>,
     grace: StdDuration,
 ) {
@@ -153,9 +153,7 @@ async fn run_one(
         }
         Some(result) => {
             let (message, permanent) = match result {
-                Ok(Err(JobError::Permanent(m))) => (m, true),
-                Ok(Err(JobError::Retryable(m))) => (m, false),
-                Ok(Err(JobError::Later { reason, .. })) => (reason, false),
+                Ok(Err(e)) => (e.describe(), e.is_permanent()),
                 Err(_) => (
                     format!("timed out after {} s", JOB_TIMEOUT.as_secs()),
                     false,

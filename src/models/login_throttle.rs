@@ -4,6 +4,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamptz};
 
+use crate::db::schema::login_throttle;
+
 /// Limits for one kind of throttle key.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -81,8 +83,22 @@ pub fn forgive(conn: &mut PgConnection, key: &str, limit: Limit) -> QueryResult<
 
 /// Forgets the failures of `key` (after a successful sign-in).
 pub fn clear(conn: &mut PgConnection, key: &str) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM login_throttle WHERE key = $1")
-        .bind::<Text, _>(key)
+    diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key)))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Deletes the rows whose window (a day at most) and lock have both passed; returns how many.
+pub fn delete_stale(conn: &mut PgConnection) -> QueryResult<usize> {
+    let now = Utc::now();
+    diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::window_started.lt(now - Duration::days(1)))
+            .filter(
+                login_throttle::locked_until
+                    .is_null()
+                    .or(login_throttle::locked_until.lt(now)),
+            ),
+    )
+    .execute(conn)
 }

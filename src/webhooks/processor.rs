@@ -16,7 +16,8 @@ use diesel::prelude::*;
 
 use crate::db::ids::WebhookEventId;
 use crate::inbox::live::LiveEvent;
-use crate::jobs::kinds::DOWNLOAD_ATTACHMENTS;
+use crate::db::ids::MessageId;
+use crate::inbox::attachments::DownloadAttachments;
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};
@@ -108,15 +109,12 @@ fn conclude(
         // One sweep per tenant fetches every contact still without a profile.
         jobs.push(crate::inbox::profiles::sweep_job(tenant));
     }
-    jobs.extend(applied.media_messages.iter().map(|message| {
-        NewJob::new(
-            DOWNLOAD_ATTACHMENTS,
-            serde_json::json!({ "message_id": message }),
-        )
-        .for_tenant(tenant)
-        .dedupe(format!("attachments:{message}"))
-        .max_attempts(6)
-    }));
+    jobs.extend(
+        applied
+            .media_messages
+            .iter()
+            .map(|&message| DownloadAttachments::for_message(tenant, MessageId(message))),
+    );
     notify.extend(
         applied
             .conversations

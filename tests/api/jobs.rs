@@ -211,7 +211,7 @@ async fn slow_profile_job(app: &TestApp, sandbox: &meta_sandbox::Sandbox) {
     .await;
 }
 
-async fn wait_for_state(app: &TestApp, state: &'static str) -> Vec<queue::Job> {
+async fn wait_for_state(app: &TestApp, state: &'static str) -> Vec<queue::JobRow> {
     for _ in 0..100 {
         let jobs = app
             .query(|c| queue::list(c, None, Some(state), 10).unwrap())

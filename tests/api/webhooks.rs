@@ -298,7 +298,9 @@ async fn unrouted_events_wait_and_are_processed_when_the_account_is_connected() 
 
 #[tokio::test]
 async fn an_item_left_unrouted_while_its_account_was_connected_is_swept_up() {
-    use parley::jobs::kinds::REQUEUE_ROUTABLE;
+    use parley::jobs::job::Job;
+    use parley::jobs::kinds::RequeueRoutable;
+    const REQUEUE_ROUTABLE: &str = RequeueRoutable::KIND;
     let app = TestApp::spawn().await;
     let t = tenant(&app, "Acme").await;
     for (page, mid) in [("777", "m_late"), ("888", "m_never")] {
@@ -331,7 +333,7 @@ async fn an_item_left_unrouted_while_its_account_was_connected_is_swept_up() {
     app.query(|c| {
         parley::jobs::queue::enqueue(
             c,
-            &parley::jobs::queue::NewJob::new(REQUEUE_ROUTABLE, json!({})),
+            &RequeueRoutable::default().to_new_job(),
         )
         .unwrap()
     })

@@ -8,7 +8,7 @@ use crate::auth::roles::AdminOnly;
 use crate::auth::session::{self, FlashLevel};
 use crate::db::ids::JobId;
 use crate::error::AppError;
-use crate::jobs::queue::{self, Job};
+use crate::jobs::queue::{self, JobRow};
 use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::render;
@@ -17,7 +17,7 @@ use crate::web::render;
 #[template(path = "jobs.html")]
 struct JobsPage {
     layout: Layout,
-    jobs: Vec<Job>,
+    jobs: Vec<JobRow>,
     state_filter: String,
     /// Periodic work (for every tenant) with a run that died in the last day.
     dead_periodic: Vec<(String, chrono::DateTime<chrono::Utc>)>,
