@@ -18,8 +18,11 @@ test: ## Run every test against a real PostgreSQL and headless Chromium (install
 	fi; \
 	scripts/stop-test-db.sh; exit $$status
 
+schema: ## Regenerate src/db/schema.rs from the migrations (needs diesel_cli; run the tests once first)
+	scripts/print-schema.sh
+
 lint: ## Formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 
-.PHONY: help demo test lint
+.PHONY: help demo test schema lint

@@ -60,7 +60,7 @@ impl From<crate::inbox::InboxError> for AppError {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "layout/error.html")]
 struct ErrorPage<'a> {
     status: u16,
     title: &'a str,

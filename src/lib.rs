@@ -10,10 +10,10 @@ pub mod crypto;
 pub mod db;
 pub mod embedded_pg;
 pub mod error;
-pub mod http_client;
 /// HTML reading for the demo's wizard driver and the tests (with the `sandbox` feature).
 #[cfg(feature = "sandbox")]
 pub mod html_page;
+pub mod http_client;
 pub mod inbox;
 pub mod jobs;
 pub mod keyfiles;

@@ -70,11 +70,6 @@ fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-/// Whether the request came from htmx (it gets partials and triggers, not redirects).
-pub fn is_htmx(req: &HttpRequest) -> bool {
-    req.headers().contains_key("hx-request")
-}
-
 impl FromRequest for CurrentUser {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -85,7 +80,7 @@ impl FromRequest for CurrentUser {
             let session = req.get_session();
             let login_required = || AppError::LoginRequired {
                 next: return_path(&req),
-                htmx: is_htmx(&req),
+                htmx: crate::web::hx::Hx::of(&req).is_htmx(),
             };
             let identity = session::identity(&session).ok_or_else(login_required)?;
             let state = req

@@ -1,61 +1,132 @@
-//! Table definitions for diesel (kept by hand, in step with migrations/).
+// @generated automatically by Diesel CLI.
 
-diesel::table! {
-    tenants (id) {
-        id -> Int8,
-        name -> Text,
-        created_at -> Timestamptz,
-    }
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
 }
 
 diesel::table! {
-    users (id) {
+    channels (id) {
         id -> Int8,
         tenant_id -> Int8,
-        email -> Text,
-        display_name -> Text,
-        password_hash -> Text,
-        role -> Text,
-        active -> Bool,
+        platform -> Text,
+        platform_id -> Text,
+        name -> Text,
+        username -> Nullable<Text>,
+        picture_url -> Nullable<Text>,
+        page_id -> Nullable<Text>,
+        waba_id -> Nullable<Text>,
+        display_phone_number -> Nullable<Text>,
+        token_ciphertext -> Nullable<Bytea>,
+        token_key_id -> Nullable<Text>,
+        status -> Text,
+        needs_reconnect -> Bool,
+        subscribed_fields -> Array<Nullable<Text>>,
+        connected_by -> Nullable<Int8>,
+        connected_at -> Timestamptz,
+        last_verified_at -> Nullable<Timestamptz>,
+        disconnected_at -> Nullable<Timestamptz>,
+        disconnected_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        last_login_at -> Nullable<Timestamptz>,
     }
 }
 
 diesel::table! {
-    login_throttle (key) {
-        key -> Text,
-        failures -> Int4,
-        window_started -> Timestamptz,
-        locked_until -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    user_sessions (id) {
+    comments (id) {
         id -> Int8,
         tenant_id -> Int8,
-        user_id -> Int8,
-        token_hash -> Bytea,
+        channel_id -> Int8,
+        platform_comment_id -> Text,
+        post_id -> Nullable<Text>,
+        parent_comment_id -> Nullable<Text>,
+        author_id -> Nullable<Text>,
+        author_name -> Nullable<Text>,
+        text -> Nullable<Text>,
+        commented_at -> Timestamptz,
+        hidden -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        edited_at -> Nullable<Timestamptz>,
+        from_business -> Bool,
+        extra -> Jsonb,
         created_at -> Timestamptz,
-        last_seen_at -> Timestamptz,
-        ended_at -> Nullable<Timestamptz>,
-        end_reason -> Nullable<Text>,
-        user_agent -> Nullable<Text>,
+        updated_at -> Timestamptz,
     }
 }
 
 diesel::table! {
-    send_budgets (key) {
-        key -> Text,
-        next_at -> Timestamptz,
+    connect_sessions (id) {
+        id -> Text,
+        tenant_id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        payload -> Bytea,
+        payload_key_id -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
     }
 }
 
-diesel::joinable!(users -> tenants (tenant_id));
-diesel::joinable!(user_sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, users, user_sessions);
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    contacts (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        platform_user_id -> Text,
+        name -> Nullable<Text>,
+        username -> Nullable<Text>,
+        picture_url -> Nullable<Text>,
+        profile_fetched_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        search -> Nullable<Tsvector>,
+        picture_file -> Nullable<Text>,
+        picture_content_type -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    conversation_labels (conversation_id, label_id) {
+        tenant_id -> Int8,
+        conversation_id -> Int8,
+        label_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversation_notes (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        conversation_id -> Int8,
+        author_id -> Nullable<Int8>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        contact_id -> Int8,
+        status -> Text,
+        assignee_id -> Nullable<Int8>,
+        snoozed_until -> Nullable<Timestamptz>,
+        last_message_at -> Nullable<Timestamptz>,
+        last_inbound_at -> Nullable<Timestamptz>,
+        last_message_preview -> Nullable<Text>,
+        unread_count -> Int4,
+        delivered_watermark -> Nullable<Timestamptz>,
+        read_watermark -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
 
 diesel::table! {
     jobs (id) {
@@ -76,33 +147,83 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(jobs -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(jobs, tenants);
-
 diesel::table! {
-    channels (id) {
+    labels (id) {
         id -> Int8,
         tenant_id -> Int8,
-        platform -> Text,
-        platform_id -> Text,
         name -> Text,
-        username -> Nullable<Text>,
-        picture_url -> Nullable<Text>,
-        page_id -> Nullable<Text>,
-        waba_id -> Nullable<Text>,
-        display_phone_number -> Nullable<Text>,
-        token_ciphertext -> Nullable<Bytea>,
-        token_key_id -> Nullable<Text>,
-        status -> Text,
-        needs_reconnect -> Bool,
-        subscribed_fields -> Array<Text>,
-        connected_by -> Nullable<Int8>,
-        connected_at -> Timestamptz,
-        last_verified_at -> Nullable<Timestamptz>,
-        disconnected_at -> Nullable<Timestamptz>,
-        disconnected_reason -> Nullable<Text>,
         created_at -> Timestamptz,
-        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        window_started -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    message_reactions (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        message_id -> Int8,
+        reactor -> Text,
+        emoji -> Text,
+        reaction -> Nullable<Text>,
+        reacted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    message_templates (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        waba_id -> Text,
+        platform_template_id -> Text,
+        name -> Text,
+        language -> Text,
+        category -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        quality_score -> Nullable<Text>,
+        status_updated_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    messages (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        conversation_id -> Int8,
+        channel_id -> Int8,
+        direction -> Text,
+        platform_message_id -> Nullable<Text>,
+        sent_at -> Timestamptz,
+        kind -> Text,
+        text -> Nullable<Text>,
+        attachments -> Jsonb,
+        reply_to_platform_id -> Nullable<Text>,
+        referral -> Nullable<Jsonb>,
+        extra -> Jsonb,
+        is_echo -> Bool,
+        sender_user_id -> Nullable<Int8>,
+        status -> Text,
+        status_at -> Nullable<Timestamptz>,
+        error -> Nullable<Jsonb>,
+        deleted_at -> Nullable<Timestamptz>,
+        edited_at -> Nullable<Timestamptz>,
+        edit_count -> Int4,
+        created_at -> Timestamptz,
+        search -> Nullable<Tsvector>,
+        send_started_at -> Nullable<Timestamptz>,
+        send_attempts -> Int4,
     }
 }
 
@@ -119,15 +240,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    connect_sessions (id) {
-        id -> Text,
+    outbound_media (id) {
+        id -> Int8,
         tenant_id -> Int8,
-        user_id -> Int8,
-        purpose -> Text,
-        payload -> Bytea,
-        payload_key_id -> Text,
+        token -> Text,
+        file -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
         created_at -> Timestamptz,
-        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pending_message_events (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        platform_message_id -> Text,
+        event -> Jsonb,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
     }
 }
 
@@ -139,8 +272,60 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(channels -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(channels, tenants);
+diesel::table! {
+    saved_replies (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        shortcut -> Text,
+        body -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    send_budgets (key) {
+        key -> Text,
+        next_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Int8,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_sessions (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        user_id -> Int8,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        end_reason -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_login_at -> Nullable<Timestamptz>,
+    }
+}
 
 diesel::table! {
     webhook_events (id) {
@@ -181,126 +366,65 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(webhook_items -> webhook_events (event_id));
-diesel::allow_tables_to_appear_in_same_query!(webhook_items, webhook_events);
-
-diesel::table! {
-    contacts (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        channel_id -> Int8,
-        platform_user_id -> Text,
-        name -> Nullable<Text>,
-        username -> Nullable<Text>,
-        picture_url -> Nullable<Text>,
-        profile_fetched_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        picture_file -> Nullable<Text>,
-        picture_content_type -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    conversations (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        channel_id -> Int8,
-        contact_id -> Int8,
-        status -> Text,
-        assignee_id -> Nullable<Int8>,
-        snoozed_until -> Nullable<Timestamptz>,
-        last_message_at -> Nullable<Timestamptz>,
-        last_inbound_at -> Nullable<Timestamptz>,
-        last_message_preview -> Nullable<Text>,
-        unread_count -> Int4,
-        delivered_watermark -> Nullable<Timestamptz>,
-        read_watermark -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    messages (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        conversation_id -> Int8,
-        channel_id -> Int8,
-        direction -> Text,
-        platform_message_id -> Nullable<Text>,
-        sent_at -> Timestamptz,
-        kind -> Text,
-        text -> Nullable<Text>,
-        attachments -> Jsonb,
-        reply_to_platform_id -> Nullable<Text>,
-        referral -> Nullable<Jsonb>,
-        extra -> Jsonb,
-        is_echo -> Bool,
-        sender_user_id -> Nullable<Int8>,
-        status -> Text,
-        status_at -> Nullable<Timestamptz>,
-        error -> Nullable<Jsonb>,
-        deleted_at -> Nullable<Timestamptz>,
-        edited_at -> Nullable<Timestamptz>,
-        edit_count -> Int4,
-        created_at -> Timestamptz,
-        send_started_at -> Nullable<Timestamptz>,
-        send_attempts -> Int4,
-    }
-}
-
-diesel::table! {
-    message_reactions (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        message_id -> Int8,
-        reactor -> Text,
-        emoji -> Text,
-        reaction -> Nullable<Text>,
-        reacted_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    comments (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        channel_id -> Int8,
-        platform_comment_id -> Text,
-        post_id -> Nullable<Text>,
-        parent_comment_id -> Nullable<Text>,
-        author_id -> Nullable<Text>,
-        author_name -> Nullable<Text>,
-        text -> Nullable<Text>,
-        commented_at -> Timestamptz,
-        hidden -> Bool,
-        deleted_at -> Nullable<Timestamptz>,
-        edited_at -> Nullable<Timestamptz>,
-        from_business -> Bool,
-        extra -> Jsonb,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    message_templates (id) {
-        id -> Int8,
-        tenant_id -> Int8,
-        waba_id -> Text,
-        platform_template_id -> Text,
-        name -> Text,
-        language -> Text,
-        category -> Nullable<Text>,
-        status -> Text,
-        status_reason -> Nullable<Text>,
-        quality_score -> Nullable<Text>,
-        status_updated_at -> Timestamptz,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::joinable!(conversations -> contacts (contact_id));
+diesel::joinable!(channels -> tenants (tenant_id));
+diesel::joinable!(channels -> users (connected_by));
+diesel::joinable!(comments -> channels (channel_id));
+diesel::joinable!(comments -> tenants (tenant_id));
+diesel::joinable!(connect_sessions -> tenants (tenant_id));
+diesel::joinable!(connect_sessions -> users (user_id));
+diesel::joinable!(contacts -> channels (channel_id));
+diesel::joinable!(contacts -> tenants (tenant_id));
+diesel::joinable!(conversation_labels -> conversations (conversation_id));
+diesel::joinable!(conversation_labels -> labels (label_id));
+diesel::joinable!(conversation_labels -> tenants (tenant_id));
+diesel::joinable!(conversation_notes -> conversations (conversation_id));
+diesel::joinable!(conversation_notes -> tenants (tenant_id));
+diesel::joinable!(conversation_notes -> users (author_id));
 diesel::joinable!(conversations -> channels (channel_id));
-diesel::joinable!(messages -> conversations (conversation_id));
-diesel::allow_tables_to_appear_in_same_query!(conversations, contacts, channels, messages, users);
+diesel::joinable!(conversations -> contacts (contact_id));
+diesel::joinable!(conversations -> tenants (tenant_id));
+diesel::joinable!(conversations -> users (assignee_id));
+diesel::joinable!(jobs -> tenants (tenant_id));
+diesel::joinable!(labels -> tenants (tenant_id));
+diesel::joinable!(message_reactions -> messages (message_id));
+diesel::joinable!(message_reactions -> tenants (tenant_id));
+diesel::joinable!(message_templates -> tenants (tenant_id));
+diesel::joinable!(messages -> users (sender_user_id));
+diesel::joinable!(oauth_states -> tenants (tenant_id));
+diesel::joinable!(oauth_states -> users (user_id));
+diesel::joinable!(outbound_media -> tenants (tenant_id));
+diesel::joinable!(pending_message_events -> channels (channel_id));
+diesel::joinable!(pending_message_events -> tenants (tenant_id));
+diesel::joinable!(saved_replies -> tenants (tenant_id));
+diesel::joinable!(saved_replies -> users (created_by));
+diesel::joinable!(user_sessions -> tenants (tenant_id));
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(webhook_items -> webhook_events (event_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    channels,
+    comments,
+    connect_sessions,
+    contacts,
+    conversation_labels,
+    conversation_notes,
+    conversations,
+    jobs,
+    labels,
+    login_throttle,
+    message_reactions,
+    message_templates,
+    messages,
+    oauth_states,
+    outbound_media,
+    pending_message_events,
+    periodic_runs,
+    saved_replies,
+    send_budgets,
+    tenants,
+    user_sessions,
+    users,
+    webhook_events,
+    webhook_items,
+);

@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
+use crate::auth::roles::{InboxRoles, allows};
 use crate::db::ids::{TenantId, UserId};
 use crate::inbox::InboxError;
 use crate::inbox::list::STATUSES;
+pub use crate::models::labels::Label;
+use crate::models::{conversations, labels};
 
 /// Tells every Parley process's live pages that `conversation` changed (delivered at commit).
 pub fn notify(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> QueryResult<()> {
@@ -42,27 +44,15 @@ pub fn assign(
     assignee: Option<UserId>,
 ) -> Result<(), InboxError> {
     if let Some(user) = assignee {
-        let ok: Option<i64> = crate::db::schema::users::table
-            .filter(crate::db::schema::users::tenant_id.eq(tenant))
-            .filter(crate::db::schema::users::id.eq(user))
-            .filter(crate::db::schema::users::active.eq(true))
-            .filter(crate::db::schema::users::role.eq_any(["admin", "agent"]))
-            .select(crate::db::schema::users::id)
-            .first(conn)
-            .optional()?;
-        if ok.is_none() {
+        let may_work_the_inbox = crate::models::users::get(conn, tenant, user)?
+            .is_some_and(|u| u.active && allows::<InboxRoles>(u.role));
+        if !may_work_the_inbox {
             return Err(InboxError::Invalid(
                 "That teammate cannot be assigned: they are inactive or their role has no inbox access.".into(),
             ));
         }
     }
-    let n = diesel::sql_query(
-        "UPDATE conversations SET assignee_id = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .bind::<Nullable<BigInt>, _>(assignee.map(|u| u.0))
-    .execute(conn)?;
+    let n = conversations::set_assignee(conn, tenant, conversation, assignee)?;
     changed(conn, tenant, conversation, n)
 }
 
@@ -95,34 +85,15 @@ pub fn set_status(
     } else {
         None
     };
-    let n = diesel::sql_query(
-        "UPDATE conversations SET status = $3, snoozed_until = $4, updated_at = now()
-          WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Timestamptz>, _>(until)
-    .execute(conn)?;
+    let n = conversations::set_status(conn, tenant, conversation, status, until)?;
     changed(conn, tenant, conversation, n)
 }
 
 /// Reopens snoozed conversations whose time has come; returns how many.
 pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<usize> {
-    #[derive(QueryableByName)]
-    struct Woken {
-        #[diesel(sql_type = BigInt)]
-        tenant_id: i64,
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let woken: Vec<Woken> = diesel::sql_query(
-        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = now()
-          WHERE status = 'snoozed' AND snoozed_until <= now() RETURNING tenant_id, id",
-    )
-    .load(conn)?;
-    for w in &woken {
-        notify(conn, TenantId(w.tenant_id), w.id)?;
+    let woken = conversations::wake_snoozed(conn)?;
+    for &(tenant, id) in &woken {
+        notify(conn, tenant, id)?;
     }
     Ok(woken.len())
 }
@@ -134,15 +105,7 @@ pub fn mark_read(
     conversation: i64,
     read: bool,
 ) -> Result<(), InboxError> {
-    let sql = if read {
-        "UPDATE conversations SET unread_count = 0 WHERE tenant_id = $1 AND id = $2"
-    } else {
-        "UPDATE conversations SET unread_count = GREATEST(unread_count, 1) WHERE tenant_id = $1 AND id = $2"
-    };
-    let n = diesel::sql_query(sql)
-        .bind::<BigInt, _>(tenant.0)
-        .bind::<BigInt, _>(conversation)
-        .execute(conn)?;
+    let n = conversations::set_read(conn, tenant, conversation, read)?;
     changed(conn, tenant, conversation, n)
 }
 
@@ -152,22 +115,10 @@ pub fn read_on_open(
     tenant: TenantId,
     conversation: i64,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
-        // A read marker is worth no wait for the disk: after a crash the conversation would
-        // only show as unread again. Without this, opening a conversation during a burst of
-        // webhooks queues behind the burst's commits.
-        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(conn)?;
-        let n = diesel::sql_query(
-            "UPDATE conversations SET unread_count = 0 WHERE tenant_id = $1 AND id = $2 AND unread_count > 0",
-        )
-        .bind::<BigInt, _>(tenant.0)
-        .bind::<BigInt, _>(conversation)
-        .execute(conn)?;
-        if n > 0 {
-            notify(conn, tenant, conversation)?;
-        }
-        Ok(())
-    })
+    if conversations::read_if_unread(conn, tenant, conversation)? {
+        notify(conn, tenant, conversation)?;
+    }
+    Ok(())
 }
 
 /// Adds a private note (never sent to Meta).
@@ -187,32 +138,13 @@ pub fn add_note(
             "Notes are limited to 10,000 characters.".into(),
         ));
     }
-    let n = diesel::sql_query(
-        "INSERT INTO conversation_notes (tenant_id, conversation_id, author_id, body)
-         SELECT $1, id, $3, $4 FROM conversations WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .bind::<BigInt, _>(author.0)
-    .bind::<Text, _>(body)
-    .execute(conn)?;
+    let n = crate::models::notes::add(conn, tenant, conversation, author, body)?;
     changed(conn, tenant, conversation, n)
-}
-
-/// A label of the tenant.
-#[derive(Debug, Clone, QueryableByName, PartialEq, Eq)]
-pub struct Label {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = Text)]
-    pub name: String,
 }
 
 /// Every label of the tenant, by name.
 pub fn labels(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Label>> {
-    diesel::sql_query("SELECT id, name FROM labels WHERE tenant_id = $1 ORDER BY lower(name)")
-        .bind::<BigInt, _>(tenant.0)
-        .load(conn)
+    labels::all(conn, tenant)
 }
 
 /// The labels on one conversation.
@@ -221,13 +153,7 @@ pub fn labels_of(
     tenant: TenantId,
     conversation: i64,
 ) -> QueryResult<Vec<Label>> {
-    diesel::sql_query(
-        "SELECT l.id, l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
-          WHERE cl.tenant_id = $1 AND cl.conversation_id = $2 ORDER BY lower(l.name)",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .load(conn)
+    labels::of_conversation(conn, tenant, conversation)
 }
 
 /// Puts the label named `name` on the conversation, creating the label when it is new.
@@ -244,23 +170,8 @@ pub fn add_label(
         ));
     }
     crate::inbox::exists(conn, tenant, conversation)?;
-    let label: Label = diesel::sql_query(
-        "WITH found AS (SELECT id, name FROM labels WHERE tenant_id = $1 AND lower(name) = lower($2)),
-              made AS (INSERT INTO labels (tenant_id, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM found)
-                       ON CONFLICT DO NOTHING RETURNING id, name)
-         SELECT id, name FROM found UNION ALL SELECT id, name FROM made",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<Text, _>(name)
-    .get_result(conn)?;
-    diesel::sql_query(
-        "INSERT INTO conversation_labels (tenant_id, conversation_id, label_id) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .bind::<BigInt, _>(label.id)
-    .execute(conn)?;
+    let label = labels::find_or_create(conn, tenant, name)?;
+    labels::attach(conn, tenant, conversation, label.id)?;
     changed(conn, tenant, conversation, 1)
 }
 
@@ -272,12 +183,6 @@ pub fn remove_label(
     label: i64,
 ) -> Result<(), InboxError> {
     crate::inbox::exists(conn, tenant, conversation)?;
-    diesel::sql_query(
-        "DELETE FROM conversation_labels WHERE tenant_id = $1 AND conversation_id = $2 AND label_id = $3",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .bind::<BigInt, _>(label)
-    .execute(conn)?;
+    labels::detach(conn, tenant, conversation, label)?;
     changed(conn, tenant, conversation, 1)
 }

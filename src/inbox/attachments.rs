@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::channels::open_token;
+use crate::db::ids::MessageId;
 use crate::db::ids::TenantId;
 use crate::jobs::JobError;
-use crate::db::ids::MessageId;
 use crate::jobs::job::{Job, JobContext};
 use crate::jobs::queue::NewJob;
 use crate::models::channels::{self, Platform};

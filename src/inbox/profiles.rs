@@ -2,9 +2,9 @@
 //! withholds them (privacy settings, or a user who never allowed it).
 
 use crate::channels::{health, open_token};
+use crate::db::ids::ContactId;
 use crate::db::ids::TenantId;
 use crate::jobs::JobError;
-use crate::db::ids::ContactId;
 use crate::jobs::job::{Job, JobContext};
 use crate::jobs::queue::{self, NewJob};
 use crate::meta::GraphErrorKind;

@@ -13,14 +13,15 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::{Value, json};
 
-use crate::db::ids::{ChannelId, TenantId, UserId, MessageId};
+use crate::db::ids::{ChannelId, MessageId, TenantId, UserId};
+use crate::inbox::send_job::SendMessage;
 use crate::inbox::uploads::OutboundMedia;
 use crate::inbox::window::{SendMode, window};
 use crate::inbox::{InboxError, actions};
-use crate::inbox::send_job::SendMessage;
 use crate::jobs::job::Job;
 use crate::jobs::queue;
 use crate::models::channels::{self, Platform};
+use crate::models::conversations::{self, ConversationChange};
 
 /// Meta's text limits: 2,000 characters on Messenger/Instagram, 4,096 on WhatsApp.
 pub fn max_text(platform: Platform) -> usize {
@@ -171,20 +172,12 @@ pub fn compose(
             .get_result::<Id>(conn)?
             .id;
             enqueue_send(conn, tenant, id, 1)?;
-            let preview = out
-                .text
-                .clone()
-                .map(|t| t.chars().take(140).collect::<String>())
-                .unwrap_or_else(|| format!("[{}]", out.kind));
             // Replying reads the conversation for the team.
-            diesel::sql_query(
-                "UPDATE conversations SET last_message_at = GREATEST(last_message_at, $2),
-                        last_message_preview = $3, unread_count = 0, updated_at = now() WHERE id = $1",
-            )
-            .bind::<BigInt, _>(conversation)
-            .bind::<Timestamptz, _>(at)
-            .bind::<Text, _>(preview)
-            .execute(conn)?;
+            conversations::apply_change(
+                conn,
+                conversation,
+                ConversationChange::of_reply(at, out.text.as_deref(), &out.kind),
+            )?;
             ids.push(id);
         }
         actions::notify(conn, tenant, conversation)?;

@@ -3,11 +3,11 @@
 use serde_json::{Value, json};
 
 use crate::channels::{health, open_token};
+use crate::db::ids::MessageId;
 use crate::db::ids::{ChannelId, TenantId};
 use crate::inbox::send::{self, MAX_PACING_WAIT, PendingSend};
 use crate::inbox::window::SendMode;
 use crate::jobs::JobError;
-use crate::db::ids::MessageId;
 use crate::jobs::job::{Job, JobContext};
 use crate::meta::limits::SendKind;
 use crate::meta::messaging::{

@@ -21,8 +21,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
 
     /// Does the work once. `ctx` says for which tenant (tenant-owned kinds refuse to run
     /// without one) and which attempt this is.
-    fn run(self, state: &AppState, ctx: &JobContext)
-    -> impl Future<Output = Result<(), JobError>> + Send;
+    fn run(
+        self,
+        state: &AppState,
+        ctx: &JobContext,
+    ) -> impl Future<Output = Result<(), JobError>> + Send;
 
     /// This job as a row to enqueue, to run now.
     fn to_new_job(&self) -> NewJob {
@@ -51,9 +54,8 @@ impl JobContext {
 /// Reads a row's payload as `J` and runs it. A payload that does not parse will never run: the
 /// job is buried with the reason.
 pub async fn dispatch<J: Job>(state: &AppState, row: &JobRow) -> Result<(), JobError> {
-    let job: J = serde_json::from_value(row.payload.clone()).map_err(|e| {
-        JobError::Permanent(format!("the {} payload does not parse: {e}", J::KIND))
-    })?;
+    let job: J = serde_json::from_value(row.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("the {} payload does not parse: {e}", J::KIND)))?;
     let ctx = JobContext {
         tenant: row.tenant_id,
         attempt: row.attempts,

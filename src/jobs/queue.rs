@@ -111,7 +111,11 @@ pub fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> QueryResult<usi
 
 /// Claims the next runnable job for `worker` for `lease`: a queued job that is due, or a running
 /// one whose lease ran out (its worker died).
-pub fn claim(conn: &mut PgConnection, worker: &str, lease: Duration) -> QueryResult<Option<JobRow>> {
+pub fn claim(
+    conn: &mut PgConnection,
+    worker: &str,
+    lease: Duration,
+) -> QueryResult<Option<JobRow>> {
     diesel::sql_query(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1,
                 locked_until = now() + make_interval(secs => $2), locked_by = $1, updated_at = now()

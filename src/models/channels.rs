@@ -87,7 +87,8 @@ pub struct Channel {
     pub token_key_id: Option<String>,
     pub status: String,
     pub needs_reconnect: bool,
-    pub subscribed_fields: Vec<String>,
+    /// `text[]`: PostgreSQL types array elements as nullable, though Parley never stores a NULL.
+    pub subscribed_fields: Vec<Option<String>>,
     pub connected_by: Option<UserId>,
     pub connected_at: DateTime<Utc>,
     pub last_verified_at: Option<DateTime<Utc>>,

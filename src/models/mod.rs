@@ -5,12 +5,16 @@
 pub mod channels;
 pub mod connect;
 pub mod contacts;
+pub mod conversations;
+pub mod labels;
 pub mod login_throttle;
 pub mod message_templates;
 pub mod messages;
+pub mod notes;
 pub mod retention;
 pub mod send_budgets;
 pub mod sessions;
+pub mod sql;
 pub mod table_stats;
 pub mod tenants;
 pub mod users;

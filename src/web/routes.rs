@@ -3,10 +3,10 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, connect, connect_whatsapp, conversation_actions as convo, inbox, inbox_live,
-    jobs, login, media, ops, outbound_media, saved_replies, sections, team, webhook_log,
-    webhook_receiver,
+    account, channels, connect, connect_whatsapp, inbox, jobs, login, media, outbound_media,
+    saved_replies, sections, team, webhook_log,
 };
+use crate::web::{ops, webhook_receiver};
 
 /// Registers every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,9 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(account::sign_out_everywhere),
         )
         .route("/", web::get().to(sections::home))
-        .route("/inbox", web::get().to(inbox::index))
-        .route("/inbox/list", web::get().to(inbox::list_rows))
-        .route("/inbox/live", web::get().to(inbox_live::live))
+        .route("/inbox", web::get().to(inbox::list::index))
+        .route("/inbox/list", web::get().to(inbox::list::list_rows))
+        .route("/inbox/live", web::get().to(inbox::live::live))
         .route("/inbox/saved-replies", web::get().to(saved_replies::list))
         .route(
             "/inbox/saved-replies",
@@ -44,23 +44,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/inbox/saved-replies/{id}/delete",
             web::post().to(saved_replies::delete),
         )
-        .route("/inbox/messages/{id}/retry", web::post().to(convo::retry))
-        .route("/inbox/{id}", web::get().to(inbox::show))
-        .route("/inbox/{id}/thread", web::get().to(inbox::thread_partial))
-        .route("/inbox/{id}/panel", web::get().to(inbox::panel_partial))
+        .route(
+            "/inbox/messages/{id}/retry",
+            web::post().to(inbox::actions::retry),
+        )
+        .route("/inbox/{id}", web::get().to(inbox::conversation::show))
+        .route(
+            "/inbox/{id}/thread",
+            web::get().to(inbox::conversation::thread_partial),
+        )
+        .route(
+            "/inbox/{id}/panel",
+            web::get().to(inbox::conversation::panel_partial),
+        )
         .route(
             "/inbox/{id}/composer",
-            web::get().to(inbox::composer_partial),
+            web::get().to(inbox::conversation::composer_partial),
         )
-        .route("/inbox/{id}/messages", web::post().to(convo::send_reply))
-        .route("/inbox/{id}/notes", web::post().to(convo::add_note))
-        .route("/inbox/{id}/assign", web::post().to(convo::assign))
-        .route("/inbox/{id}/status", web::post().to(convo::set_status))
-        .route("/inbox/{id}/read", web::post().to(convo::mark_read))
-        .route("/inbox/{id}/labels", web::post().to(convo::add_label))
+        .route(
+            "/inbox/{id}/messages",
+            web::post().to(inbox::actions::send_reply),
+        )
+        .route(
+            "/inbox/{id}/notes",
+            web::post().to(inbox::actions::add_note),
+        )
+        .route("/inbox/{id}/assign", web::post().to(inbox::actions::assign))
+        .route(
+            "/inbox/{id}/status",
+            web::post().to(inbox::actions::set_status),
+        )
+        .route(
+            "/inbox/{id}/read",
+            web::post().to(inbox::actions::mark_read),
+        )
+        .route(
+            "/inbox/{id}/labels",
+            web::post().to(inbox::actions::add_label),
+        )
         .route(
             "/inbox/{id}/labels/{label}/remove",
-            web::post().to(convo::remove_label),
+            web::post().to(inbox::actions::remove_label),
         )
         .route(
             "/outbound-media/{token}/{name}",

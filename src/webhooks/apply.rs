@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::db::ids::TenantId;
 use crate::models::channels::Channel;
+use crate::models::conversations::{self, ConversationChange};
 use crate::webhooks::message_events::{Parked, by_mid, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
 
@@ -96,14 +97,6 @@ pub(crate) fn own_echo_id(m: &NewMessage) -> Option<i64> {
         .strip_prefix("parley:")?
         .parse()
         .ok()
-}
-
-/// The list preview of a message: its text, or its kind in brackets.
-pub(crate) fn preview(m: &NewMessage) -> String {
-    match &m.text {
-        Some(t) => t.chars().take(140).collect(),
-        None => format!("[{}]", m.kind.replace('_', " ")),
-    }
 }
 
 /// Applies every event of one item in the caller's transaction.
@@ -317,16 +310,6 @@ fn message(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
            RETURNING id),
-         u AS (
-           UPDATE conversations SET
-             last_message_preview = CASE WHEN last_message_at IS NULL OR $6 >= last_message_at THEN $16 ELSE last_message_preview END,
-             last_message_at = GREATEST(last_message_at, $6),
-             last_inbound_at = CASE WHEN NOT $13 THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,
-             unread_count = unread_count + CASE WHEN NOT $13 THEN 1 ELSE 0 END,
-             status = CASE WHEN NOT $13 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
-             snoozed_until = CASE WHEN NOT $13 THEN NULL ELSE snoozed_until END,
-             updated_at = now()
-           WHERE id = $2 AND EXISTS (SELECT 1 FROM m)),
          p AS (
            DELETE FROM pending_message_events
             WHERE channel_id = $3 AND platform_message_id = $5 AND EXISTS (SELECT 1 FROM m)
@@ -349,12 +332,16 @@ fn message(
     .bind::<Bool, _>(outbound)
     .bind::<Text, _>(if outbound { "sent" } else { "received" })
     .bind::<Nullable<Timestamptz>, _>(m.deleted.then_some(m.at))
-    .bind::<Text, _>(preview(&m))
     .get_result(conn)?;
     let Some(id) = stored.id else {
         out.applied += 1; // redelivered: already stored, nothing to change
         return Ok(());
     };
+    conversations::apply_change(
+        conn,
+        conv,
+        ConversationChange::of_message(m.at, m.text.as_deref(), &m.kind, !outbound),
+    )?;
     if outbound {
         // Receipts that arrived before this message still apply.
         diesel::sql_query(

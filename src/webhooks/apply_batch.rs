@@ -13,7 +13,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Tim
 use serde_json::Value;
 
 use crate::models::channels::Channel;
-use crate::webhooks::apply::{self, Applied, own_echo_id, preview};
+use crate::models::conversations::{self, ConversationChange};
+use crate::webhooks::apply::{self, Applied, own_echo_id};
 use crate::webhooks::customers::{Customer, resolve_customers};
 use crate::webhooks::message_events::{Parked, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
@@ -99,30 +100,15 @@ struct Row<'a> {
     incoming: Incoming<'a>,
 }
 
-/// What one batch changes on one conversation (or opens a new one with).
-pub(crate) struct ConversationChange {
-    pub(crate) last_at: DateTime<Utc>,
-    pub(crate) preview: String,
-    pub(crate) inbound_at: Option<DateTime<Utc>>,
-    pub(crate) inbound: i32,
-}
-
 /// Adds one message to what a batch changes on its conversation.
 fn add_message(change: &mut Option<ConversationChange>, m: &NewMessage) {
-    let change = change.get_or_insert_with(|| ConversationChange {
-        last_at: m.at,
-        preview: preview(m),
-        inbound_at: None,
-        inbound: 0,
-    });
-    if m.at >= change.last_at {
-        change.last_at = m.at;
-        change.preview = preview(m);
-    }
-    if m.direction == Direction::Inbound {
-        change.inbound_at = change.inbound_at.max(Some(m.at));
-        change.inbound += 1;
-    }
+    ConversationChange::add(
+        change,
+        m.at,
+        m.text.as_deref(),
+        &m.kind,
+        m.direction == Direction::Inbound,
+    );
 }
 
 fn store_messages(
@@ -231,7 +217,7 @@ fn store_messages(
         }
         out[item].conversations.push(row.conversation);
     }
-    update_conversations(conn, changes)?;
+    conversations::apply_changes(conn, changes)?;
     if !outbound.is_empty() {
         // Receipts whose watermark arrived before these messages still apply.
         diesel::sql_query(
@@ -292,41 +278,6 @@ fn insert_rows(conn: &mut PgConnection, rows: &[Row]) -> QueryResult<Vec<Id>> {
             .collect::<Vec<_>>(),
     )
     .load(conn)
-}
-
-/// One UPDATE for every conversation the batch touched, each row changed once.
-fn update_conversations(
-    conn: &mut PgConnection,
-    changes: HashMap<i64, ConversationChange>,
-) -> QueryResult<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let mut changes: Vec<(i64, ConversationChange)> = changes.into_iter().collect();
-    changes.sort_unstable_by_key(|(id, _)| *id);
-    diesel::sql_query(
-        "UPDATE conversations v SET
-           last_message_preview = CASE WHEN v.last_message_at IS NULL OR x.last_at >= v.last_message_at
-                                       THEN x.preview ELSE v.last_message_preview END,
-           last_message_at = GREATEST(v.last_message_at, x.last_at),
-           last_inbound_at = GREATEST(v.last_inbound_at, x.inbound_at),
-           unread_count = v.unread_count + x.inbound,
-           status = CASE WHEN x.inbound > 0 AND v.status IN ('resolved', 'snoozed') THEN 'open' ELSE v.status END,
-           snoozed_until = CASE WHEN x.inbound > 0 THEN NULL ELSE v.snoozed_until END,
-           updated_at = now()
-          FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::timestamptz[], $5::int[])
-               AS x(id, last_at, preview, inbound_at, inbound)
-         WHERE v.id = x.id",
-    )
-    .bind::<Array<BigInt>, _>(changes.iter().map(|c| c.0).collect::<Vec<_>>())
-    .bind::<Array<Timestamptz>, _>(changes.iter().map(|c| c.1.last_at).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(changes.iter().map(|c| &c.1.preview).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Timestamptz>>, _>(
-        changes.iter().map(|c| c.1.inbound_at).collect::<Vec<_>>(),
-    )
-    .bind::<Array<Integer>, _>(changes.iter().map(|c| c.1.inbound).collect::<Vec<_>>())
-    .execute(conn)
-    .map(|_| ())
 }
 
 /// Events that arrived before their message (rare) now apply to it, oldest first.

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
 
+use crate::models::conversations::ConversationChange;
 use crate::webhooks::apply::Applied;
-use crate::webhooks::apply_batch::ConversationChange;
 
 /// A customer seen in the batch, to be resolved to a contact and a conversation.
 pub(crate) struct Customer {

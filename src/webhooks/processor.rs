@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::db::ids::WebhookEventId;
-use crate::inbox::live::LiveEvent;
 use crate::db::ids::MessageId;
+use crate::db::ids::WebhookEventId;
 use crate::inbox::attachments::DownloadAttachments;
+use crate::inbox::live::LiveEvent;
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};

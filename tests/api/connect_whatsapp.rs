@@ -1,9 +1,9 @@
 //! WhatsApp onboarding against the sandbox: Embedded Signup, and a pasted system-user token
 //! validated against the Graph API before anything is stored.
 
+use meta_sandbox::IssueToken;
 use parley::auth::Role;
 use parley::models::channels::{self, Platform};
-use meta_sandbox::IssueToken;
 
 use crate::support::{app_with_sandbox, app_with_sandbox_env, input_values, location};
 

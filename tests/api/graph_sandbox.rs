@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use meta_sandbox::{Channel, CustomerMessage, IssueToken, Sandbox};
 use parley::meta::insights::Range;
 use parley::meta::message_templates::NewMessageTemplate;
 use parley::meta::messaging::{AttachmentKind, SendRequest, SenderAction};
 use parley::meta::whatsapp::{WaContent, WaLanguage, WaMessage, WaTemplate};
 use parley::meta::{AccessToken, GraphClient, GraphErrorKind, GraphSettings, WindowClosed};
-use meta_sandbox::{Channel, CustomerMessage, IssueToken, Sandbox};
 
 use crate::support::{TEST_APP_ID, TEST_APP_SECRET, install_crypto_provider, sandbox_customer};
 

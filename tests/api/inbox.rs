@@ -5,10 +5,10 @@
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use meta_sandbox::{Channel, CustomerMessage, Fault, FaultKind, Sandbox};
 use parley::auth::Role;
 use parley::db::ids::TenantId;
 use parley::jobs::queue;
-use meta_sandbox::{Channel, CustomerMessage, Fault, FaultKind, Sandbox};
 
 use crate::support::{Client, TestApp, app_with_sandbox, sandbox_customer};
 

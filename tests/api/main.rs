@@ -22,6 +22,7 @@ mod migrations;
 mod ops;
 mod retention;
 mod roles;
+mod schema_drift;
 mod security_payloads;
 mod security_requests;
 mod security_sessions;

@@ -331,11 +331,7 @@ async fn an_item_left_unrouted_while_its_account_was_connected_is_swept_up() {
             .any(|p| p.kind == REQUEUE_ROUTABLE)
     );
     app.query(|c| {
-        parley::jobs::queue::enqueue(
-            c,
-            &RequeueRoutable::default().to_new_job(),
-        )
-        .unwrap()
+        parley::jobs::queue::enqueue(c, &RequeueRoutable::default().to_new_job()).unwrap()
     })
     .await;
     assert_eq!(app.run_queued_jobs(REQUEUE_ROUTABLE).await, vec![Ok(())]);

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fantoccini::Locator;
-use parley::auth::Role;
 use meta_sandbox::{Channel, CustomerMessage};
+use parley::auth::Role;
 
 use crate::harness::Browser;
 use crate::support::{PASSWORD, app_with_sandbox, sandbox_customer};

@@ -35,10 +35,7 @@ pub(crate) fn exchange(inner: &Inner, req: &GraphRequest) -> Result<Value, MetaE
     match req.param("client_secret") {
         None => return Err(MetaError::new(1, "Missing client_secret parameter.")),
         Some(s)
-            if !crate::util::constant_time_eq(
-                s.as_bytes(),
-                inner.config.app_secret.as_bytes(),
-            ) =>
+            if !crate::util::constant_time_eq(s.as_bytes(), inner.config.app_secret.as_bytes()) =>
         {
             return Err(MetaError::new(1, "Error validating client secret."));
         }

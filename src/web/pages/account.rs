@@ -19,7 +19,7 @@ use crate::web::layout::Layout;
 use crate::web::render;
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "auth/account.html")]
 struct AccountPage {
     layout: Layout,
     email: String,

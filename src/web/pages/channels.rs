@@ -48,7 +48,7 @@ impl From<Channel> for ChannelView {
 }
 
 #[derive(Template)]
-#[template(path = "channels.html")]
+#[template(path = "channels/index.html")]
 struct ChannelsPage {
     layout: Layout,
     channels: Vec<ChannelView>,
@@ -93,7 +93,7 @@ async fn load(
 }
 
 #[derive(Template)]
-#[template(path = "channels_disconnect.html")]
+#[template(path = "channels/disconnect.html")]
 struct DisconnectPage {
     layout: Layout,
     channel: ChannelView,

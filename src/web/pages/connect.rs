@@ -104,7 +104,7 @@ pub struct CallbackQuery {
 }
 
 #[derive(Template)]
-#[template(path = "connect_problem.html")]
+#[template(path = "channels/connect_problem.html")]
 struct ProblemPage {
     layout: Layout,
     heading: String,
@@ -218,7 +218,7 @@ pub struct Choice {
 }
 
 #[derive(Template)]
-#[template(path = "connect_select.html")]
+#[template(path = "channels/connect_select.html")]
 struct SelectPage {
     layout: Layout,
     id: String,

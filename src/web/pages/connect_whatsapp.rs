@@ -16,7 +16,7 @@ use crate::web::pages::connect::channel_error;
 use crate::web::render;
 
 #[derive(Template)]
-#[template(path = "connect_whatsapp_manual.html")]
+#[template(path = "channels/whatsapp_manual.html")]
 struct ManualPage {
     layout: Layout,
     waba_id: String,

@@ -14,7 +14,7 @@ use crate::web::layout::Layout;
 use crate::web::render;
 
 #[derive(Template)]
-#[template(path = "jobs.html")]
+#[template(path = "ops/jobs.html")]
 struct JobsPage {
     layout: Layout,
     jobs: Vec<JobRow>,

@@ -15,7 +15,7 @@ use crate::web::client_address::client_ip;
 use crate::web::render;
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "auth/login.html")]
 struct LoginPage {
     csrf: String,
     email: String,

@@ -16,7 +16,7 @@ use crate::web::layout::Layout;
 use crate::web::render;
 
 #[derive(Template)]
-#[template(path = "saved_replies.html")]
+#[template(path = "inbox/saved_replies.html")]
 struct RepliesPage {
     layout: Layout,
     replies: Vec<SavedReply>,

@@ -12,7 +12,7 @@ use crate::web::render;
 
 /// An empty section: what will appear here and how to make it appear.
 #[derive(Template)]
-#[template(path = "section_empty.html")]
+#[template(path = "layout/section_empty.html")]
 struct EmptySection {
     layout: Layout,
     title: &'static str,

@@ -43,7 +43,7 @@ impl MemberView {
 }
 
 #[derive(Template)]
-#[template(path = "team.html")]
+#[template(path = "team/index.html")]
 struct TeamPage {
     layout: Layout,
     members: Vec<MemberView>,
@@ -62,7 +62,7 @@ impl TeamPage {
 }
 
 #[derive(Template)]
-#[template(path = "team_deactivate.html")]
+#[template(path = "team/deactivate.html")]
 struct DeactivatePage {
     layout: Layout,
     member: MemberView,

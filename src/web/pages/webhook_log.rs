@@ -18,7 +18,7 @@ const PAGE_SIZE: i64 = 50;
 const STATES: [&str; 5] = ["processed", "ignored", "failed", "dead", "pending"];
 
 #[derive(Template)]
-#[template(path = "webhook_log.html")]
+#[template(path = "ops/webhook_log.html")]
 struct LogPage {
     layout: Layout,
     items: Vec<WebhookItem>,
@@ -69,7 +69,7 @@ pub async fn list(
 }
 
 #[derive(Template)]
-#[template(path = "webhook_item.html")]
+#[template(path = "ops/webhook_item.html")]
 struct ItemPage {
     layout: Layout,
     item: WebhookItem,

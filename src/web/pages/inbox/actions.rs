@@ -18,13 +18,14 @@ use crate::error::AppError;
 use crate::inbox::send::Reply;
 use crate::inbox::{InboxError, actions, send, uploads};
 use crate::state::AppState;
-use crate::web::pages::inbox::{ComposerPartial, composer_view, conversation_view, is_htmx};
+use crate::web::hx::Hx;
+use crate::web::pages::inbox::conversation::{ComposerPartial, composer_view, conversation_view};
 use crate::web::render;
 use crate::web::uploads as web_uploads;
 
 /// The answer to a successful action.
-fn done(req: &HttpRequest, user: &CurrentUser, conversation: i64, message: &str) -> HttpResponse {
-    if is_htmx(req) {
+fn done(hx: Hx, user: &CurrentUser, conversation: i64, message: &str) -> HttpResponse {
+    if hx.is_htmx() {
         let trigger = serde_json::json!({
             "parley-refresh": conversation,
             "parley:toast": {"level": "success", "message": message},
@@ -39,13 +40,13 @@ fn done(req: &HttpRequest, user: &CurrentUser, conversation: i64, message: &str)
 
 /// A refused action: htmx shows the reason in a toast; a plain form flashes it.
 fn refused(
-    req: &HttpRequest,
+    hx: Hx,
     user: &CurrentUser,
     conversation: i64,
     e: InboxError,
 ) -> Result<HttpResponse, AppError> {
     match e {
-        InboxError::Invalid(_) | InboxError::Window(_) if !is_htmx(req) => {
+        InboxError::Invalid(_) | InboxError::Window(_) if !hx.is_htmx() => {
             session::flash(&user.session, FlashLevel::Error, e.to_string());
             Ok(render::see_other(&format!("/inbox/{conversation}")))
         }
@@ -55,7 +56,7 @@ fn refused(
 
 async fn act<F>(
     state: &AppState,
-    req: &HttpRequest,
+    hx: Hx,
     user: &CurrentUser,
     conversation: i64,
     message: &str,
@@ -69,8 +70,8 @@ where
     let (tenant, me) = (user.tenant_id, user.id);
     let result = crate::db::run(&state.pool, move |conn| Ok(f(conn, tenant, me))).await?;
     match result {
-        Ok(()) => Ok(done(req, user, conversation, message)),
-        Err(e) => refused(req, user, conversation, e),
+        Ok(()) => Ok(done(hx, user, conversation, message)),
+        Err(e) => refused(hx, user, conversation, e),
     }
 }
 
@@ -83,7 +84,7 @@ pub struct AssignForm {
 /// POST /inbox/{id}/assign
 pub async fn assign(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
     form: web::Form<AssignForm>,
@@ -101,7 +102,7 @@ pub async fn assign(
     } else {
         "Conversation unassigned."
     };
-    act(&state, &req, &user, id, message, move |conn, t, _| {
+    act(&state, hx, &user, id, message, move |conn, t, _| {
         actions::assign(conn, t, id, who)
     })
     .await
@@ -135,7 +136,7 @@ fn parse_local(value: &str, offset_minutes: i64) -> Option<DateTime<Utc>> {
 /// POST /inbox/{id}/status
 pub async fn set_status(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
     form: web::Form<StatusForm>,
@@ -144,7 +145,7 @@ pub async fn set_status(
     let f = form.into_inner();
     let until = parse_local(&f.snooze_until, f.tz_offset.unwrap_or(0));
     let message = format!("Marked {}.", f.status);
-    act(&state, &req, &user, id, &message, move |conn, t, _| {
+    act(&state, hx, &user, id, &message, move |conn, t, _| {
         actions::set_status(conn, t, id, &f.status, until, Utc::now())
     })
     .await
@@ -158,7 +159,7 @@ pub struct ReadForm {
 /// POST /inbox/{id}/read
 pub async fn mark_read(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
     form: web::Form<ReadForm>,
@@ -170,7 +171,7 @@ pub async fn mark_read(
     } else {
         "Marked unread."
     };
-    act(&state, &req, &user, id, message, move |conn, t, _| {
+    act(&state, hx, &user, id, message, move |conn, t, _| {
         actions::mark_read(conn, t, id, read)
     })
     .await
@@ -184,21 +185,16 @@ pub struct NoteForm {
 /// POST /inbox/{id}/notes
 pub async fn add_note(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let body = form.into_inner().body;
-    act(
-        &state,
-        &req,
-        &user,
-        id,
-        "Note added.",
-        move |conn, t, me| actions::add_note(conn, t, id, me, &body),
-    )
+    act(&state, hx, &user, id, "Note added.", move |conn, t, me| {
+        actions::add_note(conn, t, id, me, &body)
+    })
     .await
 }
 
@@ -210,35 +206,30 @@ pub struct LabelForm {
 /// POST /inbox/{id}/labels
 pub async fn add_label(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
     form: web::Form<LabelForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let name = form.into_inner().name;
-    act(
-        &state,
-        &req,
-        &user,
-        id,
-        "Label added.",
-        move |conn, t, _| actions::add_label(conn, t, id, &name),
-    )
+    act(&state, hx, &user, id, "Label added.", move |conn, t, _| {
+        actions::add_label(conn, t, id, &name)
+    })
     .await
 }
 
 /// POST /inbox/{id}/labels/{label}/remove
 pub async fn remove_label(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, label) = path.into_inner();
     act(
         &state,
-        &req,
+        hx,
         &user,
         id,
         "Label removed.",
@@ -250,7 +241,7 @@ pub async fn remove_label(
 /// POST /inbox/messages/{id}/retry
 pub async fn retry(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    hx: Hx,
     user: Authorized<InboxRoles>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
@@ -261,7 +252,7 @@ pub async fn retry(
     })
     .await?;
     match result {
-        Ok(conversation) => Ok(done(&req, &user, conversation, "Sending again.")),
+        Ok(conversation) => Ok(done(hx, &user, conversation, "Sending again.")),
         Err(e) => Err(e.into()),
     }
 }
@@ -385,7 +376,7 @@ pub async fn send_reply(
     .await?;
     match result {
         Ok(_) => {
-            if is_htmx(&req) {
+            if Hx::of(&req).is_htmx() {
                 let composer = composer_view(&state, &user, id).await?;
                 let trigger = serde_json::json!({"parley-refresh": id});
                 let mut resp = render::html(&ComposerPartial { composer })?;
@@ -401,12 +392,21 @@ pub async fn send_reply(
             }
         }
         Err(InboxError::Invalid(why)) => {
-            rejected(&state, &req, &user, id, input.text, input.human_agent, why).await
+            rejected(
+                &state,
+                Hx::of(&req),
+                &user,
+                id,
+                input.text,
+                input.human_agent,
+                why,
+            )
+            .await
         }
         Err(InboxError::Window(w)) => {
             rejected(
                 &state,
-                &req,
+                Hx::of(&req),
                 &user,
                 id,
                 input.text,
@@ -423,14 +423,14 @@ pub async fn send_reply(
 /// the reason, status 422.
 async fn rejected(
     state: &AppState,
-    req: &HttpRequest,
+    hx: Hx,
     user: &CurrentUser,
     id: i64,
     text: String,
     human_agent: bool,
     why: String,
 ) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
+    if hx.is_htmx() {
         let mut composer = composer_view(state, user, id).await?;
         composer.text = text;
         composer.human_agent = human_agent;
@@ -444,7 +444,7 @@ async fn rejected(
     v.composer.text = text;
     v.composer.human_agent = human_agent;
     v.composer.error = Some(why);
-    crate::web::pages::inbox::page_with(state, user, v, StatusCode::UNPROCESSABLE_ENTITY).await
+    super::page_with(state, user, v, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 #[cfg(test)]
