@@ -6,14 +6,14 @@ use crate::config::Config;
 use crate::crypto::TokenCipher;
 use crate::db::PgPool;
 use crate::meta::GraphClient;
-use crate::web::metrics::Metrics;
 
 /// Shared application state (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
-    pub metrics: Arc<Metrics>,
+    /// Renders the process's figures at `/metrics` (`None`: another recorder was installed).
+    pub figures: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The one client for Meta's Graph API.
     pub graph: GraphClient,
     /// Encrypts and decrypts stored Meta tokens.
@@ -89,7 +89,7 @@ impl AppState {
         Ok(AppState {
             pool,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
+            figures: crate::telemetry::figures::install(),
             graph,
             cipher: Arc::new(cipher),
             deliveries_stored: Arc::new(tokio::sync::Notify::new()),

@@ -17,6 +17,7 @@ use crate::meta::whatsapp::{WaContent, WaMedia, WaMessage};
 use crate::meta::{GraphError, GraphErrorKind};
 use crate::models::channels::{self, Channel, Platform};
 use crate::state::AppState;
+use crate::telemetry::figures::{self, SendOutcome};
 
 /// What happened to one attempt.
 enum Outcome {
@@ -79,6 +80,7 @@ async fn run(state: &AppState, tenant: TenantId, id: i64) -> Result<(), JobError
         .buckets(&account, kind, &message.recipient);
     if let Err(wait) = take_budgets(state, budgets).await? {
         // Not a failure: the job runs again when the budget has room.
+        figures::send(channel.platform.as_str(), SendOutcome::Paced);
         return Err(JobError::Later {
             after: wait,
             reason: format!(
@@ -99,6 +101,12 @@ async fn run(state: &AppState, tenant: TenantId, id: i64) -> Result<(), JobError
             classify(&e)
         }
     };
+    let counted = match &outcome {
+        Outcome::Sent(_) => SendOutcome::Sent,
+        Outcome::Failed(_) => SendOutcome::Failed,
+        Outcome::Later(_) => SendOutcome::Retried,
+    };
+    figures::send(channel.platform.as_str(), counted);
     record(state, tenant, &message, outcome).await
 }
 

@@ -359,6 +359,7 @@ impl GraphClient {
             return Ok(body.to_vec());
         }
         let mut err = GraphError::from_response(status, &body);
+        crate::telemetry::figures::graph_error(err.meta.as_ref().map(|m| m.code));
         if let GraphErrorKind::RateLimited { retry_after } = &mut err.kind {
             *retry_after = regain_time(&usage, &call.budget);
         }

@@ -1,6 +1,7 @@
 //! Meta's usage headers (`X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage`) and the
 //! tracker that slows Parley down before Meta starts refusing.
 
+use crate::telemetry::figures;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -149,6 +150,27 @@ pub fn budget_keys(business_objects: &[String]) -> Vec<&str> {
     }
 }
 
+/// A business use case as a figure's label: Meta's documented types, anything else `other`
+/// (the header is Meta's to change; the series must stay few).
+fn use_case_label(use_case: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "messenger",
+        "instagram",
+        "whatsapp_business_management",
+        "pages",
+        "ads_management",
+        "ads_insights",
+        "custom_audience",
+        "instagram_shopping",
+        "leadgen",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(use_case))
+        .copied()
+        .unwrap_or("other")
+}
+
 impl UsageTracker {
     /// Records what a response's headers said; `keys` are the call's budgets (`X-Page-Usage`
     /// speaks of the call's Page).
@@ -173,11 +195,16 @@ impl UsageTracker {
         };
         if let Some(app) = report.app {
             put("app", app.max(), 0.0);
+            figures::meta_usage("app", app.max());
         }
         if let Some(page) = report.page {
             for key in keys.iter().filter(|k| **k != "app") {
                 put(key, page.max(), 0.0);
             }
+            figures::meta_usage("page", page.max());
+        }
+        for entry in report.business.values().flatten() {
+            figures::meta_usage(use_case_label(&entry.use_case), entry.usage.max());
         }
         for (id, entries) in &report.business {
             let percent = entries.iter().map(|e| e.usage.max()).fold(0.0, f64::max);

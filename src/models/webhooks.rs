@@ -23,23 +23,28 @@ pub fn insert_events(
 }
 
 /// A claimed delivery.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable)]
 pub struct ClaimedEvent {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = diesel::sql_types::Bytea)]
     pub body: Vec<u8>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// Locks up to `limit` received deliveries for the caller's transaction (`SKIP LOCKED`: other
 /// workers take the rest; a worker that dies releases its rows with its transaction).
 pub fn lock_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<ClaimedEvent>> {
-    diesel::sql_query(
-        "SELECT id, body FROM webhook_events WHERE state = 'received'
-          ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1",
-    )
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+    webhook_events::table
+        .filter(webhook_events::state.eq("received"))
+        .order(webhook_events::id)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select((
+            webhook_events::id,
+            webhook_events::body,
+            webhook_events::received_at,
+        ))
+        .load(conn)
 }
 
 /// A delivery's items, each with its outcome when it was already processed.
@@ -173,14 +178,14 @@ pub fn restore_bodies(conn: &mut PgConnection, items: &mut [WebhookItem]) -> Que
     }
     events.sort_unstable();
     events.dedup();
-    let deliveries: Vec<ClaimedEvent> =
-        diesel::sql_query("SELECT id, body FROM webhook_events WHERE id = ANY($1)")
-            .bind::<Array<BigInt>, _>(events)
-            .load(conn)?;
+    let deliveries: Vec<(i64, Vec<u8>)> = webhook_events::table
+        .filter(webhook_events::id.eq_any(events))
+        .select((webhook_events::id, webhook_events::body))
+        .load(conn)?;
     let mut parts = std::collections::HashMap::new();
-    for delivery in deliveries {
-        for draft in crate::webhooks::split::split_bytes(&delivery.body).unwrap_or_default() {
-            parts.insert((delivery.id, draft.position), draft.body);
+    for (delivery, body) in deliveries {
+        for draft in crate::webhooks::split::split_bytes(&body).unwrap_or_default() {
+            parts.insert((delivery, draft.position), draft.body);
         }
     }
     for item in items.iter_mut().filter(|i| i.body.is_none()) {
@@ -339,6 +344,28 @@ pub fn get_for_tenant(
 /// ignored, which an upgraded Parley may understand). A processed item replays as a no-op, so
 /// a replay can never apply an event twice.
 pub const REPLAYABLE: [&str; 4] = ["failed", "dead", "unrouted", "ignored"];
+
+/// Item states that need processing or an operator (few rows, under a partial index).
+pub const ATTENTION: [&str; 4] = ["pending", "failed", "dead", "unrouted"];
+
+/// How many items are in each [`ATTENTION`] state, every state listed (zero when empty).
+pub fn attention_counts(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    let found: Vec<(String, i64)> = webhook_items::table
+        .filter(webhook_items::state.eq_any(ATTENTION))
+        .group_by(webhook_items::state)
+        .select((webhook_items::state, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(ATTENTION
+        .iter()
+        .map(|state| {
+            let n = found
+                .iter()
+                .find(|(s, _)| s == state)
+                .map_or(0, |(_, n)| *n);
+            (state.to_string(), n)
+        })
+        .collect())
+}
 
 /// Whether an item in `state` may be replayed.
 pub fn is_replayable(state: &str) -> bool {

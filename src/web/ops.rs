@@ -1,5 +1,6 @@
 //! Health, readiness and metrics endpoints for operators and load balancers.
 
+use crate::telemetry::figures;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::RunQueryDsl;
 use secrecy::ExposeSecret;
@@ -40,19 +41,49 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             .content_type("text/plain")
             .body("metrics are not available to this address");
     }
-    let mut text = state.metrics.render();
-    // The queue's figures come from the database, so every process reports the same ones.
+    let Some(handle) = state.figures.clone() else {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("another metrics recorder is installed in this process");
+    };
+    // The queue's and items' figures come from the database, so every process reports the
+    // same ones; without the database the rest is still worth reporting.
     match crate::db::run(&state.pool, |conn| {
-        Ok(crate::jobs::queue::counts_by_kind(conn)?)
+        Ok((
+            crate::jobs::queue::counts_by_kind(conn)?,
+            crate::models::webhooks::attention_counts(conn)?,
+        ))
     })
     .await
     {
-        Ok(counts) => text.push_str(&crate::web::metrics::render_jobs(&counts)),
-        Err(e) => tracing::warn!(error = %e, "metrics: job counts unavailable"),
+        Ok((jobs, items)) => {
+            report_jobs(&jobs);
+            for (item_state, count) in items {
+                figures::webhook_items(&item_state, count);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: queue figures unavailable"),
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(text)
+        .body(handle.render())
+}
+
+/// Job gauges: every registered kind in every live state, zero when it has none, so a count that
+/// drops to nothing reads 0 rather than its last value.
+fn report_jobs(counts: &[(String, String, i64)]) {
+    let mut seen = std::collections::HashSet::new();
+    for (kind, job_state, n) in counts {
+        figures::jobs(kind, job_state, *n);
+        seen.insert((kind.as_str(), job_state.as_str()));
+    }
+    for kind in crate::jobs::kinds::ALL {
+        for job_state in ["queued", "running", "dead"] {
+            if !seen.contains(&(*kind, job_state)) {
+                figures::jobs(kind, job_state, 0);
+            }
+        }
+    }
 }
 
 fn may_read_metrics(req: &HttpRequest, config: &Config) -> bool {

@@ -2,6 +2,7 @@
 //! raw bytes, committed to the ledger, and only then acknowledged; no Graph calls, no parsing
 //! beyond the envelope's `object`.
 
+use crate::telemetry::figures::{self, Delivery};
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -59,15 +60,20 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok());
     if let Err(e) = verify::verify_signature(secret.as_deref(), &body, header) {
         tracing::warn!(error = %e, "refused a webhook delivery");
+        figures::webhook_delivery(Delivery::Refused);
         return HttpResponse::Unauthorized()
             .content_type("text/plain")
             .body("invalid signature");
     }
     match ingest.store(body).await {
-        Ok(()) => HttpResponse::Ok()
-            .content_type("text/plain")
-            .body("EVENT_RECEIVED"),
+        Ok(()) => {
+            figures::webhook_delivery(Delivery::Accepted);
+            HttpResponse::Ok()
+                .content_type("text/plain")
+                .body("EVENT_RECEIVED")
+        }
         Err(e) => {
+            figures::webhook_delivery(Delivery::Unavailable);
             // Not stored: make Meta retry.
             tracing::error!(error = %e, "could not store a webhook delivery");
             HttpResponse::ServiceUnavailable()

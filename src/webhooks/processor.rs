@@ -21,6 +21,7 @@ use crate::inbox::live::LiveEvent;
 use crate::jobs::queue::{NewJob, enqueue_many};
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::webhooks::{self, ItemOutcome, Settled, WebhookItem};
+use crate::telemetry::figures;
 use crate::webhooks::apply::Applied;
 use crate::webhooks::split::ItemDraft;
 use crate::webhooks::{apply, apply_batch, normalize, split};
@@ -137,7 +138,9 @@ type Split = (WebhookEventId, Vec<ItemDraft>);
 fn lock_and_split(conn: &mut PgConnection) -> QueryResult<(usize, Vec<Split>)> {
     let events = webhooks::lock_events(conn, BATCH)?;
     let mut splits = Vec::with_capacity(events.len());
+    let now = Utc::now();
     for ev in &events {
+        figures::webhook_lag(now - ev.received_at);
         let id = WebhookEventId(ev.id);
         match split::split_bytes(&ev.body) {
             Ok(items) => splits.push((id, items)),
@@ -406,7 +409,9 @@ pub fn ingest_batch(conn: &mut PgConnection) -> QueryResult<usize> {
 pub fn split_one_by_one(conn: &mut PgConnection) -> QueryResult<usize> {
     conn.transaction(|conn| {
         let events = webhooks::lock_events(conn, BATCH)?;
+        let now = Utc::now();
         for ev in &events {
+            figures::webhook_lag(now - ev.received_at);
             let id = WebhookEventId(ev.id);
             let items = match split::split_bytes(&ev.body) {
                 Ok(items) => items,

@@ -54,6 +54,55 @@ async fn metrics_count_requests_by_route_and_status() {
 }
 
 #[tokio::test]
+async fn metrics_report_deliveries_lag_items_and_queue_from_the_database() {
+    let app = TestApp::spawn().await;
+    // An account nobody connected: accepted, then left unrouted.
+    let body = br#"{"object":"page","entry":[{"id":"999","time":1,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"999"},"timestamp":1,"message":{"mid":"m.1","text":"hi"}}]}]}"#;
+    assert_eq!(app.post_webhook(body).await.status(), 200);
+    let refused = reqwest::Client::new()
+        .post(app.url("/webhooks/meta"))
+        .header("x-hub-signature-256", "sha256=00")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    app.process_webhooks().await;
+
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let page = |line: &str| {
+        text.lines()
+            .find(|l| l.starts_with(line))
+            .unwrap_or_else(|| panic!("no {line} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        page(r#"parley_webhook_deliveries_total{outcome="accepted"}"#),
+        "1"
+    );
+    assert_eq!(
+        page(r#"parley_webhook_deliveries_total{outcome="refused"}"#),
+        "1"
+    );
+    assert_eq!(page(r#"parley_webhook_items{state="unrouted"}"#), "1");
+    assert_eq!(page(r#"parley_webhook_items{state="dead"}"#), "0");
+    assert_eq!(page("parley_webhook_processing_lag_seconds_count"), "1");
+    assert_eq!(
+        page(r#"parley_jobs{kind="send_message",state="dead"}"#),
+        "0"
+    );
+    assert!(text.contains("# TYPE parley_webhook_processing_lag_seconds histogram"));
+}
+
+#[tokio::test]
 async fn responses_carry_a_request_id_and_security_headers() {
     let app = TestApp::spawn().await;
     let res = app.client().get("/login").await;

@@ -1,4 +1,7 @@
-//! Logging setup: text or JSON lines, filtered by `RUST_LOG`.
+//! Logging setup (text or JSON lines, filtered by `RUST_LOG`) and the figures operators watch
+//! (`figures`, exported at `/metrics`).
+
+pub mod figures;
 
 use tracing_subscriber::EnvFilter;
 
