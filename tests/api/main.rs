@@ -19,6 +19,7 @@ mod inbox;
 mod inbox_actions;
 mod jobs;
 mod migrations;
+mod normalizer_snapshots;
 mod ops;
 mod retention;
 mod roles;
