@@ -2,6 +2,7 @@
 
 pub mod ids;
 pub mod schema;
+pub mod statuses;
 
 use diesel::PgConnection;
 use diesel::prelude::*;

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use crate::auth::roles::{InboxRoles, allows};
 use crate::db::ids::{TenantId, UserId};
+use crate::db::statuses::ConversationStatus;
 use crate::inbox::InboxError;
-use crate::inbox::list::STATUSES;
 pub use crate::models::labels::Label;
 use crate::models::{conversations, labels};
 
@@ -61,14 +61,11 @@ pub fn set_status(
     conn: &mut PgConnection,
     tenant: TenantId,
     conversation: i64,
-    status: &str,
+    status: ConversationStatus,
     snooze_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), InboxError> {
-    if !STATUSES.contains(&status) {
-        return Err(InboxError::Invalid(format!("Unknown status {status:?}.")));
-    }
-    let until = if status == "snoozed" {
+    let until = if status == ConversationStatus::Snoozed {
         match snooze_until {
             Some(t) if t > now => Some(t),
             Some(_) => {

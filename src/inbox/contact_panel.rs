@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
+use crate::db::statuses::ConversationStatus;
+
 use crate::db::ids::TenantId;
 use crate::models::channels::Platform;
 
@@ -18,7 +20,7 @@ pub struct OtherConversation {
     #[diesel(sql_type = Text)]
     pub channel_name: String,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ConversationStatus,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub last_message_at: Option<DateTime<Utc>>,
 }

@@ -8,10 +8,11 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 
 use crate::db::ids::{ChannelId, TenantId, UserId};
+use crate::db::statuses::ConversationStatus;
 use crate::models::channels::Platform;
 
 /// Conversation statuses, in the order the status selector shows them.
-pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "resolved"];
+pub const STATUSES: &[ConversationStatus] = ConversationStatus::ALL;
 
 /// Whose conversations to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,7 +45,7 @@ impl AssigneeFilter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     /// `None` shows every status.
-    pub status: Option<String>,
+    pub status: Option<ConversationStatus>,
     pub assignee: AssigneeFilter,
     pub platform: Option<Platform>,
     pub channel: Option<ChannelId>,
@@ -98,7 +99,7 @@ pub struct ConversationRow {
     #[diesel(sql_type = Text)]
     pub platform_user_id: String,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ConversationStatus,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub assignee_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -265,12 +266,8 @@ pub(crate) fn with_filters(
     let mut q = q
         .bind_i64("c.tenant_id = ", tenant.0, "")
         .push(" AND c.last_message_at IS NOT NULL");
-    if let Some(status) = filter
-        .status
-        .as_ref()
-        .filter(|s| STATUSES.contains(&s.as_str()))
-    {
-        q = q.bind_text(" AND c.status = ", status.clone(), "");
+    if let Some(status) = filter.status {
+        q = q.bind_text(" AND c.status = ", status.as_str().to_string(), "");
     }
     q = match filter.assignee {
         AssigneeFilter::All => q,

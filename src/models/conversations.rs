@@ -10,6 +10,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestampt
 
 use crate::db::ids::{TenantId, UserId};
 use crate::db::schema::conversations as c;
+use crate::db::statuses::ConversationStatus;
 use crate::models::sql::greatest;
 
 /// Characters of a message the list shows.
@@ -149,7 +150,7 @@ pub fn set_status(
     conn: &mut PgConnection,
     tenant: TenantId,
     conversation: i64,
-    status: &str,
+    status: ConversationStatus,
     snoozed_until: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
     diesel::update(one(tenant, conversation))
@@ -165,11 +166,11 @@ pub fn set_status(
 pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<Vec<(TenantId, i64)>> {
     diesel::update(
         c::table
-            .filter(c::status.eq("snoozed"))
+            .filter(c::status.eq(ConversationStatus::Snoozed))
             .filter(c::snoozed_until.le(diesel::dsl::now)),
     )
     .set((
-        c::status.eq("open"),
+        c::status.eq(ConversationStatus::Open),
         c::snoozed_until.eq(None::<DateTime<Utc>>),
         c::updated_at.eq(diesel::dsl::now),
     ))

@@ -14,6 +14,7 @@ use crate::auth::roles::InboxRoles;
 use crate::auth::session::{self, FlashLevel};
 use crate::auth::{Authorized, CurrentUser};
 use crate::db::ids::{TenantId, UserId};
+use crate::db::statuses::ConversationStatus;
 use crate::error::AppError;
 use crate::inbox::send::Reply;
 use crate::inbox::{InboxError, actions, send, uploads};
@@ -146,7 +147,9 @@ pub async fn set_status(
     let until = parse_local(&f.snooze_until, f.tz_offset.unwrap_or(0));
     let message = format!("Marked {}.", f.status);
     act(&state, hx, &user, id, &message, move |conn, t, _| {
-        actions::set_status(conn, t, id, &f.status, until, Utc::now())
+        let status = ConversationStatus::parse(&f.status)
+            .ok_or_else(|| InboxError::Invalid(format!("Unknown status {:?}.", f.status)))?;
+        actions::set_status(conn, t, id, status, until, Utc::now())
     })
     .await
 }

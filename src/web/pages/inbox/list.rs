@@ -10,6 +10,7 @@ use super::{InboxPage, LIST_PAGE};
 use crate::auth::roles::InboxRoles;
 use crate::auth::{Authorized, CurrentUser};
 use crate::db::ids::{ChannelId, TenantId};
+use crate::db::statuses::ConversationStatus;
 use crate::error::AppError;
 use crate::inbox::actions::{self, Label};
 use crate::inbox::list::{self, AssigneeFilter, Cursor, ListFilter};
@@ -36,10 +37,11 @@ impl ListQuery {
     /// The filter (open conversations of everyone by default).
     pub fn filter(&self) -> ListFilter {
         let status = match self.status.as_deref() {
-            None | Some("") => Some("open".to_string()),
+            None | Some("") => Some(ConversationStatus::Open),
             Some("all") => None,
-            Some(s) if list::STATUSES.contains(&s) => Some(s.to_string()),
-            Some(_) => Some("open".to_string()),
+            Some(other) => {
+                Some(ConversationStatus::parse(other).unwrap_or(ConversationStatus::Open))
+            }
         };
         ListFilter {
             status,

@@ -6,6 +6,7 @@ use chrono::Utc;
 use super::view_list::IdLike;
 use super::view_thread::{self, DayGroup, WindowView, accept};
 use crate::auth::CurrentUser;
+use crate::db::statuses::ConversationStatus;
 use crate::inbox::actions::Label;
 use crate::inbox::contact_panel::OtherConversation;
 use crate::inbox::list::{self, ConversationRow};
@@ -43,7 +44,7 @@ pub struct Panel {
     pub all_labels: Vec<Label>,
     pub members: Vec<(i64, String)>,
     pub other: Vec<OtherConversation>,
-    pub statuses: [&'static str; 4],
+    pub statuses: &'static [ConversationStatus],
     pub csrf: String,
     pub me: i64,
 }

@@ -1,5 +1,6 @@
 //! What the list pane shows: filter URLs and the rows.
 
+use crate::db::statuses::ConversationStatus;
 use crate::inbox::list::{AssigneeFilter, ConversationRow, Cursor, ListFilter};
 use crate::models::channels::Platform;
 
@@ -22,7 +23,7 @@ impl<T: IdLike + ?Sized> IdLike for &T {
 
 /// The filters as URL query pairs (without the cursor).
 pub fn filter_pairs(f: &ListFilter) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![("status", f.status.clone().unwrap_or_else(|| "all".into()))];
+    let mut pairs = vec![("status", f.status.map_or("all", |s| s.as_str()).to_string())];
     if f.assignee != AssigneeFilter::All {
         pairs.push(("assignee", f.assignee.as_str().into()));
     }
@@ -59,7 +60,7 @@ pub struct ListView {
     pub selected: Option<i64>,
     pub channels: Vec<(i64, String)>,
     pub labels: Vec<crate::inbox::actions::Label>,
-    pub statuses: [&'static str; 4],
+    pub statuses: &'static [ConversationStatus],
 }
 
 impl ListView {
@@ -95,7 +96,7 @@ impl ListView {
     }
 
     pub fn status_url(&self, s: &str) -> String {
-        self.with(|f| f.status = (s != "all").then(|| s.to_string()))
+        self.with(|f| f.status = ConversationStatus::parse(s))
     }
 
     pub fn is_selected(&self, id: impl IdLike) -> bool {
@@ -107,7 +108,7 @@ impl ListView {
     }
 
     pub fn status_is(&self, s: &str) -> bool {
-        self.filter.status.as_deref().unwrap_or("all") == s
+        self.filter.status.map_or("all", |s| s.as_str()) == s
     }
 
     pub fn search(&self) -> String {

@@ -1,0 +1,148 @@
+//! The states rows move through, as enums stored as the text the migrations' CHECK constraints
+//! name. A misspelt state is a compile error, and an unknown one read back is a database error
+//! rather than a silent mismatch.
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every state, in the order the migration lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The state named `text`, if there is one.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let s = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                $name::parse(&s)
+                    .ok_or_else(|| format!(concat!("unknown ", stringify!($name), " {:?}"), s).into())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a conversation stands for the team.
+    ConversationStatus {
+        /// Needs an answer.
+        Open = "open",
+        /// Waiting on something other than the customer.
+        Pending = "pending",
+        /// Out of the way until `snoozed_until` (or the customer writes).
+        Snoozed = "snoozed",
+        /// Done (reopens when the customer writes).
+        Resolved = "resolved",
+    }
+);
+
+text_enum!(
+    /// Where a message stands: a customer's is `received`; an agent's goes `sending`, `sent`,
+    /// then `delivered` and `read` as receipts arrive, or `failed` with Meta's reason.
+    MessageStatus {
+        Received = "received",
+        Sending = "sending",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// A webhook delivery (one POST from Meta) in the ledger.
+    DeliveryState {
+        /// Stored, waiting to be split into items.
+        Received = "received",
+        /// Split into items (their states tell the rest).
+        Split = "split",
+        /// Not a webhook body; kept, visible and replayable.
+        Failed = "failed",
+        /// Gave up after repeated failures.
+        Dead = "dead",
+    }
+);
+
+text_enum!(
+    /// One routed part of a delivery.
+    ItemState {
+        /// Waiting to be applied.
+        Pending = "pending",
+        /// Applied.
+        Processed = "processed",
+        /// Understood and deliberately not applied (with the reason).
+        Ignored = "ignored",
+        /// For an account no tenant has connected (yet).
+        Unrouted = "unrouted",
+        /// Applying failed; retried with backoff.
+        Failed = "failed",
+        /// Failed too often; waits for an operator's replay.
+        Dead = "dead",
+    }
+);
+
+text_enum!(
+    /// A background job in the queue.
+    JobState {
+        Queued = "queued",
+        Running = "running",
+        /// Failed for good or too often; waits for an operator's retry.
+        Dead = "dead",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_from_its_text() {
+        for s in ConversationStatus::ALL {
+            assert_eq!(ConversationStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in MessageStatus::ALL {
+            assert_eq!(MessageStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in ItemState::ALL {
+            assert_eq!(ItemState::parse(&s.to_string()), Some(*s));
+        }
+        assert_eq!(ConversationStatus::parse("closed"), None);
+    }
+}
