@@ -11,8 +11,12 @@ use diesel::sql_types::Text;
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow,
+            serde::Serialize, serde::Deserialize,
+        )]
         #[diesel(sql_type = Text)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }
@@ -86,6 +90,23 @@ text_enum!(
     }
 );
 
+impl MessageStatus {
+    /// The states an outbound message passes through in order; a receipt only ever moves a
+    /// message forward along it (`failed` stands apart).
+    const PROGRESS: [MessageStatus; 4] = [
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::Delivered,
+        MessageStatus::Read,
+    ];
+
+    /// The states a message may be in for a receipt of `self` to move it forward.
+    pub fn before(self) -> &'static [MessageStatus] {
+        let at = Self::PROGRESS.iter().position(|s| *s == self).unwrap_or(0);
+        &Self::PROGRESS[..at]
+    }
+}
+
 text_enum!(
     /// A webhook delivery (one POST from Meta) in the ledger.
     DeliveryState {
@@ -144,5 +165,18 @@ mod tests {
             assert_eq!(ItemState::parse(&s.to_string()), Some(*s));
         }
         assert_eq!(ConversationStatus::parse("closed"), None);
+        assert_eq!(
+            MessageStatus::Read.before(),
+            [
+                MessageStatus::Sending,
+                MessageStatus::Sent,
+                MessageStatus::Delivered
+            ]
+        );
+        assert!(MessageStatus::Failed.before().is_empty());
+        assert_eq!(
+            serde_json::to_string(&MessageStatus::Delivered).unwrap(),
+            "\"delivered\""
+        );
     }
 }

@@ -119,3 +119,48 @@ pub fn set_profile(
     .execute(conn)
     .map(|_| ())
 }
+
+/// A customer's contact and conversation on a channel.
+#[derive(Debug, QueryableByName)]
+pub struct Thread {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub contact_id: i64,
+    /// The contact was created by this call.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub new_contact: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub conversation_id: i64,
+}
+
+/// The contact and conversation for a customer, created on first sight (a name Meta sent
+/// fills a missing one), in one statement.
+/// Raw SQL: two dependent upserts in one round trip, and `xmax = 0` to tell an insert from an
+/// update, neither of which diesel's builder can say.
+pub fn open_thread(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    customer: &str,
+    name: Option<&str>,
+) -> QueryResult<Thread> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    diesel::sql_query(
+        "WITH c AS (
+           INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name, profile_fetched_at)
+           VALUES ($1, $2, $3, $4, CASE WHEN $4::text IS NOT NULL THEN now() END)
+           ON CONFLICT (channel_id, platform_user_id) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name)
+           RETURNING id, (xmax = 0) AS inserted, name),
+         v AS (
+           INSERT INTO conversations (tenant_id, channel_id, contact_id) SELECT $1, $2, id FROM c
+           ON CONFLICT (channel_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at
+           RETURNING id)
+         SELECT c.id AS contact_id, c.inserted AS new_contact, c.name, v.id AS conversation_id FROM c, v",
+    )
+    .bind::<BigInt, _>(tenant.0)
+    .bind::<BigInt, _>(channel.0)
+    .bind::<Text, _>(customer)
+    .bind::<Nullable<Text>, _>(name)
+    .get_result(conn)
+}

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ChannelId, TenantId, UserId};
 use crate::db::schema::conversations as c;
 use crate::db::statuses::ConversationStatus;
 use crate::models::sql::greatest;
@@ -213,6 +213,55 @@ pub fn read_if_unread(
             .execute(conn)?;
         Ok(n > 0)
     })
+}
+
+/// The conversation of a channel's customer (Meta's id for them), if there is one.
+pub fn of_customer(
+    conn: &mut PgConnection,
+    channel: ChannelId,
+    customer: &str,
+) -> QueryResult<Option<i64>> {
+    use crate::db::schema::contacts;
+    c::table
+        .inner_join(contacts::table)
+        .filter(c::channel_id.eq(channel))
+        .filter(contacts::platform_user_id.eq(customer))
+        .select(c::id)
+        .first(conn)
+        .optional()
+}
+
+/// The kind of receipt a customer's phone sent for everything up to a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    Delivered,
+    Read,
+}
+
+/// Moves the conversation's delivered or read watermark forward to `at` (never back).
+pub fn raise_watermark(
+    conn: &mut PgConnection,
+    conversation: i64,
+    receipt: Receipt,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let this = c::table.filter(c::id.eq(conversation));
+    match receipt {
+        Receipt::Delivered => diesel::update(
+            this.filter(
+                c::delivered_watermark
+                    .is_null()
+                    .or(c::delivered_watermark.lt(at)),
+            ),
+        )
+        .set(c::delivered_watermark.eq(at))
+        .execute(conn),
+        Receipt::Read => {
+            diesel::update(this.filter(c::read_watermark.is_null().or(c::read_watermark.lt(at))))
+                .set(c::read_watermark.eq(at))
+                .execute(conn)
+        }
+    }
 }
 
 /// The tenant's conversation `id`, as a filter.

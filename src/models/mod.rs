@@ -11,6 +11,7 @@ pub mod login_throttle;
 pub mod message_templates;
 pub mod messages;
 pub mod notes;
+pub mod receipts;
 pub mod retention;
 pub mod send_budgets;
 pub mod sessions;

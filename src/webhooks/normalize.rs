@@ -1,6 +1,7 @@
 //! Normalizing one routed item into Parley's events: a pure function over JSON that tests call
 //! directly. Every input yields events or an `Ignored` with the reason; nothing is dropped.
 
+use crate::db::statuses::MessageStatus;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -32,26 +33,6 @@ pub struct NewMessage {
     pub extra: Value,
     /// The message was unsent (Instagram `is_deleted`).
     pub deleted: bool,
-}
-
-/// A WhatsApp delivery status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Sent => "sent",
-            Status::Delivered => "delivered",
-            Status::Read => "read",
-            Status::Failed => "failed",
-        }
-    }
 }
 
 /// A comment change on a Facebook post or Instagram media.
@@ -115,7 +96,7 @@ pub enum Event {
     Status {
         customer_id: String,
         mid: String,
-        status: Status,
+        status: MessageStatus,
         at: DateTime<Utc>,
         errors: Option<Value>,
     },

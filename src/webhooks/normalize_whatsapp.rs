@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::webhooks::normalize::{Direction, Event, NewMessage, Status};
+use crate::db::statuses::MessageStatus;
+use crate::webhooks::normalize::{Direction, Event, NewMessage};
 use crate::webhooks::split::timestamp;
 
 fn s(v: &Value, ptr: &str) -> Option<String> {
@@ -128,10 +129,10 @@ fn messages_value(v: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
         .flatten()
     {
         let status = match st.get("status").and_then(Value::as_str) {
-            Some("sent") => Status::Sent,
-            Some("delivered") => Status::Delivered,
-            Some("read") | Some("played") => Status::Read,
-            Some("failed") => Status::Failed,
+            Some("sent") => MessageStatus::Sent,
+            Some("delivered") => MessageStatus::Delivered,
+            Some("read") | Some("played") => MessageStatus::Read,
+            Some("failed") => MessageStatus::Failed,
             other => {
                 out.push(ignored(
                     format!("status {}", other.unwrap_or("?")),
@@ -311,7 +312,7 @@ mod tests {
         assert!(matches!(
             &ev[1],
             Event::Status {
-                status: Status::Read,
+                status: MessageStatus::Read,
                 ..
             }
         ));
