@@ -77,6 +77,13 @@ where
     .map_err(|e| DbError::Task(e.to_string()))?
 }
 
+/// One round trip to the server (readiness checks).
+pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::select(1.into_sql::<diesel::sql_types::Integer>())
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Applies pending migrations under a session advisory lock, so that any number of processes may
 /// start together on one database.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, DbError> {

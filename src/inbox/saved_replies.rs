@@ -1,29 +1,16 @@
 //! Saved replies: canned responses an agent inserts into the composer by typing `/shortcut`.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::db::ids::{TenantId, UserId};
 use crate::inbox::InboxError;
+use crate::models::saved_replies;
 
-/// A canned response.
-#[derive(Debug, Clone, QueryableByName, PartialEq, Eq)]
-pub struct SavedReply {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = Text)]
-    pub shortcut: String,
-    #[diesel(sql_type = Text)]
-    pub body: String,
-}
+pub use crate::models::saved_replies::SavedReply;
 
 /// Every saved reply of the tenant, by shortcut.
 pub fn list(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<SavedReply>> {
-    diesel::sql_query(
-        "SELECT id, shortcut, body FROM saved_replies WHERE tenant_id = $1 ORDER BY shortcut",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .load(conn)
+    saved_replies::all(conn, tenant)
 }
 
 /// Checks a shortcut and body as the form gives them; the shortcut is returned normalized.
@@ -57,25 +44,13 @@ pub fn create(
     body: &str,
 ) -> Result<SavedReply, InboxError> {
     let shortcut = validate(shortcut, body)?;
-    diesel::sql_query(
-        "INSERT INTO saved_replies (tenant_id, shortcut, body, created_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, shortcut) DO NOTHING RETURNING id, shortcut, body",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<Text, _>(&shortcut)
-    .bind::<Text, _>(body.trim())
-    .bind::<BigInt, _>(author.0)
-    .get_result(conn)
-    .optional()?
-    .ok_or_else(|| InboxError::Invalid(format!("The shortcut /{shortcut} is already in use.")))
+    saved_replies::insert(conn, tenant, author, &shortcut, body.trim())?
+        .ok_or_else(|| InboxError::Invalid(format!("The shortcut /{shortcut} is already in use.")))
 }
 
 /// Deletes a saved reply of the tenant.
 pub fn delete(conn: &mut PgConnection, tenant: TenantId, id: i64) -> Result<(), InboxError> {
-    let n = diesel::sql_query("DELETE FROM saved_replies WHERE tenant_id = $1 AND id = $2")
-        .bind::<BigInt, _>(tenant.0)
-        .bind::<BigInt, _>(id)
-        .execute(conn)?;
+    let n = saved_replies::delete(conn, tenant, id)?;
     if n == 0 {
         return Err(InboxError::NotFound);
     }

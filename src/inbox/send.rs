@@ -10,7 +10,6 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::{Value, json};
 
 use crate::db::ids::{ChannelId, MessageId, TenantId, UserId};
@@ -22,6 +21,7 @@ use crate::jobs::job::Job;
 use crate::jobs::queue;
 use crate::models::channels::{self, Platform};
 use crate::models::conversations::{self, ConversationChange};
+use crate::models::outbound;
 
 /// Meta's text limits: 2,000 characters on Messenger/Instagram, 4,096 on WhatsApp.
 pub fn max_text(platform: Platform) -> usize {
@@ -40,33 +40,14 @@ pub struct Reply {
     pub attachment: Option<OutboundMedia>,
 }
 
-#[derive(QueryableByName)]
-struct Target {
-    #[diesel(sql_type = BigInt)]
-    channel_id: i64,
-    #[diesel(sql_type = Text)]
-    platform: Platform,
-    #[diesel(sql_type = Text)]
-    channel_status: String,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    last_inbound_at: Option<DateTime<Utc>>,
-}
+type Target = outbound::SendTarget;
 
 fn target(
     conn: &mut PgConnection,
     tenant: TenantId,
     conversation: i64,
 ) -> Result<Target, InboxError> {
-    diesel::sql_query(
-        "SELECT c.channel_id, ch.platform, ch.status AS channel_status, c.last_inbound_at
-           FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-          WHERE c.tenant_id = $1 AND c.id = $2",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(conversation)
-    .get_result(conn)
-    .optional()?
-    .ok_or(InboxError::NotFound)
+    outbound::target(conn, tenant, conversation)?.ok_or(InboxError::NotFound)
 }
 
 /// Checks the channel and Meta's window for a send now; returns the mode to send with.
@@ -155,22 +136,21 @@ pub fn compose(
         for (i, out) in split(t.platform, reply).into_iter().enumerate() {
             // Keep the order of the parts even within one microsecond.
             let at = now + chrono::Duration::microseconds(i as i64);
-            let id: i64 = diesel::sql_query(
-                "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sent_at, kind, text,
-                                       attachments, extra, sender_user_id, status, send_attempts)
-                 VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, $8, $9, 'sending', 1) RETURNING id",
-            )
-            .bind::<BigInt, _>(tenant.0)
-            .bind::<BigInt, _>(conversation)
-            .bind::<BigInt, _>(t.channel_id)
-            .bind::<Timestamptz, _>(at)
-            .bind::<Text, _>(&out.kind)
-            .bind::<Nullable<Text>, _>(&out.text)
-            .bind::<Jsonb, _>(&out.attachments)
-            .bind::<Jsonb, _>(json!({"send_mode": mode.as_str()}))
-            .bind::<BigInt, _>(author.0)
-            .get_result::<Id>(conn)?
-            .id;
+            let extra = json!({"send_mode": mode.as_str()});
+            let id = outbound::insert_reply(
+                conn,
+                &outbound::NewReply {
+                    tenant,
+                    conversation,
+                    channel: t.channel_id,
+                    at,
+                    kind: &out.kind,
+                    text: out.text.as_deref(),
+                    attachments: &out.attachments,
+                    extra: &extra,
+                    author,
+                },
+            )?;
             enqueue_send(conn, tenant, id, 1)?;
             // Replying reads the conversation for the team.
             conversations::apply_change(
@@ -183,12 +163,6 @@ pub fn compose(
         actions::notify(conn, tenant, conversation)?;
         Ok(ids)
     })
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
 }
 
 fn enqueue_send(
@@ -218,121 +192,27 @@ pub fn retry(
     now: DateTime<Utc>,
 ) -> Result<i64, InboxError> {
     conn.transaction(|conn| {
-        #[derive(QueryableByName)]
-        struct Failed {
-            #[diesel(sql_type = BigInt)]
-            conversation_id: i64,
-            #[diesel(sql_type = Jsonb)]
-            extra: Value,
-        }
-        let failed: Failed = diesel::sql_query(
-            "SELECT conversation_id, extra FROM messages
-              WHERE tenant_id = $1 AND id = $2 AND direction = 'outbound' AND NOT is_echo FOR UPDATE",
-        )
-        .bind::<BigInt, _>(tenant.0)
-        .bind::<BigInt, _>(message)
-        .get_result(conn)
-        .optional()?
-        .ok_or(InboxError::NotFound)?;
-        let t = target(conn, tenant, failed.conversation_id)?;
-        let human_agent = failed.extra.get("send_mode").and_then(Value::as_str)
-            == Some(SendMode::HumanAgent.as_str());
+        let (conversation_id, extra) =
+            outbound::lock_for_retry(conn, tenant, message)?.ok_or(InboxError::NotFound)?;
+        let t = target(conn, tenant, conversation_id)?;
+        let human_agent =
+            extra.get("send_mode").and_then(Value::as_str) == Some(SendMode::HumanAgent.as_str());
         let mode = admit_window(&t, human_agent, now)?;
-        let attempt: Option<i32> = diesel::sql_query(
-            "UPDATE messages SET status = 'sending', error = NULL, send_started_at = NULL,
-                    send_attempts = send_attempts + 1, extra = extra || $3
-              WHERE tenant_id = $1 AND id = $2 AND status = 'failed' AND platform_message_id IS NULL
-              RETURNING send_attempts",
-        )
-        .bind::<BigInt, _>(tenant.0)
-        .bind::<BigInt, _>(message)
-        .bind::<Jsonb, _>(json!({"send_mode": mode.as_str()}))
-        .get_result::<Attempt>(conn)
-        .optional()?
-        .map(|a| a.send_attempts);
+        let attempt =
+            outbound::restart(conn, tenant, message, &json!({"send_mode": mode.as_str()}))?;
         let Some(attempt) = attempt else {
             return Err(InboxError::Invalid(
-                "This message is already being sent or Meta has it; it cannot be sent again.".into(),
+                "This message is already being sent or Meta has it; it cannot be sent again."
+                    .into(),
             ));
         };
         enqueue_send(conn, tenant, message, attempt)?;
-        actions::notify(conn, tenant, failed.conversation_id)?;
-        Ok(failed.conversation_id)
+        actions::notify(conn, tenant, conversation_id)?;
+        Ok(conversation_id)
     })
 }
 
-#[derive(QueryableByName)]
-struct Attempt {
-    #[diesel(sql_type = Integer)]
-    send_attempts: i32,
-}
-
-/// What the send job needs about a message.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct PendingSend {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = BigInt)]
-    pub conversation_id: i64,
-    #[diesel(sql_type = BigInt)]
-    pub channel_id: i64,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub platform_message_id: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pub send_started_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub text: Option<String>,
-    #[diesel(sql_type = Jsonb)]
-    pub attachments: Value,
-    #[diesel(sql_type = Jsonb)]
-    pub extra: Value,
-    #[diesel(sql_type = Text)]
-    pub recipient: String,
-}
-
-/// Loads a message the job is to send.
-pub fn pending(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    message: i64,
-) -> QueryResult<Option<PendingSend>> {
-    diesel::sql_query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.status, m.platform_message_id, m.send_started_at,
-                m.text, m.attachments, m.extra, ct.platform_user_id AS recipient
-           FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
-          WHERE m.tenant_id = $1 AND m.id = $2 AND m.direction = 'outbound'",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(message)
-    .get_result(conn)
-    .optional()
-}
-
-/// Claims the current attempt: true when this run may call Meta.
-pub fn claim(conn: &mut PgConnection, tenant: TenantId, message: i64) -> QueryResult<bool> {
-    diesel::sql_query(
-        "UPDATE messages SET send_started_at = now()
-          WHERE tenant_id = $1 AND id = $2 AND status = 'sending' AND send_started_at IS NULL
-            AND platform_message_id IS NULL",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(message)
-    .execute(conn)
-    .map(|n| n == 1)
-}
-
-/// Gives the claim back when Meta certainly did not act (rate limit, transient error).
-pub fn release(conn: &mut PgConnection, tenant: TenantId, message: i64) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE messages SET send_started_at = NULL WHERE tenant_id = $1 AND id = $2 AND status = 'sending'",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(message)
-    .execute(conn)
-    .map(|_| ())
-}
+pub use crate::models::outbound::{PendingSend, claim, pending, release};
 
 /// Records a failure with a reason for agents (and Meta's code when there is one).
 pub fn fail(
@@ -341,14 +221,7 @@ pub fn fail(
     message: &PendingSend,
     error: &Value,
 ) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE messages SET status = 'failed', status_at = now(), error = $3
-          WHERE tenant_id = $1 AND id = $2 AND status = 'sending'",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<BigInt, _>(message.id)
-    .bind::<Jsonb, _>(error)
-    .execute(conn)?;
+    outbound::fail(conn, tenant, message.id, error)?;
     actions::notify(conn, tenant, message.conversation_id)
 }
 

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::channels::{health, open_token};
 use crate::db::ids::MessageId;
 use crate::db::ids::{ChannelId, TenantId};
+use crate::db::statuses::MessageStatus;
 use crate::inbox::send::{self, MAX_PACING_WAIT, PendingSend};
 use crate::inbox::window::SendMode;
 use crate::jobs::JobError;
@@ -56,7 +57,7 @@ async fn run(state: &AppState, tenant: TenantId, id: i64) -> Result<(), JobError
     let Some((message, channel)) = loaded else {
         return Ok(()); // deleted meanwhile
     };
-    if message.status != "sending" || message.platform_message_id.is_some() {
+    if message.status != MessageStatus::Sending || message.platform_message_id.is_some() {
         return Ok(()); // already settled (an earlier run, or the echo got here first)
     }
     if message.send_started_at.is_some() {

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::db::ids::TenantId;
 use crate::inbox::InboxError;
 use crate::models::channels::Platform;
+use crate::models::outbound_media::{self, NewOutboundMedia};
 
 const MB: usize = 1024 * 1024;
 
@@ -136,22 +136,7 @@ pub fn check(platform: Platform, content_type: &str, bytes: &[u8]) -> Result<(),
     Ok(())
 }
 
-/// A stored upload.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct OutboundMedia {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = Text)]
-    pub token: String,
-    #[diesel(sql_type = Text)]
-    pub file: String,
-    #[diesel(sql_type = Text)]
-    pub filename: String,
-    #[diesel(sql_type = Text)]
-    pub content_type: String,
-    #[diesel(sql_type = BigInt)]
-    pub size_bytes: i64,
-}
+pub use crate::models::outbound_media::OutboundMedia;
 
 impl OutboundMedia {
     /// The attachment entry of the message that carries it (shown and served like inbound ones).
@@ -179,17 +164,17 @@ pub fn store(
     std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(dir.join(&file), bytes))
         .map_err(|e| InboxError::Storage(format!("could not store the upload: {e}")))?;
-    Ok(diesel::sql_query(
-        "INSERT INTO outbound_media (tenant_id, token, file, filename, content_type, size_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, token, file, filename, content_type, size_bytes",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<Text, _>(&token)
-    .bind::<Text, _>(&file)
-    .bind::<Text, _>(clean_filename(filename))
-    .bind::<Text, _>(content_type)
-    .bind::<BigInt, _>(bytes.len() as i64)
-    .get_result(conn)?)
+    Ok(outbound_media::insert(
+        conn,
+        &NewOutboundMedia {
+            tenant,
+            token: &token,
+            file: &file,
+            filename: &clean_filename(filename),
+            content_type,
+            size_bytes: bytes.len() as i64,
+        },
+    )?)
 }
 
 /// An upload by its public token (for Meta's fetch), with its tenant; valid for 7 days.
@@ -197,21 +182,7 @@ pub fn by_token(
     conn: &mut PgConnection,
     token: &str,
 ) -> QueryResult<Option<(TenantId, OutboundMedia)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        tenant_id: i64,
-        #[diesel(embed)]
-        media: OutboundMedia,
-    }
-    let row: Option<Row> = diesel::sql_query(
-        "SELECT tenant_id, id, token, file, filename, content_type, size_bytes FROM outbound_media
-          WHERE token = $1 AND created_at > now() - interval '7 days'",
-    )
-    .bind::<Text, _>(token)
-    .get_result(conn)
-    .optional()?;
-    Ok(row.map(|r| (TenantId(r.tenant_id), r.media)))
+    outbound_media::by_token(conn, token)
 }
 
 #[cfg(test)]

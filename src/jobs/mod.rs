@@ -4,7 +4,8 @@
 pub mod job;
 pub mod kinds;
 pub mod purge;
-pub mod queue;
+/// The queue's rows and statements live with the other queries in `models`.
+pub use crate::models::jobs as queue;
 pub mod scheduler;
 pub mod worker;
 

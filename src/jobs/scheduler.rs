@@ -5,8 +5,8 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamptz};
 
+use crate::db::schema::periodic_runs;
 use crate::jobs::job::Job;
 use crate::jobs::kinds::{
     CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RequeueRoutable,
@@ -69,12 +69,13 @@ pub fn enqueue_due(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<V
     for p in PERIODIC {
         let start = period_start(now, p.every);
         let won = conn.transaction(|conn| {
-            let inserted = diesel::sql_query(
-                "INSERT INTO periodic_runs (name, period_start) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind::<Text, _>(p.kind)
-            .bind::<Timestamptz, _>(start)
-            .execute(conn)?;
+            let inserted = diesel::insert_into(periodic_runs::table)
+                .values((
+                    periodic_runs::name.eq(p.kind),
+                    periodic_runs::period_start.eq(start),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
             if inserted == 1 {
                 queue::enqueue(conn, &(p.make)().dedupe(format!("periodic:{}", p.kind)))?;
             }
@@ -85,8 +86,10 @@ pub fn enqueue_due(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<V
         }
     }
     // Old bookkeeping rows are of no further use.
-    diesel::sql_query("DELETE FROM periodic_runs WHERE period_start < now() - interval '7 days'")
-        .execute(conn)?;
+    diesel::delete(
+        periodic_runs::table.filter(periodic_runs::period_start.lt(now - Duration::days(7))),
+    )
+    .execute(conn)?;
     Ok(enqueued)
 }
 

@@ -1,12 +1,13 @@
 //! Meta's usage headers (`X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage`) and the
 //! tracker that slows Parley down before Meta starts refusing.
 
-use crate::telemetry::figures;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+
+use crate::telemetry::figures;
 
 /// Percentages of one budget over Meta's rolling window (0–100, may exceed 100).
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]

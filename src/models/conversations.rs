@@ -264,6 +264,11 @@ pub fn raise_watermark(
     }
 }
 
+/// Whether the tenant has the conversation.
+pub fn exists(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(one(tenant, conversation))).get_result(conn)
+}
+
 /// The tenant's conversation `id`, as a filter.
 fn one(
     tenant: TenantId,

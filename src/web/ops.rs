@@ -1,13 +1,12 @@
 //! Health, readiness and metrics endpoints for operators and load balancers.
 
-use crate::telemetry::figures;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::RunQueryDsl;
 use secrecy::ExposeSecret;
 
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::state::AppState;
+use crate::telemetry::figures;
 use crate::web::client_address::client_ip;
 
 /// GET /healthz: the process is alive.
@@ -17,11 +16,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// GET /readyz: the database answers; 503 otherwise so a load balancer takes this process out.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = crate::db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await;
+    let ping = crate::db::run(&state.pool, |conn| Ok(crate::db::ping(conn)?)).await;
     match ping {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {

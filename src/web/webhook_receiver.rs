@@ -2,13 +2,13 @@
 //! raw bytes, committed to the ledger, and only then acknowledged; no Graph calls, no parsing
 //! beyond the envelope's `object`.
 
-use crate::telemetry::figures::{self, Delivery};
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 
 use crate::state::AppState;
+use crate::telemetry::figures::{self, Delivery};
 use crate::webhooks::ingest::Ingest;
 use crate::webhooks::verify;
 

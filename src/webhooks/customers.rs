@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
 
+use crate::models::batches::{self, CustomerKey, NewContact, NewConversation};
 use crate::models::conversations::ConversationChange;
 use crate::webhooks::apply::Applied;
 
@@ -28,36 +28,6 @@ pub(crate) struct Customer {
     pub(crate) opened_here: bool,
 }
 
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = BigInt)]
-    contact_id: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    name: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    conversation_id: Option<i64>,
-}
-
-#[derive(QueryableByName)]
-struct NewContact {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    channel_id: i64,
-    #[diesel(sql_type = Text)]
-    platform_user_id: String,
-}
-
-#[derive(QueryableByName)]
-struct NewConversation {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = BigInt)]
-    contact_id: i64,
-}
-
 /// Finds or creates every customer's contact and conversation. Reads first, so customers Parley
 /// already knows cost no writes; creation uses `ON CONFLICT DO NOTHING`, and a row another
 /// worker created meanwhile is found by the next pass (its insert waited for that commit).
@@ -73,19 +43,14 @@ pub(crate) fn resolve_customers(
         if todo.is_empty() {
             break;
         }
-        let found: Vec<Found> = diesel::sql_query(
-            "SELECT x.n, c.id AS contact_id, c.name, v.id AS conversation_id
-               FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS x(channel_id, uid, n)
-               JOIN contacts c ON c.channel_id = x.channel_id AND c.platform_user_id = x.uid
-               LEFT JOIN conversations v ON v.channel_id = c.channel_id AND v.contact_id = c.id",
-        )
-        .bind::<Array<BigInt>, _>(
-            todo.iter()
-                .map(|&i| customers[i].channel)
-                .collect::<Vec<_>>(),
-        )
-        .bind::<Array<Text>, _>(todo.iter().map(|&i| &customers[i].id).collect::<Vec<_>>())
-        .load(conn)?;
+        let keys: Vec<CustomerKey> = todo
+            .iter()
+            .map(|&i| CustomerKey {
+                channel: customers[i].channel,
+                platform_user_id: &customers[i].id,
+            })
+            .collect();
+        let found = batches::find_customers(conn, &keys)?;
         for f in found {
             let Some(&i) = usize::try_from(f.n - 1).ok().and_then(|n| todo.get(n)) else {
                 continue;
@@ -101,39 +66,16 @@ pub(crate) fn resolve_customers(
             .filter(|&i| customers[i].contact.is_none())
             .collect();
         if !missing.is_empty() {
-            let created: Vec<NewContact> = diesel::sql_query(
-                // A contact that arrives with its name needs no profile fetch.
-                "INSERT INTO contacts (tenant_id, channel_id, platform_user_id, name, profile_fetched_at)
-                 SELECT t, ch, uid, n, CASE WHEN n IS NOT NULL THEN now() END
-                   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS x(t, ch, uid, n)
-                 ON CONFLICT (channel_id, platform_user_id) DO NOTHING
-                 RETURNING id, channel_id, platform_user_id",
-            )
-            .bind::<Array<BigInt>, _>(
-                missing
-                    .iter()
-                    .map(|&i| customers[i].tenant)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<BigInt>, _>(
-                missing
-                    .iter()
-                    .map(|&i| customers[i].channel)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Text>, _>(
-                missing
-                    .iter()
-                    .map(|&i| &customers[i].id)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Nullable<Text>>, _>(
-                missing
-                    .iter()
-                    .map(|&i| customers[i].name.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .load(conn)?;
+            let new: Vec<NewContact> = missing
+                .iter()
+                .map(|&i| NewContact {
+                    tenant: customers[i].tenant,
+                    channel: customers[i].channel,
+                    platform_user_id: &customers[i].id,
+                    name: customers[i].name.as_deref(),
+                })
+                .collect();
+            let created = batches::create_contacts(conn, &new)?;
             let index: HashMap<(i64, &str), usize> = missing
                 .iter()
                 .map(|&i| ((customers[i].channel, customers[i].id.as_str()), i))
@@ -160,53 +102,18 @@ pub(crate) fn resolve_customers(
             .filter(|&i| customers[i].contact.is_some() && customers[i].conversation.is_none())
             .collect();
         if !need.is_empty() {
-            // Inserted with the batch's messages already counted: updating a row inserted
-            // moments before would write all of its indexes twice.
-            let opening = |i: usize| customers[i].opening.as_ref();
-            let created: Vec<NewConversation> = diesel::sql_query(
-                "INSERT INTO conversations (tenant_id, channel_id, contact_id, last_message_at,
-                                            last_message_preview, last_inbound_at, unread_count)
-                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[],
-                                      $5::text[], $6::timestamptz[], $7::int[])
-                 ON CONFLICT (channel_id, contact_id) DO NOTHING
-                 RETURNING id, contact_id",
-            )
-            .bind::<Array<BigInt>, _>(
-                need.iter()
-                    .map(|&i| customers[i].tenant)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<BigInt>, _>(
-                need.iter()
-                    .map(|&i| customers[i].channel)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<BigInt>, _>(
-                need.iter()
-                    .filter_map(|&i| customers[i].contact)
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Nullable<Timestamptz>>, _>(
-                need.iter()
-                    .map(|&i| opening(i).map(|o| o.last_at))
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Nullable<Text>>, _>(
-                need.iter()
-                    .map(|&i| opening(i).map(|o| o.preview.as_str()))
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Nullable<Timestamptz>>, _>(
-                need.iter()
-                    .map(|&i| opening(i).and_then(|o| o.inbound_at))
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Integer>, _>(
-                need.iter()
-                    .map(|&i| opening(i).map_or(0, |o| o.inbound))
-                    .collect::<Vec<_>>(),
-            )
-            .load(conn)?;
+            let new: Vec<NewConversation> = need
+                .iter()
+                .filter_map(|&i| {
+                    Some(NewConversation {
+                        tenant: customers[i].tenant,
+                        channel: customers[i].channel,
+                        contact: customers[i].contact?,
+                        opening: customers[i].opening.as_ref(),
+                    })
+                })
+                .collect();
+            let created = batches::open_conversations(conn, &new)?;
             let index: HashMap<i64, usize> = need
                 .iter()
                 .filter_map(|&i| Some((customers[i].contact?, i)))
@@ -233,14 +140,6 @@ pub(crate) fn resolve_customers(
             _ => None,
         })
         .collect();
-    if !renamed.is_empty() {
-        diesel::sql_query(
-            "UPDATE contacts c SET name = x.name FROM unnest($1::bigint[], $2::text[]) AS x(id, name)
-              WHERE c.id = x.id AND c.name IS DISTINCT FROM x.name",
-        )
-        .bind::<Array<BigInt>, _>(renamed.iter().map(|r| r.0).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(renamed.iter().map(|r| &r.1).collect::<Vec<_>>())
-        .execute(conn)?;
-    }
+    batches::rename_contacts(conn, &renamed)?;
     Ok(())
 }
