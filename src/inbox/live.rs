@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
 use tokio::sync::{Notify, broadcast};
 
 use crate::db::PgPool;
 use crate::db::ids::{TenantId, UserId};
+use crate::models::notifications;
 
 /// The notification channel every change goes through.
 pub const CHANNEL: &str = "parley_events";
@@ -58,21 +58,12 @@ impl LiveEvent {
 }
 
 /// Tells every Parley process's live pages about `events`, delivered at commit (so pages only
-/// ever see committed changes); each distinct event once. Raw SQL: `pg_notify` over an array.
+/// ever see committed changes); each distinct event once.
 pub fn publish(conn: &mut diesel::PgConnection, events: &[LiveEvent]) -> diesel::QueryResult<()> {
-    use diesel::sql_types::{Array, Text};
     let mut payloads: Vec<String> = events.iter().filter_map(LiveEvent::payload).collect();
     payloads.sort_unstable();
     payloads.dedup();
-    if payloads.is_empty() {
-        return Ok(());
-    }
-    diesel::sql_query(format!(
-        "SELECT pg_notify('{CHANNEL}', n) FROM unnest($1::text[]) AS n"
-    ))
-    .bind::<Array<Text>, _>(payloads)
-    .execute(conn)
-    .map(|_| ())
+    crate::models::notifications::notify(conn, CHANNEL, &payloads)
 }
 
 /// Tells every process's streams that sessions of `user` ended (delivered at commit).
@@ -228,7 +219,7 @@ fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, stop: Arc<AtomicBo
                 continue;
             }
         };
-        if let Err(e) = diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut *conn) {
+        if let Err(e) = notifications::listen(&mut conn, CHANNEL) {
             tracing::warn!(error = %e, "live updates: LISTEN failed; retrying");
             std::thread::sleep(Duration::from_secs(1));
             continue;
@@ -254,7 +245,7 @@ fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, stop: Arc<AtomicBo
                 }
             }
             if pinged.elapsed() > PING {
-                if diesel::sql_query("SELECT 1").execute(&mut *conn).is_err() {
+                if crate::db::ping(&mut conn).is_err() {
                     break 'session;
                 }
                 pinged = Instant::now();
@@ -262,7 +253,7 @@ fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, stop: Arc<AtomicBo
             std::thread::sleep(POLL);
         }
         // A broken connection must not go back to the pool, and a LISTENing one should not either.
-        let _ = diesel::sql_query(format!("UNLISTEN {CHANNEL}")).execute(&mut *conn);
+        let _ = notifications::unlisten(&mut conn, CHANNEL);
         drop(conn);
         if !stop.load(Ordering::Relaxed) {
             // A lost connection usually means a restarting or vanishing server: pause rather

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 
 use crate::models::conversations::ConversationChange;
+use crate::models::messages::WebhookMessageRow;
 
 /// A customer as Meta names them on a channel.
 pub struct CustomerKey<'a> {
@@ -157,4 +158,107 @@ pub fn rename_contacts(conn: &mut PgConnection, names: &[(i64, String)]) -> Quer
     .bind::<Array<BigInt>, _>(names.iter().map(|r| r.0).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(names.iter().map(|r| &r.1).collect::<Vec<_>>())
     .execute(conn)
+}
+
+/// Takes `n` message ids from the sequence (so inserted rows map back to their events).
+pub fn reserve_message_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
+    let ids: Vec<Id> =
+        diesel::sql_query("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)")
+            .bind::<diesel::sql_types::Integer, _>(n)
+            .load(conn)?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// Inserts webhook messages with their reserved ids; returns the ids inserted (a message whose
+/// mid the channel already has is a redelivery and is skipped).
+pub fn insert_messages(
+    conn: &mut PgConnection,
+    rows: &[(i64, WebhookMessageRow<'_>)],
+) -> QueryResult<Vec<i64>> {
+    use diesel::sql_types::{Bool, Jsonb, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let ids: Vec<Id> = diesel::sql_query(
+        "INSERT INTO messages (id, tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
+                               kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                              $7::timestamptz[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::jsonb[],
+                              $13::jsonb[], $14::bool[], $15::text[], $16::timestamptz[])
+         ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+         RETURNING id",
+    )
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.tenant_id.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.conversation_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.channel_id.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|(_, r)| r.direction).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.platform_message_id).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|(_, r)| r.sent_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|(_, r)| r.kind).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.text).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(rows.iter().map(|(_, r)| &r.attachments).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.reply_to_platform_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|(_, r)| r.referral).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(rows.iter().map(|(_, r)| r.extra).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(rows.iter().map(|(_, r)| r.is_echo).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|(_, r)| r.status.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        rows.iter().map(|(_, r)| r.deleted_at).collect::<Vec<_>>(),
+    )
+    .load(conn)?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// Outbound messages just stored take the receipts their conversations' watermarks passed.
+pub fn catch_up_with_watermarks(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query(
+        "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
+           FROM conversations v WHERE m.id = ANY($1) AND v.id = m.conversation_id
+            AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .execute(conn)
+}
+
+/// An event that waited for its message.
+#[derive(Debug, QueryableByName)]
+pub struct ParkedEvent {
+    #[diesel(sql_type = BigInt)]
+    pub channel_id: i64,
+    #[diesel(sql_type = Text)]
+    pub platform_message_id: String,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub event: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Takes the events parked for any of `(channel, mid)`, oldest first.
+pub fn take_parked(conn: &mut PgConnection, keys: &[(i64, &str)]) -> QueryResult<Vec<ParkedEvent>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (channels, mids): (Vec<i64>, Vec<&str>) = keys.iter().copied().unzip();
+    let mut parked: Vec<ParkedEvent> = diesel::sql_query(
+        "DELETE FROM pending_message_events p USING unnest($1::bigint[], $2::text[]) AS x(channel_id, mid)
+          WHERE p.channel_id = x.channel_id AND p.platform_message_id = x.mid
+         RETURNING p.channel_id, p.platform_message_id, p.event, p.occurred_at",
+    )
+    .bind::<Array<BigInt>, _>(channels)
+    .bind::<Array<Text>, _>(mids)
+    .load(conn)?;
+    parked.sort_by_key(|p| p.occurred_at);
+    Ok(parked)
 }

@@ -4,6 +4,7 @@
 
 pub mod batches;
 pub mod channels;
+pub mod comments;
 pub mod connect;
 pub mod contact_panel;
 pub mod contacts;
@@ -16,6 +17,7 @@ pub mod login_throttle;
 pub mod message_templates;
 pub mod messages;
 pub mod notes;
+pub mod notifications;
 pub mod outbound;
 pub mod outbound_media;
 pub mod receipts;

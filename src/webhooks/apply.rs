@@ -45,6 +45,36 @@ fn thread(
     Ok(thread.conversation_id)
 }
 
+/// The row a webhook's message is stored as.
+pub(crate) fn message_row<'m>(
+    ch: &Channel,
+    conversation: i64,
+    m: &'m NewMessage,
+) -> WebhookMessageRow<'m> {
+    let outbound = m.direction == Direction::Outbound;
+    WebhookMessageRow {
+        tenant_id: ch.tenant_id,
+        conversation_id: conversation,
+        channel_id: ch.id,
+        direction: if outbound { "outbound" } else { "inbound" },
+        platform_message_id: m.mid.as_deref(),
+        sent_at: m.at,
+        kind: &m.kind,
+        text: m.text.as_deref(),
+        attachments: Value::Array(m.attachments.clone()),
+        reply_to_platform_id: m.reply_to.as_deref(),
+        referral: m.referral.as_ref(),
+        extra: &m.extra,
+        is_echo: outbound,
+        status: if outbound {
+            MessageStatus::Sent
+        } else {
+            MessageStatus::Received
+        },
+        deleted_at: m.deleted.then_some(m.at),
+    }
+}
+
 /// Parley's own message id from an echo's metadata (`parley:<id>`): the echo is of a message
 /// Parley sent, which then only needs Meta's id.
 pub(crate) fn own_echo_id(m: &NewMessage) -> Option<i64> {
@@ -221,27 +251,7 @@ fn message(
             return Ok(());
         }
     }
-    let row = WebhookMessageRow {
-        tenant_id: ch.tenant_id,
-        conversation_id: conv,
-        channel_id: ch.id,
-        direction: if outbound { "outbound" } else { "inbound" },
-        platform_message_id: m.mid.as_deref(),
-        sent_at: m.at,
-        kind: &m.kind,
-        text: m.text.as_deref(),
-        attachments: Value::Array(m.attachments.clone()),
-        reply_to_platform_id: m.reply_to.as_deref(),
-        referral: m.referral.as_ref(),
-        extra: &m.extra,
-        is_echo: outbound,
-        status: if outbound {
-            MessageStatus::Sent
-        } else {
-            MessageStatus::Received
-        },
-        deleted_at: m.deleted.then_some(m.at),
-    };
+    let row = message_row(ch, conv, &m);
     let Some(id) = messages::insert_from_webhook(conn, &row)? else {
         out.applied += 1; // redelivered: already stored, nothing to change
         return Ok(());

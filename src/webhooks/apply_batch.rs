@@ -7,11 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
-use serde_json::Value;
 
+use crate::models::batches;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange};
 use crate::webhooks::apply::{self, Applied, own_echo_id};
@@ -73,24 +71,6 @@ pub fn apply_items(
         applied.conversations.dedup();
     }
     Ok(out)
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct ParkedRow {
-    #[diesel(sql_type = BigInt)]
-    channel_id: i64,
-    #[diesel(sql_type = Text)]
-    platform_message_id: String,
-    #[diesel(sql_type = Jsonb)]
-    event: Value,
-    #[diesel(sql_type = Timestamptz)]
-    occurred_at: DateTime<Utc>,
 }
 
 /// A message row about to be inserted.
@@ -168,25 +148,28 @@ fn store_messages(
         .collect();
 
     // Ids are taken first so that inserted rows map back to their events.
-    let ids: Vec<Id> =
-        diesel::sql_query("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)")
-            .bind::<Integer, _>(kept.len() as i32)
-            .load(conn)?;
+    let ids = batches::reserve_message_ids(conn, kept.len())?;
     let rows: Vec<Row> = kept
         .into_iter()
         .zip(ids)
         .filter_map(|(incoming, id)| {
             let key = (incoming.channel.id.0, incoming.message.customer_id.clone());
             Some(Row {
-                id: id.id,
+                id,
                 conversation: *conversation_of.get(&key)?,
                 incoming,
             })
         })
         .collect();
-    let inserted: HashSet<i64> = insert_rows(conn, &rows)?
+    let stored: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let row = apply::message_row(r.incoming.channel, r.conversation, &r.incoming.message);
+            (r.id, row)
+        })
+        .collect();
+    let inserted: HashSet<i64> = batches::insert_messages(conn, &stored)?
         .into_iter()
-        .map(|r| r.id)
         .collect();
 
     let mut changes: HashMap<i64, ConversationChange> = HashMap::new();
@@ -218,66 +201,9 @@ fn store_messages(
         out[item].conversations.push(row.conversation);
     }
     conversations::apply_changes(conn, changes)?;
-    if !outbound.is_empty() {
-        // Receipts whose watermark arrived before these messages still apply.
-        diesel::sql_query(
-            "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
-               FROM conversations v WHERE m.id = ANY($1) AND v.id = m.conversation_id
-                AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
-        )
-        .bind::<Array<BigInt>, _>(outbound)
-        .execute(conn)?;
-    }
+    // Receipts whose watermark arrived before these messages still apply.
+    batches::catch_up_with_watermarks(conn, &outbound)?;
     apply_parked(conn, &with_mid)
-}
-
-fn insert_rows(conn: &mut PgConnection, rows: &[Row]) -> QueryResult<Vec<Id>> {
-    fn msg<'r>(r: &'r Row) -> &'r NewMessage {
-        &r.incoming.message
-    }
-    let outbound = |r: &Row| msg(r).direction == Direction::Outbound;
-    diesel::sql_query(
-        "INSERT INTO messages (id, tenant_id, conversation_id, channel_id, direction, platform_message_id, sent_at,
-                               kind, text, attachments, reply_to_platform_id, referral, extra, is_echo, status, deleted_at)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
-                              $7::timestamptz[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::jsonb[],
-                              $13::jsonb[], $14::bool[], $15::text[], $16::timestamptz[])
-         ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
-         RETURNING id",
-    )
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.incoming.channel.tenant_id.0).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.conversation).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.incoming.channel.id.0).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        rows.iter()
-            .map(|r| if outbound(r) { "outbound" } else { "inbound" })
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).mid.as_deref()).collect::<Vec<_>>())
-    .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| msg(r).at).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| msg(r).kind.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).text.as_deref()).collect::<Vec<_>>())
-    .bind::<Array<Jsonb>, _>(
-        rows.iter()
-            .map(|r| Value::Array(msg(r).attachments.clone()))
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| msg(r).reply_to.as_deref()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|r| msg(r).referral.clone()).collect::<Vec<_>>())
-    .bind::<Array<Jsonb>, _>(rows.iter().map(|r| msg(r).extra.clone()).collect::<Vec<_>>())
-    .bind::<Array<Bool>, _>(rows.iter().map(outbound).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        rows.iter()
-            .map(|r| if outbound(r) { "sent" } else { "received" })
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Timestamptz>>, _>(
-        rows.iter()
-            .map(|r| msg(r).deleted.then_some(msg(r).at))
-            .collect::<Vec<_>>(),
-    )
-    .load(conn)
 }
 
 /// Events that arrived before their message (rare) now apply to it, oldest first.
@@ -285,17 +211,8 @@ fn apply_parked(conn: &mut PgConnection, with_mid: &HashMap<(i64, &str), &Row>) 
     if with_mid.is_empty() {
         return Ok(());
     }
-    let (channels, mids): (Vec<i64>, Vec<&str>) = with_mid.keys().copied().unzip();
-    let mut parked: Vec<ParkedRow> = diesel::sql_query(
-        "DELETE FROM pending_message_events p USING unnest($1::bigint[], $2::text[]) AS x(channel_id, mid)
-          WHERE p.channel_id = x.channel_id AND p.platform_message_id = x.mid
-         RETURNING p.channel_id, p.platform_message_id, p.event, p.occurred_at",
-    )
-    .bind::<Array<BigInt>, _>(channels)
-    .bind::<Array<Text>, _>(mids)
-    .load(conn)?;
-    parked.sort_by_key(|p| p.occurred_at);
-    for p in parked {
+    let keys: Vec<(i64, &str)> = with_mid.keys().copied().collect();
+    for p in batches::take_parked(conn, &keys)? {
         let Some(row) = with_mid.get(&(p.channel_id, p.platform_message_id.as_str())) else {
             continue;
         };
