@@ -54,7 +54,7 @@ impl From<crate::inbox::InboxError> for AppError {
             InboxError::Invalid(why) => AppError::BadRequest(why),
             InboxError::Window(w) => AppError::BadRequest(w.to_string()),
             InboxError::Storage(why) => AppError::Internal(why),
-            InboxError::Db(e) => AppError::Db(DbError::Query(e)),
+            InboxError::Db(e) => AppError::Db(e),
         }
     }
 }
@@ -127,7 +127,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %chain(self), "request failed");
         }
         if let AppError::LoginRequired { next, htmx } = self {
             let location = format!(
@@ -181,4 +181,40 @@ fn ascii_only(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// An error and its causes, outermost first (`database unavailable: timed out …`), for logs and
+/// the records operators read; `Display` alone shows only the outermost.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let next = e.to_string();
+        // `#[error(transparent)]` layers repeat their source's text.
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_names_every_cause_once() {
+        let pool = DbError::Query(diesel::result::Error::NotFound);
+        let app = AppError::Db(pool);
+        let text = chain(&app);
+        assert!(text.contains("Record not found"), "{text}");
+        assert_eq!(text.matches("Record not found").count(), 1, "{text}");
+        let job = crate::jobs::JobError::retry(
+            "token health sweep",
+            std::io::Error::other("connection reset"),
+        );
+        assert_eq!(job.describe(), "token health sweep: connection reset");
+    }
 }

@@ -23,15 +23,19 @@ const MIGRATION_LOCK_KEY: i64 = 0x7061_726c_6579; // "parley"
 /// Failures of the database layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// No connection could be had: the database is down or the pool is exhausted.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    /// No pooled connection could be had: the database is down or the pool is exhausted.
+    #[error("database unavailable")]
+    Unavailable(#[from] diesel::r2d2::PoolError),
+    /// A direct connection (migrations, operator commands) could not be made.
+    #[error("cannot connect to the database")]
+    Connect(#[from] diesel::ConnectionError),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
-    #[error("migrations failed: {0}")]
-    Migration(String),
-    #[error("database task failed: {0}")]
-    Task(String),
+    #[error("migrations failed")]
+    Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("database task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl DbError {
@@ -40,6 +44,7 @@ impl DbError {
         matches!(
             self,
             DbError::Unavailable(_)
+                | DbError::Connect(_)
                 | DbError::Query(diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::ClosedConnection,
                     _,
@@ -68,13 +73,11 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn = pool.get().map_err(DbError::Unavailable)?;
         work(&mut conn)
     })
     .await
-    .map_err(|e| DbError::Task(e.to_string()))?
+    .map_err(DbError::Task)?
 }
 
 /// One round trip to the server (readiness checks).
@@ -84,6 +87,23 @@ pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Like [`run`], for work that fails with the caller's own error type (an `InboxError`, say):
+/// no pool or task failure is lost, and no `Result` nests inside another.
+pub async fn run_as<T, E, F>(pool: &PgPool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| E::from(DbError::Unavailable(e)))?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| E::from(DbError::Task(e)))?
+}
+
 /// Applies pending migrations under a session advisory lock, so that any number of processes may
 /// start together on one database.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, DbError> {
@@ -91,12 +111,12 @@ pub fn migrate(conn: &mut PgConnection) -> Result<usize, DbError> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
         .map(|versions| versions.len())
-        .map_err(|e| DbError::Migration(e.to_string()));
+        .map_err(DbError::Migration);
     diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
     applied
 }
 
 /// Opens one connection outside the pool (for the CLI and migrations).
 pub fn connect(database_url: &str) -> Result<PgConnection, DbError> {
-    PgConnection::establish(database_url).map_err(|e| DbError::Unavailable(e.to_string()))
+    PgConnection::establish(database_url).map_err(DbError::Connect)
 }

@@ -37,7 +37,13 @@ pub enum InboxError {
     #[error("{0}")]
     Storage(String),
     #[error(transparent)]
-    Db(#[from] diesel::result::Error),
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for InboxError {
+    fn from(e: diesel::result::Error) -> Self {
+        InboxError::Db(crate::db::DbError::Query(e))
+    }
 }
 
 /// Fails with `NotFound` unless `conversation` belongs to `tenant`.

@@ -55,13 +55,6 @@ impl JobError {
 
     /// The error and its causes, as recorded on the job row (`database: pool timed out: …`).
     pub fn describe(&self) -> String {
-        let mut text = self.to_string();
-        let mut cause = std::error::Error::source(self);
-        while let Some(e) = cause {
-            text.push_str(": ");
-            text.push_str(&e.to_string());
-            cause = e.source();
-        }
-        text
+        crate::error::chain(self)
     }
 }

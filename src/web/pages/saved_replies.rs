@@ -102,10 +102,10 @@ pub async fn delete(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, id) = (user.tenant_id, path.into_inner());
-    crate::db::run(&state.pool, move |conn| {
-        Ok(saved_replies::delete(conn, tenant, id))
+    crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
+        saved_replies::delete(conn, tenant, id)
     })
-    .await??;
+    .await?;
     session::flash(&user.session, FlashLevel::Success, "Saved reply deleted.");
     Ok(render::see_other("/inbox/saved-replies"))
 }

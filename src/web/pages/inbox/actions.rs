@@ -69,8 +69,7 @@ where
         + 'static,
 {
     let (tenant, me) = (user.tenant_id, user.id);
-    let result = crate::db::run(&state.pool, move |conn| Ok(f(conn, tenant, me))).await?;
-    match result {
+    match crate::db::run_as(&state.pool, move |conn| f(conn, tenant, me)).await {
         Ok(()) => Ok(done(hx, user, conversation, message)),
         Err(e) => refused(hx, user, conversation, e),
     }
@@ -250,14 +249,11 @@ pub async fn retry(
 ) -> Result<HttpResponse, AppError> {
     let message = path.into_inner();
     let tenant = user.tenant_id;
-    let result = crate::db::run(&state.pool, move |conn| {
-        Ok(send::retry(conn, tenant, message, Utc::now()))
+    let conversation = crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
+        send::retry(conn, tenant, message, Utc::now())
     })
     .await?;
-    match result {
-        Ok(conversation) => Ok(done(hx, &user, conversation, "Sending again.")),
-        Err(e) => Err(e.into()),
-    }
+    Ok(done(hx, &user, conversation, "Sending again."))
 }
 
 /// The composer's fields, from a multipart or urlencoded body.
