@@ -5,14 +5,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::auth::roles::{InboxRoles, allows};
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ConversationId, TenantId, UserId};
 use crate::db::statuses::ConversationStatus;
 use crate::inbox::InboxError;
 pub use crate::models::labels::Label;
 use crate::models::{conversations, labels};
 
 /// Tells every Parley process's live pages that `conversation` changed (delivered at commit).
-pub fn notify(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> QueryResult<()> {
+pub fn notify(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+) -> QueryResult<()> {
     crate::inbox::live::publish(
         conn,
         &[crate::inbox::live::LiveEvent::Conversation {
@@ -25,7 +29,7 @@ pub fn notify(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> Q
 fn changed(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     rows: usize,
 ) -> Result<(), InboxError> {
     if rows == 0 {
@@ -40,7 +44,7 @@ fn changed(
 pub fn assign(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     assignee: Option<UserId>,
 ) -> Result<(), InboxError> {
     if let Some(user) = assignee {
@@ -60,7 +64,7 @@ pub fn assign(
 pub fn set_status(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     status: ConversationStatus,
     snooze_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -99,7 +103,7 @@ pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<usize> {
 pub fn mark_read(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     read: bool,
 ) -> Result<(), InboxError> {
     let n = conversations::set_read(conn, tenant, conversation, read)?;
@@ -110,7 +114,7 @@ pub fn mark_read(
 pub fn read_on_open(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<()> {
     if conversations::read_if_unread(conn, tenant, conversation)? {
         notify(conn, tenant, conversation)?;
@@ -122,7 +126,7 @@ pub fn read_on_open(
 pub fn add_note(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     author: UserId,
     body: &str,
 ) -> Result<(), InboxError> {
@@ -148,7 +152,7 @@ pub fn labels(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Labe
 pub fn labels_of(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<Vec<Label>> {
     labels::of_conversation(conn, tenant, conversation)
 }
@@ -157,7 +161,7 @@ pub fn labels_of(
 pub fn add_label(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     name: &str,
 ) -> Result<(), InboxError> {
     let name = name.trim();
@@ -176,7 +180,7 @@ pub fn add_label(
 pub fn remove_label(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     label: i64,
 ) -> Result<(), InboxError> {
     crate::inbox::exists(conn, tenant, conversation)?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
 
 use crate::db::PgPool;
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ConversationId, TenantId, UserId};
 use crate::models::notifications;
 
 /// The notification channel every change goes through.
@@ -20,7 +20,10 @@ pub const CHANNEL: &str = "parley_events";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveEvent {
     /// A conversation of a tenant changed (message, receipt, reaction, assignment…).
-    Conversation { tenant: TenantId, id: i64 },
+    Conversation {
+        tenant: TenantId,
+        id: ConversationId,
+    },
     /// Sessions of a user were ended (signed out, everywhere, deactivated): their streams check
     /// whether they may go on.
     SessionsEnded { tenant: TenantId, user: UserId },
@@ -35,8 +38,12 @@ impl LiveEvent {
         let tenant = TenantId(parts.next()?.parse().ok()?);
         let kind = parts.next()?;
         let id: i64 = parts.next()?.parse().ok()?;
+        let conversation = ConversationId(id);
         match kind {
-            "conversation" => Some(LiveEvent::Conversation { tenant, id }),
+            "conversation" => Some(LiveEvent::Conversation {
+                tenant,
+                id: conversation,
+            }),
             "sessions" => Some(LiveEvent::SessionsEnded {
                 tenant,
                 user: UserId(id),
@@ -277,7 +284,7 @@ mod tests {
             LiveEvent::parse("3:conversation:42"),
             Some(LiveEvent::Conversation {
                 tenant: TenantId(3),
-                id: 42
+                id: ConversationId(42)
             })
         );
         assert_eq!(
@@ -290,7 +297,7 @@ mod tests {
         for event in [
             LiveEvent::Conversation {
                 tenant: TenantId(3),
-                id: 42,
+                id: ConversationId(42),
             },
             LiveEvent::SessionsEnded {
                 tenant: TenantId(3),

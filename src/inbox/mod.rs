@@ -21,7 +21,7 @@ pub use crate::models::thread;
 
 use diesel::prelude::*;
 
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 
 /// Why an inbox action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ impl From<diesel::result::Error> for InboxError {
 pub fn exists(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> Result<(), InboxError> {
     if crate::models::conversations::exists(conn, tenant, conversation)? {
         Ok(())

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::db::ids::{ChannelId, MessageId, TenantId, UserId};
+use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId, UserId};
 use crate::inbox::send_job::SendMessage;
 use crate::inbox::uploads::OutboundMedia;
 use crate::inbox::window::{SendMode, window};
@@ -45,7 +45,7 @@ type Target = outbound::SendTarget;
 fn target(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> Result<Target, InboxError> {
     outbound::target(conn, tenant, conversation)?.ok_or(InboxError::NotFound)
 }
@@ -124,7 +124,7 @@ fn split(platform: Platform, reply: &Reply) -> Vec<Outgoing> {
 pub fn compose(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     author: UserId,
     reply: &Reply,
     now: DateTime<Utc>,
@@ -190,7 +190,7 @@ pub fn retry(
     tenant: TenantId,
     message: i64,
     now: DateTime<Utc>,
-) -> Result<i64, InboxError> {
+) -> Result<ConversationId, InboxError> {
     conn.transaction(|conn| {
         let (conversation_id, extra) =
             outbound::lock_for_retry(conn, tenant, message)?.ok_or(InboxError::NotFound)?;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 
+use crate::db::ids::ConversationId;
 use crate::models::conversations::ConversationChange;
 use crate::models::messages::WebhookMessageRow;
 
@@ -25,7 +26,7 @@ pub struct KnownCustomer {
     #[diesel(sql_type = Nullable<Text>)]
     pub name: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
 }
 
 /// The contacts (and conversations, when they have one) of the customers Parley already knows.
@@ -100,7 +101,7 @@ pub struct NewConversation<'a> {
 #[derive(Debug, QueryableByName)]
 pub struct OpenedConversation {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: ConversationId,
     #[diesel(sql_type = BigInt)]
     pub contact_id: i64,
 }
@@ -198,7 +199,7 @@ pub fn insert_messages(
     )
     .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.tenant_id.0).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.conversation_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.conversation_id.0).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.channel_id.0).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(rows.iter().map(|(_, r)| r.direction).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.platform_message_id).collect::<Vec<_>>())

@@ -6,7 +6,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
 use crate::db::statuses::ConversationStatus;
 
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 use crate::models::channels::Platform;
 
 /// Another conversation that is probably the same person (same name or username on another
@@ -14,7 +14,7 @@ use crate::models::channels::Platform;
 #[derive(Debug, Clone, QueryableByName)]
 pub struct OtherConversation {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: ConversationId,
     #[diesel(sql_type = Text)]
     pub platform: Platform,
     #[diesel(sql_type = Text)]
@@ -29,7 +29,7 @@ pub struct OtherConversation {
 pub fn other_conversations(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<Vec<OtherConversation>> {
     diesel::sql_query(
         "SELECT o.id, ch.platform, ch.name AS channel_name, o.status, o.last_message_at

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::ids::{ChannelId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId};
 use crate::db::schema::contacts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -131,7 +131,7 @@ pub struct Thread {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub name: Option<String>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
 }
 
 /// The contact and conversation for a customer, created on first sight (a name Meta sent

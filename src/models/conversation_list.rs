@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 
-use crate::db::ids::{ChannelId, TenantId, UserId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId, UserId};
 use crate::db::statuses::ConversationStatus;
 use crate::models::channels::Platform;
 
@@ -81,7 +81,7 @@ impl Cursor {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ConversationRow {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: ConversationId,
     #[diesel(sql_type = BigInt)]
     pub channel_id: i64,
     #[diesel(sql_type = Text)]
@@ -149,7 +149,7 @@ impl ConversationRow {
     pub fn cursor(&self) -> Cursor {
         Cursor {
             at: self.last_message_at,
-            id: self.id,
+            id: self.id.0,
         }
     }
 }
@@ -343,11 +343,11 @@ pub fn list(
 pub fn row(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<Option<ConversationRow>> {
     Sql::new(SELECT)
         .bind_i64("c.tenant_id = ", tenant.0, "")
-        .bind_i64(" AND c.id = ", conversation, "")
+        .bind_i64(" AND c.id = ", conversation.0, "")
         .query
         .get_result(conn)
         .optional()

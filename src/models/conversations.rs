@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 
-use crate::db::ids::{ChannelId, TenantId, UserId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId, UserId};
 use crate::db::schema::conversations as c;
 use crate::db::statuses::ConversationStatus;
 use crate::models::sql::greatest;
@@ -88,12 +88,12 @@ impl ConversationChange {
 /// Raw SQL: a set-based update from `unnest` arrays, which diesel's builder cannot express.
 pub fn apply_changes(
     conn: &mut PgConnection,
-    changes: HashMap<i64, ConversationChange>,
+    changes: HashMap<ConversationId, ConversationChange>,
 ) -> QueryResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
-    let mut changes: Vec<(i64, ConversationChange)> = changes.into_iter().collect();
+    let mut changes: Vec<(ConversationId, ConversationChange)> = changes.into_iter().collect();
     changes.sort_unstable_by_key(|(id, _)| *id);
     diesel::sql_query(
         "UPDATE conversations v SET
@@ -124,7 +124,7 @@ pub fn apply_changes(
 /// Applies one conversation's change.
 pub fn apply_change(
     conn: &mut PgConnection,
-    conversation: i64,
+    conversation: ConversationId,
     change: ConversationChange,
 ) -> QueryResult<()> {
     apply_changes(conn, HashMap::from([(conversation, change)]))
@@ -134,7 +134,7 @@ pub fn apply_change(
 pub fn set_assignee(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     assignee: Option<UserId>,
 ) -> QueryResult<usize> {
     diesel::update(one(tenant, conversation))
@@ -149,7 +149,7 @@ pub fn set_assignee(
 pub fn set_status(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     status: ConversationStatus,
     snoozed_until: Option<DateTime<Utc>>,
 ) -> QueryResult<usize> {
@@ -163,7 +163,7 @@ pub fn set_status(
 }
 
 /// Reopens snoozed conversations (of every tenant) whose time has come; returns them.
-pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<Vec<(TenantId, i64)>> {
+pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<Vec<(TenantId, ConversationId)>> {
     diesel::update(
         c::table
             .filter(c::status.eq(ConversationStatus::Snoozed))
@@ -183,7 +183,7 @@ pub fn wake_snoozed(conn: &mut PgConnection) -> QueryResult<Vec<(TenantId, i64)>
 pub fn set_read(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     read: bool,
 ) -> QueryResult<usize> {
     let target = diesel::update(one(tenant, conversation));
@@ -201,7 +201,7 @@ pub fn set_read(
 pub fn read_if_unread(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<bool> {
     conn.transaction(|conn| {
         // A read marker is worth no wait for the disk: after a crash the conversation would
@@ -220,7 +220,7 @@ pub fn of_customer(
     conn: &mut PgConnection,
     channel: ChannelId,
     customer: &str,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<ConversationId>> {
     use crate::db::schema::contacts;
     c::table
         .inner_join(contacts::table)
@@ -241,7 +241,7 @@ pub enum Receipt {
 /// Moves the conversation's delivered or read watermark forward to `at` (never back).
 pub fn raise_watermark(
     conn: &mut PgConnection,
-    conversation: i64,
+    conversation: ConversationId,
     receipt: Receipt,
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
@@ -265,17 +265,21 @@ pub fn raise_watermark(
 }
 
 /// Whether the tenant has the conversation.
-pub fn exists(conn: &mut PgConnection, tenant: TenantId, conversation: i64) -> QueryResult<bool> {
+pub fn exists(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(one(tenant, conversation))).get_result(conn)
 }
 
 /// The tenant's conversation `id`, as a filter.
 fn one(
     tenant: TenantId,
-    id: i64,
+    id: ConversationId,
 ) -> diesel::dsl::Filter<
     diesel::dsl::Filter<c::table, diesel::dsl::Eq<c::tenant_id, TenantId>>,
-    diesel::dsl::Eq<c::id, i64>,
+    diesel::dsl::Eq<c::id, ConversationId>,
 > {
     c::table
         .filter(c::tenant_id.eq(tenant))

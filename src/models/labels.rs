@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 use crate::db::schema::{conversation_labels, labels};
 use crate::models::sql::lower;
 
@@ -27,7 +27,7 @@ pub fn all(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Label>>
 pub fn of_conversation(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<Vec<Label>> {
     conversation_labels::table
         .inner_join(labels::table)
@@ -68,7 +68,7 @@ pub fn find_or_create(conn: &mut PgConnection, tenant: TenantId, name: &str) -> 
 pub fn attach(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     label: i64,
 ) -> QueryResult<()> {
     diesel::insert_into(conversation_labels::table)
@@ -86,7 +86,7 @@ pub fn attach(
 pub fn detach(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     label: i64,
 ) -> QueryResult<()> {
     diesel::delete(

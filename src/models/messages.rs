@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
 
-use crate::db::ids::{ChannelId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId};
 use crate::db::schema::messages;
 use crate::db::statuses::MessageStatus;
 use crate::models::sql::coalesce_text;
@@ -98,7 +98,7 @@ pub fn catch_up_with_watermarks(conn: &mut PgConnection, id: i64) -> QueryResult
 #[diesel(table_name = messages)]
 pub struct WebhookMessageRow<'a> {
     pub tenant_id: TenantId,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub channel_id: ChannelId,
     pub direction: &'a str,
     pub platform_message_id: Option<&'a str>,

@@ -3,14 +3,14 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ConversationId, TenantId, UserId};
 use crate::db::schema::{conversation_notes, conversations};
 
 /// Adds a note to the tenant's conversation; returns 0 when the tenant has no such conversation.
 pub fn add(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     author: UserId,
     body: &str,
 ) -> QueryResult<usize> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ConversationId, TenantId, UserId};
 use crate::db::schema::{channels, contacts, conversations, messages as m};
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Platform;
@@ -23,7 +23,7 @@ pub struct SendTarget {
 pub fn target(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> QueryResult<Option<SendTarget>> {
     conversations::table
         .inner_join(channels::table)
@@ -43,7 +43,7 @@ pub fn target(
 #[derive(Debug)]
 pub struct NewReply<'a> {
     pub tenant: TenantId,
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub channel: i64,
     pub at: DateTime<Utc>,
     pub kind: &'a str,
@@ -79,7 +79,7 @@ pub fn lock_for_retry(
     conn: &mut PgConnection,
     tenant: TenantId,
     message: i64,
-) -> QueryResult<Option<(i64, Value)>> {
+) -> QueryResult<Option<(ConversationId, Value)>> {
     m::table
         .filter(m::tenant_id.eq(tenant))
         .filter(m::id.eq(message))
@@ -122,7 +122,7 @@ pub fn restart(
 #[derive(Debug, Clone, Queryable)]
 pub struct PendingSend {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub channel_id: i64,
     pub status: MessageStatus,
     pub platform_message_id: Option<String>,

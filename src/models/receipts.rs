@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{ChannelId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId};
 use crate::db::schema::{message_reactions, messages as m, pending_message_events as parked};
 use crate::db::statuses::MessageStatus;
 
@@ -17,7 +17,7 @@ pub fn find_by_mid(
     conn: &mut PgConnection,
     channel: ChannelId,
     mid: &str,
-) -> QueryResult<Option<(i64, i64)>> {
+) -> QueryResult<Option<(i64, ConversationId)>> {
     m::table
         .filter(m::channel_id.eq(channel))
         .filter(m::platform_message_id.eq(mid))
@@ -107,7 +107,7 @@ pub fn advance(
 /// Outbound messages of a conversation sent up to `watermark` move forward to `status`.
 pub fn advance_upto(
     conn: &mut PgConnection,
-    conversation: i64,
+    conversation: ConversationId,
     watermark: DateTime<Utc>,
     status: MessageStatus,
 ) -> QueryResult<usize> {
@@ -133,7 +133,7 @@ pub fn read_through(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> Quer
     let Some((conversation, sent_at)) = m::table
         .filter(m::id.eq(id))
         .select((m::conversation_id, m::sent_at))
-        .first::<(i64, DateTime<Utc>)>(conn)
+        .first::<(ConversationId, DateTime<Utc>)>(conn)
         .optional()?
     else {
         return Ok(());

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::Value;
 
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 use crate::inbox::list::Cursor;
 
 /// A message as the thread shows it.
@@ -89,7 +89,7 @@ const SELECT: &str = "SELECT m.id, m.direction, m.platform_message_id, m.sent_at
 pub fn page(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     before: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<ThreadPage> {
@@ -149,7 +149,7 @@ pub fn page(
 pub fn message(
     conn: &mut PgConnection,
     tenant: TenantId,
-    conversation: i64,
+    conversation: ConversationId,
     id: i64,
 ) -> QueryResult<Option<ThreadMessage>> {
     diesel::sql_query(format!("{SELECT} AND m.id = $3"))

@@ -6,7 +6,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
@@ -23,7 +23,7 @@ pub struct Applied {
     /// How many events changed something (or were parked for a later message).
     pub applied: usize,
     /// Conversations to notify live pages about.
-    pub conversations: Vec<i64>,
+    pub conversations: Vec<ConversationId>,
     /// Contacts created without a name (their profile is fetched by a job).
     pub new_contacts: Vec<i64>,
     /// New messages with attachments to download.
@@ -37,7 +37,7 @@ fn thread(
     customer: &str,
     name: Option<&str>,
     out: &mut Applied,
-) -> QueryResult<i64> {
+) -> QueryResult<ConversationId> {
     let thread = contacts::open_thread(conn, ch.tenant_id, ch.id, customer, name)?;
     if thread.new_contact && thread.name.is_none() {
         out.new_contacts.push(thread.contact_id);
@@ -48,7 +48,7 @@ fn thread(
 /// The row a webhook's message is stored as.
 pub(crate) fn message_row<'m>(
     ch: &Channel,
-    conversation: i64,
+    conversation: ConversationId,
     m: &'m NewMessage,
 ) -> WebhookMessageRow<'m> {
     let outbound = m.direction == Direction::Outbound;
@@ -226,7 +226,7 @@ fn conversation_of(
     conn: &mut PgConnection,
     ch: &Channel,
     customer: &str,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<ConversationId>> {
     conversations::of_customer(conn, ch.id, customer)
 }
 

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
+use crate::db::ids::ConversationId;
 use crate::models::batches;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange};
@@ -76,7 +77,7 @@ pub fn apply_items(
 /// A message row about to be inserted.
 struct Row<'a> {
     id: i64,
-    conversation: i64,
+    conversation: ConversationId,
     incoming: Incoming<'a>,
 }
 
@@ -137,12 +138,12 @@ fn store_messages(
         kept.push(inc);
     }
     resolve_customers(conn, &mut customers, out)?;
-    let opened_here: HashSet<i64> = customers
+    let opened_here: HashSet<ConversationId> = customers
         .iter()
         .filter(|c| c.opened_here)
         .filter_map(|c| c.conversation)
         .collect();
-    let conversation_of: HashMap<(i64, String), i64> = customers
+    let conversation_of: HashMap<(i64, String), ConversationId> = customers
         .iter()
         .filter_map(|c| Some(((c.channel, c.id.clone()), c.conversation?)))
         .collect();
@@ -172,7 +173,7 @@ fn store_messages(
         .into_iter()
         .collect();
 
-    let mut changes: HashMap<i64, ConversationChange> = HashMap::new();
+    let mut changes: HashMap<ConversationId, ConversationChange> = HashMap::new();
     let mut outbound = Vec::new();
     let mut with_mid: HashMap<(i64, &str), &Row> = HashMap::new();
     for row in &rows {

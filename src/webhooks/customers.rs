@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::db::ids::ConversationId;
 use crate::models::batches::{self, CustomerKey, NewContact, NewConversation};
 use crate::models::conversations::ConversationChange;
 use crate::webhooks::apply::Applied;
@@ -21,7 +22,7 @@ pub(crate) struct Customer {
     pub(crate) item: usize,
     pub(crate) contact: Option<i64>,
     pub(crate) stored_name: Option<String>,
-    pub(crate) conversation: Option<i64>,
+    pub(crate) conversation: Option<ConversationId>,
     /// What the batch brings their conversation: a new one is inserted with it.
     pub(crate) opening: Option<ConversationChange>,
     /// The conversation was created by this batch, already holding `opening`.

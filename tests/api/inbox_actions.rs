@@ -355,7 +355,7 @@ fn search_all(
         let page =
             parley::inbox::search::page_with(conn, tenant, me, &filter, &ts, after, 4, strategy)
                 .unwrap();
-        found.extend(page.rows.iter().map(|r| r.id));
+        found.extend(page.rows.iter().map(|r| r.id.0));
         match page.next {
             Some(next) => after = Some(next),
             None => return found,

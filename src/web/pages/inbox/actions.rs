@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::roles::InboxRoles;
 use crate::auth::session::{self, FlashLevel};
 use crate::auth::{Authorized, CurrentUser};
-use crate::db::ids::{TenantId, UserId};
+use crate::db::ids::{ConversationId, TenantId, UserId};
 use crate::db::statuses::ConversationStatus;
 use crate::error::AppError;
 use crate::inbox::send::Reply;
@@ -25,7 +25,7 @@ use crate::web::render;
 use crate::web::uploads as web_uploads;
 
 /// The answer to a successful action.
-fn done(hx: Hx, user: &CurrentUser, conversation: i64, message: &str) -> HttpResponse {
+fn done(hx: Hx, user: &CurrentUser, conversation: ConversationId, message: &str) -> HttpResponse {
     if hx.is_htmx() {
         let trigger = serde_json::json!({
             "parley-refresh": conversation,
@@ -43,7 +43,7 @@ fn done(hx: Hx, user: &CurrentUser, conversation: i64, message: &str) -> HttpRes
 fn refused(
     hx: Hx,
     user: &CurrentUser,
-    conversation: i64,
+    conversation: ConversationId,
     e: InboxError,
 ) -> Result<HttpResponse, AppError> {
     match e {
@@ -59,7 +59,7 @@ async fn act<F>(
     state: &AppState,
     hx: Hx,
     user: &CurrentUser,
-    conversation: i64,
+    conversation: ConversationId,
     message: &str,
     f: F,
 ) -> Result<HttpResponse, AppError>
@@ -86,7 +86,7 @@ pub async fn assign(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<AssignForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -138,7 +138,7 @@ pub async fn set_status(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<StatusForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -163,7 +163,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<ReadForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -189,7 +189,7 @@ pub async fn add_note(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -210,7 +210,7 @@ pub async fn add_label(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     form: web::Form<LabelForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -226,7 +226,7 @@ pub async fn remove_label(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(ConversationId, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, label) = path.into_inner();
     act(
@@ -336,7 +336,7 @@ pub async fn send_reply(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -424,7 +424,7 @@ async fn rejected(
     state: &AppState,
     hx: Hx,
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
     text: String,
     human_agent: bool,
     why: String,

@@ -13,7 +13,7 @@ use super::view_list::ListView;
 use super::{InboxPage, LIST_PAGE, THREAD_PAGE, list::ListQuery, list::lookups};
 use crate::auth::roles::InboxRoles;
 use crate::auth::{Authorized, CurrentUser};
-use crate::db::ids::TenantId;
+use crate::db::ids::{ConversationId, TenantId};
 use crate::error::AppError;
 use crate::inbox::actions;
 use crate::inbox::contact_panel;
@@ -47,7 +47,7 @@ pub struct ComposerPartial {
 fn load_conversation(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: ConversationId,
     before: Option<Cursor>,
     open: bool,
 ) -> Result<Option<Loaded>, crate::db::DbError> {
@@ -70,7 +70,7 @@ fn load_conversation(
 pub async fn conversation_view(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
     before: Option<Cursor>,
     open: bool,
 ) -> Result<ConversationView, AppError> {
@@ -87,7 +87,7 @@ pub async fn conversation_view(
 pub async fn thread_view(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
     before: Option<Cursor>,
 ) -> Result<ThreadOnly, AppError> {
     let tenant = user.tenant_id;
@@ -106,7 +106,11 @@ pub async fn thread_view(
 }
 
 /// The contact panel alone.
-pub async fn panel_view(state: &AppState, user: &CurrentUser, id: i64) -> Result<Panel, AppError> {
+pub async fn panel_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: ConversationId,
+) -> Result<Panel, AppError> {
     let tenant = user.tenant_id;
     let (row, data) = crate::db::run(&state.pool, move |conn| {
         let Some(row) = list::row(conn, tenant, id)? else {
@@ -123,7 +127,7 @@ pub async fn panel_view(state: &AppState, user: &CurrentUser, id: i64) -> Result
 pub async fn composer_view(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
 ) -> Result<Composer, AppError> {
     let tenant = user.tenant_id;
     let (row, replies) = crate::db::run(&state.pool, move |conn| {
@@ -140,7 +144,7 @@ pub async fn composer_view(
 fn panel_data(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: ConversationId,
 ) -> Result<PanelData, crate::db::DbError> {
     let members = crate::models::users::list(conn, tenant)?
         .into_iter()
@@ -159,7 +163,7 @@ fn panel_data(
 pub async fn show(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -198,7 +202,7 @@ pub struct ThreadQuery {
 pub async fn thread_partial(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
     q: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, AppError> {
     let before = q.before.as_deref().and_then(Cursor::decode);
@@ -210,7 +214,7 @@ pub async fn thread_partial(
 pub async fn panel_partial(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
     let panel = panel_view(&state, &user, path.into_inner()).await?;
     render::html(&PanelPartial { panel })
@@ -220,7 +224,7 @@ pub async fn panel_partial(
 pub async fn composer_partial(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ConversationId>,
 ) -> Result<HttpResponse, AppError> {
     let composer = composer_view(&state, &user, path.into_inner()).await?;
     render::html(&ComposerPartial { composer })

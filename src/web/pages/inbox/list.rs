@@ -9,7 +9,7 @@ use super::view_list::ListView;
 use super::{InboxPage, LIST_PAGE};
 use crate::auth::roles::InboxRoles;
 use crate::auth::{Authorized, CurrentUser};
-use crate::db::ids::{ChannelId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, TenantId};
 use crate::db::statuses::ConversationStatus;
 use crate::error::AppError;
 use crate::inbox::actions::{self, Label};
@@ -97,7 +97,7 @@ pub(super) async fn list_view(
     state: &AppState,
     user: &CurrentUser,
     q: &ListQuery,
-    selected: Option<i64>,
+    selected: Option<ConversationId>,
 ) -> Result<ListView, AppError> {
     let filter = q.filter();
     let after = q.after.as_deref().and_then(Cursor::decode);
@@ -132,7 +132,7 @@ pub async fn index(
 pub struct SelectedQuery {
     #[serde(flatten)]
     list: ListQuery,
-    selected: Option<i64>,
+    selected: Option<ConversationId>,
 }
 
 /// GET /inbox/list: the rows (live refresh, "load more").

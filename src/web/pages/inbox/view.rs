@@ -6,6 +6,7 @@ use chrono::Utc;
 use super::view_list::IdLike;
 use super::view_thread::{self, DayGroup, WindowView, accept};
 use crate::auth::CurrentUser;
+use crate::db::ids::ConversationId;
 use crate::db::statuses::ConversationStatus;
 use crate::inbox::actions::Label;
 use crate::inbox::contact_panel::OtherConversation;
@@ -27,7 +28,7 @@ pub struct ConversationView {
 
 /// The reply box (re-rendered with the typed text and the reason when a send is refused).
 pub struct Composer {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub text: String,
     pub human_agent: bool,
     pub error: Option<String>,
@@ -80,7 +81,11 @@ pub struct Loaded {
     pub replies: Vec<SavedReply>,
 }
 
-pub fn present_conversation(user: &CurrentUser, id: i64, loaded: Loaded) -> ConversationView {
+pub fn present_conversation(
+    user: &CurrentUser,
+    id: ConversationId,
+    loaded: Loaded,
+) -> ConversationView {
     let Loaded {
         row,
         page,
@@ -103,7 +108,7 @@ pub fn present_conversation(user: &CurrentUser, id: i64, loaded: Loaded) -> Conv
 
 pub fn present_thread(
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
     row: ConversationRow,
     page: thread::ThreadPage,
 ) -> ThreadOnly {
@@ -136,7 +141,7 @@ pub fn present_panel(user: &CurrentUser, row: ConversationRow, data: PanelData) 
 
 pub fn present_composer(
     user: &CurrentUser,
-    id: i64,
+    id: ConversationId,
     row: &ConversationRow,
     replies: Vec<SavedReply>,
 ) -> Composer {

@@ -1,5 +1,6 @@
 //! What the list pane shows: filter URLs and the rows.
 
+use crate::db::ids::ConversationId;
 use crate::db::statuses::ConversationStatus;
 use crate::inbox::list::{AssigneeFilter, ConversationRow, Cursor, ListFilter};
 use crate::models::channels::Platform;
@@ -12,6 +13,18 @@ pub trait IdLike {
 impl IdLike for i64 {
     fn value(&self) -> i64 {
         *self
+    }
+}
+
+impl IdLike for crate::db::ids::ConversationId {
+    fn value(&self) -> i64 {
+        self.0
+    }
+}
+
+impl IdLike for crate::db::ids::UserId {
+    fn value(&self) -> i64 {
+        self.0
     }
 }
 
@@ -57,7 +70,7 @@ pub struct ListView {
     /// The current filters as a query string (kept on every link).
     pub qs: String,
     pub next_url: Option<String>,
-    pub selected: Option<i64>,
+    pub selected: Option<ConversationId>,
     pub channels: Vec<(i64, String)>,
     pub labels: Vec<crate::inbox::actions::Label>,
     pub statuses: &'static [ConversationStatus],
@@ -68,7 +81,7 @@ impl ListView {
         rows: Vec<ConversationRow>,
         filter: ListFilter,
         next: Option<Cursor>,
-        selected: Option<i64>,
+        selected: Option<ConversationId>,
     ) -> ListView {
         let qs = query_string(&filter);
         let next_url = next.map(|c| format!("/inbox?{qs}&after={}", c.encode()));
@@ -100,7 +113,7 @@ impl ListView {
     }
 
     pub fn is_selected(&self, id: impl IdLike) -> bool {
-        self.selected == Some(id.value())
+        self.selected.map(|s| s.0) == Some(id.value())
     }
 
     pub fn assignee_is(&self, a: &str) -> bool {
