@@ -25,7 +25,7 @@ pub fn media_dir(state: &AppState, tenant: TenantId) -> PathBuf {
 }
 
 /// The file name of attachment `index` of `message`.
-pub fn file_name(message: i64, index: usize) -> String {
+pub fn file_name(message: MessageId, index: usize) -> String {
     format!("{message}-{index}")
 }
 
@@ -62,7 +62,7 @@ impl Job for DownloadAttachments {
     const MAX_ATTEMPTS: i32 = 6;
 
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
-        download(state, ctx.tenant(Self::KIND)?, self.message_id.0).await
+        download(state, ctx.tenant(Self::KIND)?, self.message_id).await
     }
 }
 
@@ -76,7 +76,7 @@ impl DownloadAttachments {
     }
 }
 
-async fn download(state: &AppState, tenant: TenantId, message: i64) -> Result<(), JobError> {
+async fn download(state: &AppState, tenant: TenantId, message: MessageId) -> Result<(), JobError> {
     let found = crate::db::run(&state.pool, move |conn| {
         let Some((channel_id, atts)) = messages::attachments(conn, tenant, message)? else {
             return Ok(None);

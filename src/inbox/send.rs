@@ -128,7 +128,7 @@ pub fn compose(
     author: UserId,
     reply: &Reply,
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, InboxError> {
+) -> Result<Vec<MessageId>, InboxError> {
     conn.transaction(|conn| {
         let t = target(conn, tenant, conversation)?;
         let mode = admit(&t, reply, now)?;
@@ -168,11 +168,11 @@ pub fn compose(
 fn enqueue_send(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
     attempt: i32,
 ) -> QueryResult<()> {
     let job = SendMessage {
-        message_id: MessageId(message),
+        message_id: message,
     };
     queue::enqueue(
         conn,
@@ -188,7 +188,7 @@ fn enqueue_send(
 pub fn retry(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
     now: DateTime<Utc>,
 ) -> Result<ConversationId, InboxError> {
     conn.transaction(|conn| {

@@ -41,11 +41,11 @@ impl Job for SendMessage {
     const MAX_ATTEMPTS: i32 = 20;
 
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
-        run(state, ctx.tenant(Self::KIND)?, self.message_id.0).await
+        run(state, ctx.tenant(Self::KIND)?, self.message_id).await
     }
 }
 
-async fn run(state: &AppState, tenant: TenantId, id: i64) -> Result<(), JobError> {
+async fn run(state: &AppState, tenant: TenantId, id: MessageId) -> Result<(), JobError> {
     let loaded = crate::db::run(&state.pool, move |conn| {
         let Some(m) = send::pending(conn, tenant, id)? else {
             return Ok(None);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 
-use crate::db::ids::ConversationId;
+use crate::db::ids::{ConversationId, MessageId};
 use crate::models::conversations::ConversationChange;
 use crate::models::messages::WebhookMessageRow;
 
@@ -162,7 +162,7 @@ pub fn rename_contacts(conn: &mut PgConnection, names: &[(i64, String)]) -> Quer
 }
 
 /// Takes `n` message ids from the sequence (so inserted rows map back to their events).
-pub fn reserve_message_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
+pub fn reserve_message_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<MessageId>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = BigInt)]
@@ -173,15 +173,15 @@ pub fn reserve_message_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec
         diesel::sql_query("SELECT nextval('messages_id_seq') AS id FROM generate_series(1, $1)")
             .bind::<diesel::sql_types::Integer, _>(n)
             .load(conn)?;
-    Ok(ids.into_iter().map(|i| i.id).collect())
+    Ok(ids.into_iter().map(|i| MessageId(i.id)).collect())
 }
 
 /// Inserts webhook messages with their reserved ids; returns the ids inserted (a message whose
 /// mid the channel already has is a redelivery and is skipped).
 pub fn insert_messages(
     conn: &mut PgConnection,
-    rows: &[(i64, WebhookMessageRow<'_>)],
-) -> QueryResult<Vec<i64>> {
+    rows: &[(MessageId, WebhookMessageRow<'_>)],
+) -> QueryResult<Vec<MessageId>> {
     use diesel::sql_types::{Bool, Jsonb, Timestamptz};
     #[derive(QueryableByName)]
     struct Id {
@@ -197,7 +197,7 @@ pub fn insert_messages(
          ON CONFLICT (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
          RETURNING id",
     )
-    .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(rows.iter().map(|(id, _)| id.0).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.tenant_id.0).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.conversation_id.0).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, r)| r.channel_id.0).collect::<Vec<_>>())
@@ -216,11 +216,11 @@ pub fn insert_messages(
         rows.iter().map(|(_, r)| r.deleted_at).collect::<Vec<_>>(),
     )
     .load(conn)?;
-    Ok(ids.into_iter().map(|i| i.id).collect())
+    Ok(ids.into_iter().map(|i| MessageId(i.id)).collect())
 }
 
 /// Outbound messages just stored take the receipts their conversations' watermarks passed.
-pub fn catch_up_with_watermarks(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
+pub fn catch_up_with_watermarks(conn: &mut PgConnection, ids: &[MessageId]) -> QueryResult<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -229,7 +229,7 @@ pub fn catch_up_with_watermarks(conn: &mut PgConnection, ids: &[i64]) -> QueryRe
            FROM conversations v WHERE m.id = ANY($1) AND v.id = m.conversation_id
             AND (v.read_watermark >= m.sent_at OR v.delivered_watermark >= m.sent_at)",
     )
-    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<BigInt>, _>(ids.iter().map(|id| id.0).collect::<Vec<_>>())
     .execute(conn)
 }
 

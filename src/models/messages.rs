@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
 
-use crate::db::ids::{ChannelId, ConversationId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId};
 use crate::db::schema::messages;
 use crate::db::statuses::MessageStatus;
 use crate::models::sql::coalesce_text;
@@ -12,7 +12,7 @@ use crate::models::sql::coalesce_text;
 pub fn attachments(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: MessageId,
 ) -> QueryResult<Option<(ChannelId, serde_json::Value)>> {
     messages::table
         .filter(messages::tenant_id.eq(tenant))
@@ -27,7 +27,7 @@ pub fn attachments(
 pub fn set_attachment_stored(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: MessageId,
     index: i32,
     stored: &serde_json::Value,
 ) -> QueryResult<()> {
@@ -49,7 +49,7 @@ pub fn delete_echo_copies(
     conn: &mut PgConnection,
     channel: ChannelId,
     mid: &str,
-    keep: i64,
+    keep: MessageId,
 ) -> QueryResult<usize> {
     diesel::delete(
         messages::table
@@ -66,7 +66,7 @@ pub fn delete_echo_copies(
 pub fn record_sent(
     conn: &mut PgConnection,
     channel: ChannelId,
-    id: i64,
+    id: MessageId,
     mid: &str,
 ) -> QueryResult<usize> {
     diesel::sql_query(
@@ -83,7 +83,7 @@ pub fn record_sent(
 
 /// A message just marked sent takes the receipts its conversation's watermarks already passed.
 /// Raw SQL: an UPDATE joined with its conversation (diesel has no UPDATE … FROM).
-pub fn catch_up_with_watermarks(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+pub fn catch_up_with_watermarks(conn: &mut PgConnection, id: MessageId) -> QueryResult<usize> {
     diesel::sql_query(
         "UPDATE messages m SET status = CASE WHEN v.read_watermark >= m.sent_at THEN 'read' ELSE 'delivered' END
            FROM conversations v WHERE m.id = $1 AND v.id = m.conversation_id AND m.status = 'sent'
@@ -119,7 +119,7 @@ pub struct WebhookMessageRow<'a> {
 pub fn insert_from_webhook(
     conn: &mut PgConnection,
     row: &WebhookMessageRow<'_>,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<MessageId>> {
     diesel::insert_into(messages::table)
         .values(row)
         .on_conflict((messages::channel_id, messages::platform_message_id))
@@ -135,7 +135,7 @@ pub fn insert_from_webhook(
 pub fn link_echo(
     conn: &mut PgConnection,
     channel: ChannelId,
-    id: i64,
+    id: MessageId,
     mid: &str,
 ) -> QueryResult<usize> {
     diesel::update(

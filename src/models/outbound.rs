@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{ConversationId, TenantId, UserId};
+use crate::db::ids::{ConversationId, MessageId, TenantId, UserId};
 use crate::db::schema::{channels, contacts, conversations, messages as m};
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Platform;
@@ -54,7 +54,7 @@ pub struct NewReply<'a> {
 }
 
 /// Stores a reply's part; returns its id.
-pub fn insert_reply(conn: &mut PgConnection, reply: &NewReply<'_>) -> QueryResult<i64> {
+pub fn insert_reply(conn: &mut PgConnection, reply: &NewReply<'_>) -> QueryResult<MessageId> {
     diesel::insert_into(m::table)
         .values((
             m::tenant_id.eq(reply.tenant),
@@ -78,7 +78,7 @@ pub fn insert_reply(conn: &mut PgConnection, reply: &NewReply<'_>) -> QueryResul
 pub fn lock_for_retry(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
 ) -> QueryResult<Option<(ConversationId, Value)>> {
     m::table
         .filter(m::tenant_id.eq(tenant))
@@ -96,7 +96,7 @@ pub fn lock_for_retry(
 pub fn restart(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
     extra_patch: &Value,
 ) -> QueryResult<Option<i32>> {
     diesel::update(
@@ -121,7 +121,7 @@ pub fn restart(
 /// What the send job needs about a message.
 #[derive(Debug, Clone, Queryable)]
 pub struct PendingSend {
-    pub id: i64,
+    pub id: MessageId,
     pub conversation_id: ConversationId,
     pub channel_id: i64,
     pub status: MessageStatus,
@@ -138,7 +138,7 @@ pub struct PendingSend {
 pub fn pending(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
 ) -> QueryResult<Option<PendingSend>> {
     m::table
         // Explicit ON: messages reference conversations by a composite key print-schema skips.
@@ -166,11 +166,11 @@ pub fn pending(
 /// The tenant's message `id` while it is `sending`, as a filter.
 fn sending(
     tenant: TenantId,
-    id: i64,
+    id: MessageId,
 ) -> diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Filter<m::table, diesel::dsl::Eq<m::tenant_id, TenantId>>,
-        diesel::dsl::Eq<m::id, i64>,
+        diesel::dsl::Eq<m::id, MessageId>,
     >,
     diesel::dsl::Eq<m::status, MessageStatus>,
 > {
@@ -181,7 +181,7 @@ fn sending(
 }
 
 /// Claims the current attempt: true when this run may call Meta.
-pub fn claim(conn: &mut PgConnection, tenant: TenantId, message: i64) -> QueryResult<bool> {
+pub fn claim(conn: &mut PgConnection, tenant: TenantId, message: MessageId) -> QueryResult<bool> {
     diesel::update(
         sending(tenant, message)
             .filter(m::send_started_at.is_null())
@@ -193,7 +193,7 @@ pub fn claim(conn: &mut PgConnection, tenant: TenantId, message: i64) -> QueryRe
 }
 
 /// Gives the claim back when Meta certainly did not act (rate limit, transient error).
-pub fn release(conn: &mut PgConnection, tenant: TenantId, message: i64) -> QueryResult<()> {
+pub fn release(conn: &mut PgConnection, tenant: TenantId, message: MessageId) -> QueryResult<()> {
     diesel::update(sending(tenant, message))
         .set(m::send_started_at.eq(None::<DateTime<Utc>>))
         .execute(conn)
@@ -204,7 +204,7 @@ pub fn release(conn: &mut PgConnection, tenant: TenantId, message: i64) -> Query
 pub fn fail(
     conn: &mut PgConnection,
     tenant: TenantId,
-    message: i64,
+    message: MessageId,
     error: &Value,
 ) -> QueryResult<()> {
     diesel::update(sending(tenant, message))

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{ChannelId, ConversationId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId};
 use crate::db::schema::{message_reactions, messages as m, pending_message_events as parked};
 use crate::db::statuses::MessageStatus;
 
@@ -17,7 +17,7 @@ pub fn find_by_mid(
     conn: &mut PgConnection,
     channel: ChannelId,
     mid: &str,
-) -> QueryResult<Option<(i64, ConversationId)>> {
+) -> QueryResult<Option<(MessageId, ConversationId)>> {
     m::table
         .filter(m::channel_id.eq(channel))
         .filter(m::platform_message_id.eq(mid))
@@ -67,7 +67,7 @@ pub fn take_parked(
 /// Meta could not deliver an outbound message (unless it was already read).
 pub fn fail(
     conn: &mut PgConnection,
-    id: i64,
+    id: MessageId,
     at: DateTime<Utc>,
     errors: Option<&Value>,
 ) -> QueryResult<()> {
@@ -89,7 +89,7 @@ pub fn fail(
 /// Moves an outbound message forward to `status` (never backwards, never out of `failed`).
 pub fn advance(
     conn: &mut PgConnection,
-    id: i64,
+    id: MessageId,
     status: MessageStatus,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -129,7 +129,7 @@ pub fn advance_upto(
 }
 
 /// Instagram's `read{mid}`: that outbound message and every earlier one of its conversation.
-pub fn read_through(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn read_through(conn: &mut PgConnection, id: MessageId, at: DateTime<Utc>) -> QueryResult<()> {
     let Some((conversation, sent_at)) = m::table
         .filter(m::id.eq(id))
         .select((m::conversation_id, m::sent_at))
@@ -160,7 +160,7 @@ pub fn reactor(by_business: bool) -> &'static str {
 pub fn react(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: MessageId,
     by_business: bool,
     emoji: &str,
     reaction: Option<&str>,
@@ -187,7 +187,7 @@ pub fn react(
 /// Takes a reactor's reaction away (unless it was set after `at`).
 pub fn unreact(
     conn: &mut PgConnection,
-    id: i64,
+    id: MessageId,
     by_business: bool,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -204,7 +204,7 @@ pub fn unreact(
 /// An edit newer than the last one seen: the new text (when Meta sent one) and the count.
 pub fn edit(
     conn: &mut PgConnection,
-    id: i64,
+    id: MessageId,
     text: Option<&str>,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -222,7 +222,7 @@ pub fn edit(
 }
 
 /// The sender unsent the message: it shows as removed from the first time Meta said so.
-pub fn unsend(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn unsend(conn: &mut PgConnection, id: MessageId, at: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(
         m::table
             .filter(m::id.eq(id))

@@ -6,7 +6,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{ConversationId, TenantId};
+use crate::db::ids::{ConversationId, MessageId, TenantId};
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
@@ -27,7 +27,7 @@ pub struct Applied {
     /// Contacts created without a name (their profile is fetched by a job).
     pub new_contacts: Vec<i64>,
     /// New messages with attachments to download.
-    pub media_messages: Vec<i64>,
+    pub media_messages: Vec<MessageId>,
 }
 
 /// The contact and conversation for a customer, created on first sight.
@@ -77,7 +77,7 @@ pub(crate) fn message_row<'m>(
 
 /// Parley's own message id from an echo's metadata (`parley:<id>`): the echo is of a message
 /// Parley sent, which then only needs Meta's id.
-pub(crate) fn own_echo_id(m: &NewMessage) -> Option<i64> {
+pub(crate) fn own_echo_id(m: &NewMessage) -> Option<MessageId> {
     if m.direction != Direction::Outbound {
         return None;
     }
@@ -87,6 +87,7 @@ pub(crate) fn own_echo_id(m: &NewMessage) -> Option<i64> {
         .strip_prefix("parley:")?
         .parse()
         .ok()
+        .map(MessageId)
 }
 
 /// Applies every event of one item in the caller's transaction.

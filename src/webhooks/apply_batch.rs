@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use crate::db::ids::ConversationId;
+use crate::db::ids::{ConversationId, MessageId};
 use crate::models::batches;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange};
@@ -76,7 +76,7 @@ pub fn apply_items(
 
 /// A message row about to be inserted.
 struct Row<'a> {
-    id: i64,
+    id: MessageId,
     conversation: ConversationId,
     incoming: Incoming<'a>,
 }
@@ -169,7 +169,7 @@ fn store_messages(
             (r.id, row)
         })
         .collect();
-    let inserted: HashSet<i64> = batches::insert_messages(conn, &stored)?
+    let inserted: HashSet<MessageId> = batches::insert_messages(conn, &stored)?
         .into_iter()
         .collect();
 

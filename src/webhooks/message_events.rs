@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::db::ids::MessageId;
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Channel;
 use crate::models::{messages, receipts};
@@ -58,7 +59,7 @@ pub(crate) fn by_mid(
 pub(crate) fn on_message(
     conn: &mut PgConnection,
     ch: &Channel,
-    id: i64,
+    id: MessageId,
     ev: &Parked,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -96,7 +97,12 @@ pub(crate) fn on_message(
 /// Records the id Meta gave a message Parley sent (`sent` unless a receipt already moved it on),
 /// then applies receipts that arrived before Meta's answer: watermarks, and statuses parked under
 /// that id (WhatsApp may report `sent` before the send call returns).
-pub fn link_sent(conn: &mut PgConnection, ch: &Channel, id: i64, mid: &str) -> QueryResult<()> {
+pub fn link_sent(
+    conn: &mut PgConnection,
+    ch: &Channel,
+    id: MessageId,
+    mid: &str,
+) -> QueryResult<()> {
     // An echo that came without Parley's metadata was stored as its own row: it is this message.
     messages::delete_echo_copies(conn, ch.id, mid, id)?;
     messages::record_sent(conn, ch.id, id, mid)?;

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::db::ids::MessageId;
 use crate::db::ids::WebhookEventId;
 use crate::inbox::attachments::DownloadAttachments;
 use crate::inbox::live::LiveEvent;
@@ -114,7 +113,7 @@ fn conclude(
         applied
             .media_messages
             .iter()
-            .map(|&message| DownloadAttachments::for_message(tenant, MessageId(message))),
+            .map(|&message| DownloadAttachments::for_message(tenant, message)),
     );
     notify.extend(
         applied

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::auth::Authorized;
 use crate::auth::roles::InboxRoles;
+use crate::db::ids::MessageId;
 use crate::error::AppError;
 use crate::inbox::attachments::media_dir;
 use crate::state::AppState;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 pub async fn show(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<(i64, usize)>,
+    path: web::Path<(MessageId, usize)>,
 ) -> Result<HttpResponse, AppError> {
     let (message, index) = path.into_inner();
     let tenant = user.tenant_id;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::roles::InboxRoles;
 use crate::auth::session::{self, FlashLevel};
 use crate::auth::{Authorized, CurrentUser};
-use crate::db::ids::{ConversationId, TenantId, UserId};
+use crate::db::ids::{ConversationId, MessageId, TenantId, UserId};
 use crate::db::statuses::ConversationStatus;
 use crate::error::AppError;
 use crate::inbox::send::Reply;
@@ -245,7 +245,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     hx: Hx,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<MessageId>,
 ) -> Result<HttpResponse, AppError> {
     let message = path.into_inner();
     let tenant = user.tenant_id;
