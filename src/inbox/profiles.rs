@@ -53,7 +53,7 @@ impl Job for FetchProfiles {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant(Self::KIND)?;
         match self.contact_id {
-            Some(contact) => fetch_one(state, tenant, contact.0).await,
+            Some(contact) => fetch_one(state, tenant, contact).await,
             None => sweep(state, tenant).await,
         }
     }
@@ -87,11 +87,13 @@ async fn sweep(state: &AppState, tenant: TenantId) -> Result<(), JobError> {
     .await?;
     // A few at a time: each is a Graph call, and a burst brings thousands.
     use futures_util::StreamExt;
-    let results: Vec<(i64, Result<(), JobError>)> = futures_util::stream::iter(due.iter().copied())
-        .map(|contact_id| async move { (contact_id, fetch_one(state, tenant, contact_id).await) })
-        .buffer_unordered(SWEEP_CONCURRENCY)
-        .collect()
-        .await;
+    let results: Vec<(ContactId, Result<(), JobError>)> = futures_util::stream::iter(
+        due.iter().copied(),
+    )
+    .map(|contact_id| async move { (contact_id, fetch_one(state, tenant, contact_id).await) })
+    .buffer_unordered(SWEEP_CONCURRENCY)
+    .collect()
+    .await;
     let mut retry = None;
     for (contact_id, result) in results {
         match result {
@@ -99,7 +101,7 @@ async fn sweep(state: &AppState, tenant: TenantId) -> Result<(), JobError> {
             Err(JobError::Permanent(why)) => {
                 // This contact cannot be fetched (its channel lost its token): it keeps the
                 // readable fallback name and is not asked for again.
-                tracing::info!(contact_id, %why, "profile not fetched; using the fallback name");
+                tracing::info!(contact_id = contact_id.0, %why, "profile not fetched; using the fallback name");
                 mark_unfetchable(state, tenant, contact_id).await?;
             }
             Err(other) => retry = retry.or(Some(other)),
@@ -127,7 +129,7 @@ async fn sweep(state: &AppState, tenant: TenantId) -> Result<(), JobError> {
 async fn mark_unfetchable(
     state: &AppState,
     tenant: TenantId,
-    contact_id: i64,
+    contact_id: ContactId,
 ) -> Result<(), JobError> {
     crate::db::run(&state.pool, move |conn| {
         let Some(contact) = contacts::get(conn, tenant, contact_id)? else {
@@ -154,7 +156,11 @@ async fn mark_unfetchable(
 }
 
 /// Fetches one contact's name and picture.
-async fn fetch_one(state: &AppState, tenant: TenantId, contact_id: i64) -> Result<(), JobError> {
+async fn fetch_one(
+    state: &AppState,
+    tenant: TenantId,
+    contact_id: ContactId,
+) -> Result<(), JobError> {
     let found = crate::db::run(&state.pool, move |conn| {
         let Some(contact) = contacts::get(conn, tenant, contact_id)? else {
             return Ok(None);
@@ -239,7 +245,7 @@ async fn fetch_one(state: &AppState, tenant: TenantId, contact_id: i64) -> Resul
 pub const MAX_PICTURE_BYTES: usize = 2 * 1024 * 1024;
 
 /// The file name of a contact's picture in its tenant's media folder.
-pub fn picture_file_name(contact_id: i64) -> String {
+pub fn picture_file_name(contact_id: ContactId) -> String {
     format!("avatar-{contact_id}")
 }
 
@@ -249,14 +255,14 @@ pub fn picture_file_name(contact_id: i64) -> String {
 async fn keep_picture(
     state: &AppState,
     tenant: TenantId,
-    contact_id: i64,
+    contact_id: ContactId,
     url: &str,
 ) -> Result<Option<(String, String)>, JobError> {
     let media = match state.graph.fetch_media(url, None, MAX_PICTURE_BYTES).await {
         Ok(media) => media,
         Err(e) if e.is_retryable() => return Err(JobError::Retryable(e.to_string())),
         Err(e) => {
-            tracing::info!(contact_id, error = %e, "profile picture not kept");
+            tracing::info!(contact_id = contact_id.0, error = %e, "profile picture not kept");
             return Ok(None);
         }
     };
@@ -271,7 +277,7 @@ async fn keep_picture(
         content_type.as_str(),
         "image/jpeg" | "image/png" | "image/webp" | "image/gif"
     ) {
-        tracing::info!(contact_id, %content_type, "profile picture of an unsupported type not kept");
+        tracing::info!(contact_id = contact_id.0, %content_type, "profile picture of an unsupported type not kept");
         return Ok(None);
     }
     let dir = crate::inbox::attachments::media_dir(state, tenant);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 
-use crate::db::ids::{ConversationId, MessageId};
+use crate::db::ids::{ContactId, ConversationId, MessageId};
 use crate::models::conversations::ConversationChange;
 use crate::models::messages::WebhookMessageRow;
 
@@ -22,7 +22,7 @@ pub struct KnownCustomer {
     #[diesel(sql_type = BigInt)]
     pub n: i64,
     #[diesel(sql_type = BigInt)]
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     #[diesel(sql_type = Nullable<Text>)]
     pub name: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -57,7 +57,7 @@ pub struct NewContact<'a> {
 #[derive(Debug, QueryableByName)]
 pub struct CreatedContact {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: ContactId,
     #[diesel(sql_type = BigInt)]
     pub channel_id: i64,
     #[diesel(sql_type = Text)]
@@ -93,7 +93,7 @@ pub fn create_contacts(
 pub struct NewConversation<'a> {
     pub tenant: i64,
     pub channel: i64,
-    pub contact: i64,
+    pub contact: ContactId,
     pub opening: Option<&'a ConversationChange>,
 }
 
@@ -103,7 +103,7 @@ pub struct OpenedConversation {
     #[diesel(sql_type = BigInt)]
     pub id: ConversationId,
     #[diesel(sql_type = BigInt)]
-    pub contact_id: i64,
+    pub contact_id: ContactId,
 }
 
 /// Opens conversations already holding the batch's messages (updating a row inserted moments
@@ -148,7 +148,10 @@ pub fn open_conversations(
 }
 
 /// Gives contacts the names Meta now sends (`(contact id, name)`), where they differ.
-pub fn rename_contacts(conn: &mut PgConnection, names: &[(i64, String)]) -> QueryResult<usize> {
+pub fn rename_contacts(
+    conn: &mut PgConnection,
+    names: &[(ContactId, String)],
+) -> QueryResult<usize> {
     if names.is_empty() {
         return Ok(0);
     }
@@ -156,7 +159,7 @@ pub fn rename_contacts(conn: &mut PgConnection, names: &[(i64, String)]) -> Quer
         "UPDATE contacts c SET name = x.name FROM unnest($1::bigint[], $2::text[]) AS x(id, name)
           WHERE c.id = x.id AND c.name IS DISTINCT FROM x.name",
     )
-    .bind::<Array<BigInt>, _>(names.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(names.iter().map(|r| r.0.0).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(names.iter().map(|r| &r.1).collect::<Vec<_>>())
     .execute(conn)
 }

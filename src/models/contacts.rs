@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::ids::{ChannelId, ConversationId, TenantId};
+use crate::db::ids::{ChannelId, ContactId, ConversationId, TenantId};
 use crate::db::schema::contacts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,7 +21,11 @@ pub struct Contact {
 }
 
 /// One contact of a tenant.
-pub fn get(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Option<Contact>> {
+pub fn get(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: ContactId,
+) -> QueryResult<Option<Contact>> {
     contacts::table
         .filter(contacts::tenant_id.eq(tenant))
         .filter(contacts::id.eq(id))
@@ -35,7 +39,7 @@ pub fn due_for_profile(
     conn: &mut PgConnection,
     tenant: TenantId,
     limit: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<ContactId>> {
     contacts::table
         .filter(contacts::tenant_id.eq(tenant))
         .filter(contacts::profile_fetched_at.is_null())
@@ -58,7 +62,7 @@ pub fn tenants_with_due_profiles(conn: &mut PgConnection) -> QueryResult<Vec<Ten
 pub fn set_picture_file(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: ContactId,
     stored: Option<(&str, &str)>,
 ) -> QueryResult<()> {
     diesel::update(
@@ -78,7 +82,7 @@ pub fn set_picture_file(
 pub fn picture_file(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: ContactId,
 ) -> QueryResult<Option<(String, String)>> {
     let row: Option<(Option<String>, Option<String>)> = contacts::table
         .filter(contacts::tenant_id.eq(tenant))
@@ -96,7 +100,7 @@ pub fn picture_file(
 pub fn set_profile(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: i64,
+    id: ContactId,
     name: Option<&str>,
     username: Option<&str>,
     picture_url: Option<&str>,
@@ -124,7 +128,7 @@ pub fn set_profile(
 #[derive(Debug, QueryableByName)]
 pub struct Thread {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// The contact was created by this call.
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub new_contact: bool,

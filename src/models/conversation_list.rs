@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 
-use crate::db::ids::{ChannelId, ConversationId, TenantId, UserId};
+use crate::db::ids::{ChannelId, ContactId, ConversationId, TenantId, UserId};
 use crate::db::statuses::ConversationStatus;
 use crate::models::channels::Platform;
 
@@ -89,7 +89,7 @@ pub struct ConversationRow {
     #[diesel(sql_type = Text)]
     pub channel_name: String,
     #[diesel(sql_type = BigInt)]
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     #[diesel(sql_type = Nullable<Text>)]
     pub contact_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]

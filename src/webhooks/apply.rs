@@ -6,7 +6,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::ids::{ConversationId, MessageId, TenantId};
+use crate::db::ids::{ContactId, ConversationId, MessageId, TenantId};
 use crate::db::statuses::MessageStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
@@ -25,7 +25,7 @@ pub struct Applied {
     /// Conversations to notify live pages about.
     pub conversations: Vec<ConversationId>,
     /// Contacts created without a name (their profile is fetched by a job).
-    pub new_contacts: Vec<i64>,
+    pub new_contacts: Vec<ContactId>,
     /// New messages with attachments to download.
     pub media_messages: Vec<MessageId>,
 }

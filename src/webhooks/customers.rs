@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::ids::ConversationId;
+use crate::db::ids::{ContactId, ConversationId};
 use crate::models::batches::{self, CustomerKey, NewContact, NewConversation};
 use crate::models::conversations::ConversationChange;
 use crate::webhooks::apply::Applied;
@@ -20,7 +20,7 @@ pub(crate) struct Customer {
     pub(crate) name: Option<String>,
     /// The first item that mentions them (credited with a new contact's profile fetch).
     pub(crate) item: usize,
-    pub(crate) contact: Option<i64>,
+    pub(crate) contact: Option<ContactId>,
     pub(crate) stored_name: Option<String>,
     pub(crate) conversation: Option<ConversationId>,
     /// What the batch brings their conversation: a new one is inserted with it.
@@ -115,7 +115,7 @@ pub(crate) fn resolve_customers(
                 })
                 .collect();
             let created = batches::open_conversations(conn, &new)?;
-            let index: HashMap<i64, usize> = need
+            let index: HashMap<ContactId, usize> = need
                 .iter()
                 .filter_map(|&i| Some((customers[i].contact?, i)))
                 .collect();
@@ -132,7 +132,7 @@ pub(crate) fn resolve_customers(
         return Err(diesel::result::Error::NotFound);
     }
     // A name Meta now sends replaces the stored one (as the per-item path does).
-    let renamed: Vec<(i64, String)> = customers
+    let renamed: Vec<(ContactId, String)> = customers
         .iter()
         .filter_map(|c| match (&c.name, c.contact) {
             (Some(name), Some(id)) if c.stored_name.as_ref() != Some(name) => {

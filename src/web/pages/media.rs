@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::auth::Authorized;
 use crate::auth::roles::InboxRoles;
-use crate::db::ids::MessageId;
+use crate::db::ids::{ContactId, MessageId};
 use crate::error::AppError;
 use crate::inbox::attachments::media_dir;
 use crate::state::AppState;
@@ -62,7 +62,7 @@ pub async fn show(
 pub async fn contact_picture(
     state: web::Data<AppState>,
     user: Authorized<InboxRoles>,
-    path: web::Path<i64>,
+    path: web::Path<ContactId>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, contact) = (user.tenant_id, path.into_inner());
     let (file, content_type) = crate::db::run(&state.pool, move |conn| {
