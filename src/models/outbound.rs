@@ -163,17 +163,17 @@ pub fn pending(
         .optional()
 }
 
+/// The tenant's message, as a filter.
+type TenantMessage = diesel::dsl::Filter<
+    diesel::dsl::Filter<m::table, diesel::dsl::Eq<m::tenant_id, TenantId>>,
+    diesel::dsl::Eq<m::id, MessageId>,
+>;
+
+/// The tenant's message while it is `sending`, as a filter.
+type Sending = diesel::dsl::Filter<TenantMessage, diesel::dsl::Eq<m::status, MessageStatus>>;
+
 /// The tenant's message `id` while it is `sending`, as a filter.
-fn sending(
-    tenant: TenantId,
-    id: MessageId,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<m::table, diesel::dsl::Eq<m::tenant_id, TenantId>>,
-        diesel::dsl::Eq<m::id, MessageId>,
-    >,
-    diesel::dsl::Eq<m::status, MessageStatus>,
-> {
+fn sending(tenant: TenantId, id: MessageId) -> Sending {
     m::table
         .filter(m::tenant_id.eq(tenant))
         .filter(m::id.eq(id))

@@ -1,5 +1,6 @@
 //! The Meta sandbox's contract tests: over real HTTP with plain reqwest (no Parley Graph client),
 //! so the sandbox is checked against Meta's contract on its own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod content;
 mod faults;
