@@ -176,3 +176,61 @@ fn the_schema_reader_sees_tables_keys_and_nullable_columns() {
         }
     );
 }
+
+/// The values a CHECK constraint on `table.column` allows (`column IN ('a', 'b')`).
+fn allowed_values(conn: &mut PgConnection, table: &str, column: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Def {
+        #[diesel(sql_type = Text)]
+        def: String,
+    }
+    let defs: Vec<Def> = diesel::sql_query(
+        "SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
+          WHERE c.conrelid = $1::regclass AND c.contype = 'c'",
+    )
+    .bind::<Text, _>(table)
+    .load(conn)
+    .unwrap();
+    let def = defs
+        .into_iter()
+        .map(|d| d.def)
+        .find(|d| d.contains(&format!("({column} ")) || d.contains(&format!("({column})")))
+        .unwrap_or_else(|| panic!("no CHECK on {table}.{column}"));
+    let mut values: Vec<String> = def
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn state_enums_name_exactly_what_the_check_constraints_allow() {
+    use parley::db::statuses::{
+        ConversationStatus, DeliveryState, ItemState, JobState, MessageStatus,
+    };
+    fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+        let mut v: Vec<String> = all.iter().map(|s| as_str(*s).to_string()).collect();
+        v.sort();
+        v
+    }
+    let db = TestDb::empty();
+    let mut conn = db.connect();
+    parley::db::migrate(&mut conn).unwrap();
+    let cases = [
+        ("conversations", "status", names(ConversationStatus::ALL, ConversationStatus::as_str)),
+        ("messages", "status", names(MessageStatus::ALL, MessageStatus::as_str)),
+        ("webhook_events", "state", names(DeliveryState::ALL, DeliveryState::as_str)),
+        ("webhook_items", "state", names(ItemState::ALL, ItemState::as_str)),
+        ("jobs", "state", names(JobState::ALL, JobState::as_str)),
+    ];
+    for (table, column, expected) in cases {
+        assert_eq!(
+            allowed_values(&mut conn, table, column),
+            expected,
+            "{table}.{column}: the enum and the migration disagree"
+        );
+    }
+}
