@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use parley::auth::Role;
 
-use crate::inbox::env;
+use crate::support::{env, list_has_row};
 
 #[tokio::test]
 async fn assignment_status_read_state_notes_and_labels_work_and_show() {
@@ -23,9 +23,9 @@ async fn assignment_status_read_state_notes_and_labels_work_and_show() {
         303
     );
     let (_, mine) = env.agent.page("/inbox?assignee=mine").await;
-    assert!(mine.contains(&format!("conversation-{conv}")), "in Mine");
+    assert!(list_has_row(&mine, conv), "in Mine");
     let (_, unassigned) = env.agent.page("/inbox?assignee=unassigned").await;
-    assert!(!unassigned.contains(&format!("conversation-{conv}")));
+    assert!(!list_has_row(&unassigned, conv));
 
     // Snoozing needs a future time; then it leaves Open and shows under Snoozed.
     let res = env
@@ -49,9 +49,9 @@ async fn assignment_status_read_state_notes_and_labels_work_and_show() {
         )
         .await;
     let (_, open) = env.agent.page("/inbox").await;
-    assert!(!open.contains(&format!("conversation-{conv}")));
+    assert!(!list_has_row(&open, conv));
     let (_, snoozed) = env.agent.page("/inbox?status=snoozed").await;
-    assert!(snoozed.contains(&format!("conversation-{conv}")));
+    assert!(list_has_row(&snoozed, conv));
     // When the time comes it reopens.
     env.app
         .query(move |c| {
@@ -65,11 +65,11 @@ async fn assignment_status_read_state_notes_and_labels_work_and_show() {
         })
         .await;
     let (_, open) = env.agent.page("/inbox").await;
-    assert!(open.contains(&format!("conversation-{conv}")));
+    assert!(list_has_row(&open, conv));
 
     env.agent.post_form(&p("read"), &[("read", "0")]).await;
     let (_, unread) = env.agent.page("/inbox?unread=1").await;
-    assert!(unread.contains(&format!("conversation-{conv}")));
+    assert!(list_has_row(&unread, conv));
 
     env.agent
         .post_form(&p("notes"), &[("body", "Customer is a VIP")])
@@ -99,7 +99,7 @@ async fn assignment_status_read_state_notes_and_labels_work_and_show() {
         })
         .await;
     let (_, by_label) = env.agent.page(&format!("/inbox?label={label}")).await;
-    assert!(by_label.contains(&format!("conversation-{conv}")));
+    assert!(list_has_row(&by_label, conv));
     env.agent
         .post_form(&p(&format!("labels/{label}/remove")), &[])
         .await;
@@ -115,7 +115,7 @@ async fn search_finds_message_text_and_names_and_the_list_pages_by_keyset() {
     let conv = env.customer_writes("My invoice number is 4471", 1).await;
     let mut agent = env.agent;
     let (_, found) = agent.page("/inbox?q=invoice").await;
-    assert!(found.contains(&format!("conversation-{conv}")), "{found}");
+    assert!(list_has_row(&found, conv), "{found}");
     let (_, prefix) = agent.page("/inbox?q=invo").await;
     assert!(
         prefix.contains(&format!("conversation-{conv}")),
@@ -299,7 +299,7 @@ async fn live_updates_reach_a_page_served_by_another_process() {
 
 #[tokio::test]
 async fn customers_pictures_are_kept_by_parley_and_served_only_to_their_tenant() {
-    let env = crate::inbox::env().await;
+    let env = crate::support::env().await;
     env.customer_writes("Hello there", 1).await;
     let ran = env.app.run_queued_jobs("fetch_profile").await;
     assert!(!ran.is_empty() && ran.iter().all(Result::is_ok), "{ran:?}");

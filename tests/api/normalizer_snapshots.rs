@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::webhook_fixtures::real_payload_files;
+use crate::support::real_payload_files;
 
 #[test]
 fn every_real_payload_normalizes_as_its_snapshot_says() {

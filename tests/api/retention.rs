@@ -152,7 +152,7 @@ async fn the_purge_deletes_what_has_served_its_time_and_keeps_what_needs_handlin
 
 #[tokio::test]
 async fn a_refused_reply_keeps_no_upload() {
-    let mut env = crate::inbox::env().await;
+    let mut env = crate::support::env().await;
     // Ten days ago: beyond even the HUMAN_AGENT tag's seven.
     let conv = env.customer_writes("Old question", 24 * 10).await;
     env.agent.page(&format!("/inbox/{conv}")).await;

@@ -220,10 +220,26 @@ fn state_enums_name_exactly_what_the_check_constraints_allow() {
     let mut conn = db.connect();
     parley::db::migrate(&mut conn).unwrap();
     let cases = [
-        ("conversations", "status", names(ConversationStatus::ALL, ConversationStatus::as_str)),
-        ("messages", "status", names(MessageStatus::ALL, MessageStatus::as_str)),
-        ("webhook_events", "state", names(DeliveryState::ALL, DeliveryState::as_str)),
-        ("webhook_items", "state", names(ItemState::ALL, ItemState::as_str)),
+        (
+            "conversations",
+            "status",
+            names(ConversationStatus::ALL, ConversationStatus::as_str),
+        ),
+        (
+            "messages",
+            "status",
+            names(MessageStatus::ALL, MessageStatus::as_str),
+        ),
+        (
+            "webhook_events",
+            "state",
+            names(DeliveryState::ALL, DeliveryState::as_str),
+        ),
+        (
+            "webhook_items",
+            "state",
+            names(ItemState::ALL, ItemState::as_str),
+        ),
         ("jobs", "state", names(JobState::ALL, JobState::as_str)),
     ];
     for (table, column, expected) in cases {

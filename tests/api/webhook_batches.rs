@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
-use crate::webhook_fixtures::{account_ids, platform_of, real_payload_files};
+use crate::support::{account_ids, platform_of, real_payload_files};
 
 fn page(events: Value) -> Value {
     json!({"object":"page","entry":[{"id":"P1","time":1700000000000_i64,"messaging":events}]})
