@@ -46,7 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/inbox/messages/{id}/retry",
-            web::post().to(inbox::actions::retry),
+            web::post().to(inbox::reply::retry),
         )
         .route("/inbox/{id}", web::get().to(inbox::conversation::show))
         .route(
@@ -63,7 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/inbox/{id}/messages",
-            web::post().to(inbox::actions::send_reply),
+            web::post().to(inbox::reply::send_reply),
         )
         .route(
             "/inbox/{id}/notes",

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod conversation;
 pub mod list;
 pub mod live;
+pub mod reply;
 pub mod view;
 pub mod view_list;
 pub mod view_thread;
