@@ -207,7 +207,9 @@ fn rotation_re_encrypts_every_token_under_the_new_key() {
 #[test]
 fn periodic_jobs_run_once_per_period_however_many_schedulers_tick() {
     let db = TestDb::new();
-    let now = Utc::now();
+    // Thirty seconds into an hour: a second later is still the same minute for every period.
+    let now = parley::jobs::scheduler::period_start(Utc::now(), Duration::hours(1))
+        + Duration::seconds(30);
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let url = db.url.clone();
