@@ -33,8 +33,21 @@ pub struct ClaimedEvent {
 /// Locks up to `limit` received deliveries for the caller's transaction (`SKIP LOCKED`: other
 /// workers take the rest; a worker that dies releases its rows with its transaction).
 pub fn lock_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<ClaimedEvent>> {
+    lock_events_query(limit).load(conn)
+}
+
+/// The statement behind [`lock_events`] (its SQL is checked by a test).
+fn lock_events_query(
+    limit: i64,
+) -> impl diesel::query_dsl::methods::LoadQuery<'static, PgConnection, ClaimedEvent>
++ diesel::query_builder::QueryFragment<diesel::pg::Pg> {
     webhook_events::table
-        .filter(webhook_events::state.eq("received"))
+        // A literal, not a bound parameter: the partial index `webhook_events_pending_idx`
+        // (`WHERE state = 'received'`) serves only a query that names the state itself, and a
+        // prepared statement's generic plan with a parameter would scan the whole ledger.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "state = 'received'",
+        ))
         .order(webhook_events::id)
         .limit(limit)
         .for_update()
@@ -44,7 +57,6 @@ pub fn lock_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Claim
             webhook_events::body,
             webhook_events::received_at,
         ))
-        .load(conn)
 }
 
 /// A delivery's items, each with its outcome when it was already processed.
@@ -451,4 +463,15 @@ pub fn failed_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Fai
             webhook_events::last_error,
         ))
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn claiming_deliveries_names_the_state_its_partial_index_covers() {
+        let sql =
+            diesel::debug_query::<diesel::pg::Pg, _>(&super::lock_events_query(500)).to_string();
+        assert!(sql.contains("state = 'received'"), "{sql}");
+        assert!(sql.contains("FOR UPDATE SKIP LOCKED"), "{sql}");
+    }
 }

@@ -171,7 +171,9 @@ pub async fn send_reply(
                 Ok(render::see_other(&format!("/inbox/{id}")))
             }
         }
-        Err(InboxError::Invalid(why)) => {
+        // The agent's own text and the reason come back; nothing is lost.
+        Err(e @ (InboxError::Invalid(_) | InboxError::Window(_))) => {
+            let why = e.to_string();
             rejected(
                 &state,
                 Hx::of(&req),
@@ -180,18 +182,6 @@ pub async fn send_reply(
                 input.text,
                 input.human_agent,
                 why,
-            )
-            .await
-        }
-        Err(InboxError::Window(w)) => {
-            rejected(
-                &state,
-                Hx::of(&req),
-                &user,
-                id,
-                input.text,
-                input.human_agent,
-                w.to_string(),
             )
             .await
         }
