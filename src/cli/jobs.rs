@@ -5,6 +5,7 @@ use clap::Subcommand;
 use crate::app::StartError;
 use crate::config::Config;
 use crate::db::ids::JobId;
+use crate::db::statuses::JobState;
 use crate::jobs::queue;
 use crate::jobs::scheduler::{PERIODIC, Periodic};
 
@@ -13,8 +14,8 @@ pub enum JobsCommand {
     /// List recent jobs across all tenants.
     List {
         /// Only jobs in this state: queued, running or dead.
-        #[arg(long)]
-        state: Option<String>,
+        #[arg(long, value_parser = job_state)]
+        state: Option<JobState>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
@@ -24,19 +25,16 @@ pub enum JobsCommand {
     Enqueue { kind: String },
 }
 
+/// `--state`: one of the job states, named in the error otherwise.
+fn job_state(text: &str) -> Result<JobState, String> {
+    JobState::parse(text).ok_or_else(|| "--state must be queued, running or dead".to_string())
+}
+
 pub async fn run(command: JobsCommand, config: &Config) -> Result<(), StartError> {
     match command {
         JobsCommand::List { state, limit } => {
-            if let Some(s) = &state
-                && !["queued", "running", "dead"].contains(&s.as_str())
-            {
-                return Err(StartError::Other(
-                    "--state must be queued, running or dead".into(),
-                ));
-            }
             let jobs = super::with_connection(config, move |conn| {
-                queue::list(conn, None, state.as_deref(), limit)
-                    .map_err(|e| StartError::Db(e.into()))
+                queue::list(conn, None, state, limit).map_err(|e| StartError::Db(e.into()))
             })
             .await?;
             if jobs.is_empty() {

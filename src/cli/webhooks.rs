@@ -6,14 +6,15 @@ use clap::Subcommand;
 use crate::app::StartError;
 use crate::config::Config;
 use crate::db::ids::{WebhookEventId, WebhookItemId};
+use crate::db::statuses::ItemState;
 use crate::models::webhooks;
 
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
     /// List webhook items in a state across tenants (unrouted: accounts not connected anywhere).
     List {
-        #[arg(long, default_value = "unrouted")]
-        state: String,
+        #[arg(long, default_value = "unrouted", value_parser = item_state)]
+        state: ItemState,
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
@@ -21,11 +22,19 @@ pub enum WebhooksCommand {
     /// every delivery that was not a webhook body), or one such delivery (`--delivery ID`).
     Replay {
         id: Option<i64>,
-        #[arg(long)]
-        state: Option<String>,
+        #[arg(long, value_parser = item_state)]
+        state: Option<ItemState>,
         #[arg(long)]
         delivery: Option<i64>,
     },
+}
+
+/// `--state`: one of the item states, named in the error otherwise.
+fn item_state(text: &str) -> Result<ItemState, String> {
+    ItemState::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = ItemState::ALL.iter().map(|s| s.as_str()).collect();
+        format!("--state must be one of {}", names.join(", "))
+    })
 }
 
 fn db(e: diesel::result::Error) -> StartError {
@@ -35,23 +44,9 @@ fn db(e: diesel::result::Error) -> StartError {
 pub async fn run(command: WebhooksCommand, config: &Config) -> Result<(), StartError> {
     match command {
         WebhooksCommand::List { state, limit } => {
-            if ![
-                "unrouted",
-                "dead",
-                "failed",
-                "ignored",
-                "pending",
-                "processed",
-            ]
-            .contains(&state.as_str())
-            {
-                return Err(StartError::Other(
-                    "--state must be unrouted, dead, failed, ignored, pending or processed".into(),
-                ));
-            }
             let (items, bad_bodies) = super::with_connection(config, move |conn| {
                 Ok((
-                    webhooks::list_by_state(conn, &state, limit).map_err(db)?,
+                    webhooks::list_by_state(conn, state, limit).map_err(db)?,
                     webhooks::failed_events(conn, limit).map_err(db)?,
                 ))
             })
@@ -96,8 +91,8 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> Result<(), StartE
                         0,
                     )),
                     (None, Some(state), None) => Ok((
-                        webhooks::replay(conn, None, None, Some(&state)).map_err(db)?,
-                        if state == "failed" {
+                        webhooks::replay(conn, None, None, Some(state)).map_err(db)?,
+                        if state == ItemState::Failed {
                             webhooks::replay_failed_deliveries(conn, None).map_err(db)?
                         } else {
                             0

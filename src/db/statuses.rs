@@ -139,6 +139,21 @@ text_enum!(
     }
 );
 
+impl ItemState {
+    /// Whether an item in this state may be replayed: a processed one would change nothing.
+    pub fn is_replayable(self) -> bool {
+        matches!(
+            self,
+            ItemState::Failed | ItemState::Dead | ItemState::Unrouted | ItemState::Ignored
+        )
+    }
+
+    /// Failed or dead: shown in red, waiting for a retry or an operator.
+    pub fn needs_an_operator(self) -> bool {
+        matches!(self, ItemState::Failed | ItemState::Dead)
+    }
+}
+
 text_enum!(
     /// A background job in the queue.
     JobState {

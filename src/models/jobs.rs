@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Integer, Text};
 
 use crate::db::ids::{JobId, TenantId};
 use crate::db::schema::jobs;
+use crate::db::statuses::JobState;
 
 /// A job row.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -18,7 +19,7 @@ pub struct JobRow {
     pub tenant_id: Option<TenantId>,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub state: String,
+    pub state: JobState,
     pub run_at: DateTime<Utc>,
     pub attempts: i32,
     pub max_attempts: i32,
@@ -197,10 +198,10 @@ pub fn postpone(
         jobs::table
             .filter(jobs::id.eq(id))
             .filter(jobs::locked_by.eq(worker))
-            .filter(jobs::state.eq("running")),
+            .filter(jobs::state.eq(JobState::Running)),
     )
     .set((
-        jobs::state.eq("queued"),
+        jobs::state.eq(JobState::Queued),
         jobs::attempts.eq(jobs::attempts - 1),
         jobs::run_at.eq(Utc::now() + after),
         jobs::locked_until.eq(None::<DateTime<Utc>>),
@@ -241,14 +242,14 @@ pub fn retry(conn: &mut PgConnection, id: JobId, tenant: Option<TenantId>) -> Qu
 fn retry_dead(conn: &mut PgConnection, id: JobId, tenant: Option<TenantId>) -> QueryResult<bool> {
     let mut query = diesel::update(jobs::table)
         .filter(jobs::id.eq(id))
-        .filter(jobs::state.eq("dead"))
+        .filter(jobs::state.eq(JobState::Dead))
         .into_boxed();
     if let Some(tenant) = tenant {
         query = query.filter(jobs::tenant_id.eq(tenant));
     }
     query
         .set((
-            jobs::state.eq("queued"),
+            jobs::state.eq(JobState::Queued),
             jobs::attempts.eq(0),
             jobs::run_at.eq(diesel::dsl::now),
             jobs::updated_at.eq(diesel::dsl::now),
@@ -274,7 +275,7 @@ pub fn dead_periodic(conn: &mut PgConnection) -> QueryResult<Vec<(String, DateTi
         .map(|p| p.kind)
         .collect();
     jobs::table
-        .filter(jobs::state.eq("dead"))
+        .filter(jobs::state.eq(JobState::Dead))
         .filter(jobs::kind.eq_any(kinds))
         .filter(jobs::tenant_id.is_null())
         .filter(jobs::updated_at.gt(Utc::now() - Duration::days(1)))
@@ -291,7 +292,7 @@ pub fn dead_periodic(conn: &mut PgConnection) -> QueryResult<Vec<(String, DateTi
 pub fn list(
     conn: &mut PgConnection,
     tenant: Option<TenantId>,
-    state: Option<&str>,
+    state: Option<JobState>,
     limit: i64,
 ) -> QueryResult<Vec<JobRow>> {
     let mut query = jobs::table.select(JobRow::as_select()).into_boxed();
@@ -299,7 +300,7 @@ pub fn list(
         query = query.filter(jobs::tenant_id.eq(tenant));
     }
     if let Some(state) = state {
-        query = query.filter(jobs::state.eq(state.to_string()));
+        query = query.filter(jobs::state.eq(state));
     }
     query.order(jobs::id.desc()).limit(limit).load(conn)
 }

@@ -6,6 +6,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 
 use crate::db::ids::{ChannelId, TenantId, WebhookEventId, WebhookItemId};
 use crate::db::schema::{webhook_events, webhook_items};
+use crate::db::statuses::{DeliveryState, ItemState};
 use crate::webhooks::split::ItemDraft;
 
 /// Stores deliveries exactly as received, in one statement (the ingest writer's group commit).
@@ -92,11 +93,11 @@ pub fn store_splits(conn: &mut PgConnection, splits: &[DeliverySplit]) -> QueryR
     .bind::<Array<Text>, _>(items().map(|(_, i, _)| i.kind.as_str()).collect::<Vec<_>>())
     .bind::<Array<Nullable<Jsonb>>, _>(
         items()
-            .map(|(_, i, s)| needs_own_body(s.map_or("pending", |s| s.state)).then_some(&i.body))
+            .map(|(_, i, s)| needs_own_body(s.map_or(ItemState::Pending, |s| s.state)).then_some(&i.body))
             .collect::<Vec<_>>(),
     )
     .bind::<Array<Nullable<Timestamptz>>, _>(items().map(|(_, i, _)| i.occurred_at).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(items().map(|(_, _, s)| s.map_or("pending", |s| s.state)).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(items().map(|(_, _, s)| s.map_or(ItemState::Pending, |s| s.state).as_str()).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.tenant).map(|t| t.0)).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.channel).map(|c| c.0)).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(items().map(|(_, _, s)| s.and_then(|s| s.note.as_deref())).collect::<Vec<_>>())
@@ -123,7 +124,7 @@ pub fn store_splits(conn: &mut PgConnection, splits: &[DeliverySplit]) -> QueryR
 pub fn fail_event(conn: &mut PgConnection, event: WebhookEventId, error: &str) -> QueryResult<()> {
     diesel::update(webhook_events::table.find(event))
         .set((
-            webhook_events::state.eq("failed"),
+            webhook_events::state.eq(DeliveryState::Failed),
             webhook_events::last_error.eq(error.replace('\0', "")),
         ))
         .execute(conn)
@@ -145,7 +146,7 @@ pub struct WebhookItem {
     /// The item's part of its delivery; `None` once settled for good (see [`needs_own_body`]),
     /// when [`restore_bodies`] splits it from the ledger again.
     pub body: Option<serde_json::Value>,
-    pub state: String,
+    pub state: ItemState,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub locked_until: Option<DateTime<Utc>>,
@@ -172,8 +173,8 @@ pub fn lock_items(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Webhoo
 /// Whether an item in `state` keeps its own copy of its JSON. Only items that may still be
 /// processed do (pending, failed, unrouted, dead): for the processed and ignored majority the raw
 /// delivery in the ledger is the one copy, which saves parsing and storing the JSON twice.
-pub fn needs_own_body(state: &str) -> bool {
-    !matches!(state, "processed" | "ignored")
+pub fn needs_own_body(state: ItemState) -> bool {
+    !matches!(state, ItemState::Processed | ItemState::Ignored)
 }
 
 /// Gives items stored without their JSON their part of the delivery again, split from the
@@ -210,7 +211,7 @@ pub fn restore_bodies(conn: &mut PgConnection, items: &mut [WebhookItem]) -> Que
 /// (why it was ignored or is unrouted).
 #[derive(Debug, Clone)]
 pub struct Settled {
-    pub state: &'static str,
+    pub state: ItemState,
     pub tenant: Option<TenantId>,
     pub channel: Option<ChannelId>,
     pub note: Option<String>,
@@ -237,7 +238,7 @@ pub fn finish_items(conn: &mut PgConnection, outcomes: &[ItemOutcome]) -> QueryR
           WHERE i.id = x.id",
     )
     .bind::<Array<BigInt>, _>(outcomes.iter().map(|o| o.id.0).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(outcomes.iter().map(|o| o.settled.state).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(outcomes.iter().map(|o| o.settled.state.as_str()).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.settled.tenant.map(|t| t.0)).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(outcomes.iter().map(|o| o.settled.channel.map(|c| c.0)).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(outcomes.iter().map(|o| o.settled.note.clone()).collect::<Vec<_>>())
@@ -255,7 +256,11 @@ pub fn retry_item_later(
     let dead = item.attempts + 1 >= max_attempts;
     diesel::update(webhook_items::table.filter(webhook_items::id.eq(item.id)))
         .set((
-            webhook_items::state.eq(if dead { "dead" } else { "failed" }),
+            webhook_items::state.eq(if dead {
+                ItemState::Dead
+            } else {
+                ItemState::Failed
+            }),
             webhook_items::last_error.eq(error),
             webhook_items::next_attempt_at.eq(Utc::now() + delay),
             webhook_items::attempts.eq(webhook_items::attempts + 1),
@@ -268,7 +273,7 @@ pub fn retry_item_later(
 pub fn bury_item(conn: &mut PgConnection, id: WebhookItemId, error: &str) -> QueryResult<()> {
     diesel::update(webhook_items::table.find(id))
         .set((
-            webhook_items::state.eq("dead"),
+            webhook_items::state.eq(ItemState::Dead),
             webhook_items::last_error.eq(error.replace('\0', "")),
             webhook_items::attempts.eq(webhook_items::attempts + 1),
         ))
@@ -318,7 +323,7 @@ pub fn requeue_routable(conn: &mut PgConnection) -> QueryResult<usize> {
 pub fn list_for_tenant(
     conn: &mut PgConnection,
     tenant: TenantId,
-    state: Option<&str>,
+    state: Option<ItemState>,
     before: Option<WebhookItemId>,
     limit: i64,
 ) -> QueryResult<Vec<WebhookItem>> {
@@ -327,7 +332,7 @@ pub fn list_for_tenant(
         .select(WebhookItem::as_select())
         .into_boxed();
     if let Some(state) = state {
-        q = q.filter(webhook_items::state.eq(state.to_string()));
+        q = q.filter(webhook_items::state.eq(state));
     }
     if let Some(before) = before {
         q = q.filter(webhook_items::id.lt(before));
@@ -355,14 +360,24 @@ pub fn get_for_tenant(
 /// States an item may be replayed from: those that applied nothing (failed, dead, unrouted, and
 /// ignored, which an upgraded Parley may understand). A processed item replays as a no-op, so
 /// a replay can never apply an event twice.
-pub const REPLAYABLE: [&str; 4] = ["failed", "dead", "unrouted", "ignored"];
+pub const REPLAYABLE: [ItemState; 4] = [
+    ItemState::Failed,
+    ItemState::Dead,
+    ItemState::Unrouted,
+    ItemState::Ignored,
+];
 
 /// Item states that need processing or an operator (few rows, under a partial index).
-pub const ATTENTION: [&str; 4] = ["pending", "failed", "dead", "unrouted"];
+pub const ATTENTION: [ItemState; 4] = [
+    ItemState::Pending,
+    ItemState::Failed,
+    ItemState::Dead,
+    ItemState::Unrouted,
+];
 
 /// How many items are in each [`ATTENTION`] state, every state listed (zero when empty).
-pub fn attention_counts(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
-    let found: Vec<(String, i64)> = webhook_items::table
+pub fn attention_counts(conn: &mut PgConnection) -> QueryResult<Vec<(ItemState, i64)>> {
+    let found: Vec<(ItemState, i64)> = webhook_items::table
         .filter(webhook_items::state.eq_any(ATTENTION))
         .group_by(webhook_items::state)
         .select((webhook_items::state, diesel::dsl::count_star()))
@@ -374,14 +389,14 @@ pub fn attention_counts(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64
                 .iter()
                 .find(|(s, _)| s == state)
                 .map_or(0, |(_, n)| *n);
-            (state.to_string(), n)
+            (*state, n)
         })
         .collect())
 }
 
 /// Whether an item in `state` may be replayed.
-pub fn is_replayable(state: &str) -> bool {
-    REPLAYABLE.contains(&state)
+pub fn is_replayable(state: ItemState) -> bool {
+    state.is_replayable()
 }
 
 /// Queues items again (after a fix); scoped to `tenant` when given, else any (operator CLI).
@@ -390,7 +405,7 @@ pub fn replay(
     conn: &mut PgConnection,
     tenant: Option<TenantId>,
     ids: Option<&[WebhookItemId]>,
-    only_state: Option<&str>,
+    only_state: Option<ItemState>,
 ) -> QueryResult<usize> {
     let mut q = diesel::update(webhook_items::table)
         .filter(webhook_items::state.eq_any(REPLAYABLE))
@@ -402,10 +417,10 @@ pub fn replay(
         q = q.filter(webhook_items::id.eq_any(ids.to_vec()));
     }
     if let Some(s) = only_state {
-        q = q.filter(webhook_items::state.eq(s.to_string()));
+        q = q.filter(webhook_items::state.eq(s));
     }
     q.set((
-        webhook_items::state.eq("pending"),
+        webhook_items::state.eq(ItemState::Pending),
         webhook_items::attempts.eq(0),
         webhook_items::next_attempt_at.eq(diesel::dsl::now),
         webhook_items::last_error.eq(None::<String>),
@@ -416,11 +431,11 @@ pub fn replay(
 /// Items in `state` across tenants (operator CLI).
 pub fn list_by_state(
     conn: &mut PgConnection,
-    state: &str,
+    state: ItemState,
     limit: i64,
 ) -> QueryResult<Vec<WebhookItem>> {
     webhook_items::table
-        .filter(webhook_items::state.eq(state.to_string()))
+        .filter(webhook_items::state.eq(state))
         .order(webhook_items::id.desc())
         .limit(limit)
         .select(WebhookItem::as_select())
@@ -435,7 +450,7 @@ pub fn replay_failed_deliveries(
     delivery: Option<WebhookEventId>,
 ) -> QueryResult<usize> {
     let mut q = diesel::update(webhook_events::table)
-        .filter(webhook_events::state.eq("failed"))
+        .filter(webhook_events::state.eq(DeliveryState::Failed))
         .into_boxed();
     if let Some(id) = delivery {
         q = q.filter(webhook_events::id.eq(id));
@@ -454,7 +469,7 @@ pub type FailedEvent = (WebhookEventId, DateTime<Utc>, Option<String>);
 /// Deliveries that failed to split (not JSON / not a webhook), for the operator.
 pub fn failed_events(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<FailedEvent>> {
     webhook_events::table
-        .filter(webhook_events::state.eq("failed"))
+        .filter(webhook_events::state.eq(DeliveryState::Failed))
         .order(webhook_events::id.desc())
         .limit(limit)
         .select((

@@ -54,7 +54,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         Ok((jobs, items)) => {
             report_jobs(&jobs);
             for (item_state, count) in items {
-                figures::webhook_items(&item_state, count);
+                figures::webhook_items(item_state.as_str(), count);
             }
         }
         Err(e) => tracing::warn!(error = %e, "metrics: queue figures unavailable"),

@@ -15,6 +15,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::db::ids::WebhookEventId;
+use crate::db::statuses::ItemState;
 use crate::inbox::attachments::DownloadAttachments;
 use crate::inbox::live::LiveEvent;
 use crate::jobs::queue::{NewJob, enqueue_many};
@@ -81,7 +82,7 @@ impl Routes {
 /// The outcome of an item whose account is not connected: kept until it is.
 fn unrouted() -> Settled {
     Settled {
-        state: "unrouted",
+        state: ItemState::Unrouted,
         tenant: None,
         channel: None,
         note: Some("no connected channel for this account".into()),
@@ -96,10 +97,10 @@ fn conclude(
     notify: &mut Vec<LiveEvent>,
 ) -> Settled {
     let (state, note) = if applied.applied == 0 {
-        ("ignored", Some(applied.ignored.join("; ")))
+        (ItemState::Ignored, Some(applied.ignored.join("; ")))
     } else {
         (
-            "processed",
+            ItemState::Processed,
             (!applied.ignored.is_empty())
                 .then(|| format!("partly ignored: {}", applied.ignored.join("; "))),
         )

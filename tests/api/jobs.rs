@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
+use parley::db::statuses::JobState;
 use parley::jobs::queue::{self, NewJob};
 use serde_json::json;
 
@@ -86,7 +87,7 @@ fn failures_back_off_then_end_dead_and_can_be_retried() {
         .unwrap();
     queue::fail(&mut conn, &job, "w", "first failure", false).unwrap();
     let row = queue::list(&mut conn, None, None, 10).unwrap().remove(0);
-    assert_eq!(row.state, "queued");
+    assert_eq!(row.state, JobState::Queued);
     assert!(
         row.run_at > chrono::Utc::now() + Duration::seconds(5),
         "backed off"
@@ -102,7 +103,7 @@ fn failures_back_off_then_end_dead_and_can_be_retried() {
         .unwrap()
         .unwrap();
     queue::fail(&mut conn, &job, "w", "second failure", false).unwrap();
-    let row = queue::list(&mut conn, None, Some("dead"), 10)
+    let row = queue::list(&mut conn, None, Some(JobState::Dead), 10)
         .unwrap()
         .remove(0);
     assert_eq!(row.id, id);
@@ -148,7 +149,7 @@ async fn two_worker_pools_drain_the_queue_and_unknown_kinds_go_dead() {
         remaining = parley::db::run(app.pool(), |conn| Ok(queue::list(conn, None, None, 100)?))
             .await
             .unwrap();
-        if remaining.len() == 1 && remaining[0].state == "dead" {
+        if remaining.len() == 1 && remaining[0].state == JobState::Dead {
             break;
         }
         tokio::time::sleep(StdDuration::from_millis(100)).await;
@@ -157,7 +158,7 @@ async fn two_worker_pools_drain_the_queue_and_unknown_kinds_go_dead() {
     b.shutdown().await;
     assert_eq!(remaining.len(), 1, "all known jobs ran and were removed");
     assert_eq!(remaining[0].kind, "from_the_future");
-    assert_eq!(remaining[0].state, "dead");
+    assert_eq!(remaining[0].state, JobState::Dead);
     assert!(
         remaining[0]
             .last_error
@@ -211,10 +212,10 @@ async fn slow_profile_job(app: &TestApp, sandbox: &meta_sandbox::Sandbox) {
     .await;
 }
 
-async fn wait_for_state(app: &TestApp, state: &'static str) -> Vec<queue::JobRow> {
+async fn wait_for_state(app: &TestApp, state: JobState) -> Vec<queue::JobRow> {
     for _ in 0..100 {
         let jobs = app
-            .query(|c| queue::list(c, None, Some(state), 10).unwrap())
+            .query(move |c| queue::list(c, None, Some(state), 10).unwrap())
             .await;
         let jobs: Vec<_> = jobs
             .into_iter()
@@ -237,12 +238,12 @@ async fn a_stopping_worker_hands_back_a_job_it_cannot_finish_in_time() {
         1,
         StdDuration::from_millis(200),
     );
-    let running = wait_for_state(&app, "running").await;
+    let running = wait_for_state(&app, JobState::Running).await;
     assert_eq!(running[0].attempts, 1);
     pool.shutdown().await;
     let after = app.query(|c| queue::list(c, None, None, 10).unwrap()).await;
     let job = after.iter().find(|j| j.kind == "fetch_profile").unwrap();
-    assert_eq!(job.state, "queued", "handed back, not lost");
+    assert_eq!(job.state, JobState::Queued, "handed back, not lost");
     assert_eq!(job.attempts, 0, "the interrupted attempt does not count");
     assert!(job.locked_by.is_none());
 }
@@ -256,7 +257,7 @@ async fn a_stopping_worker_lets_its_job_finish_within_the_grace_period() {
         1,
         StdDuration::from_secs(10),
     );
-    wait_for_state(&app, "running").await;
+    wait_for_state(&app, JobState::Running).await;
     pool.shutdown().await;
     let after = app.query(|c| queue::list(c, None, None, 10).unwrap()).await;
     assert!(

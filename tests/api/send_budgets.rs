@@ -112,7 +112,10 @@ async fn two_workers_keep_whatsapps_pair_limit_together() {
         "one message per 6 s to one customer: {sent:?}"
     );
     let waiting = app
-        .query(|c| parley::jobs::queue::list(c, None, Some("queued"), 10).unwrap())
+        .query(|c| {
+            parley::jobs::queue::list(c, None, Some(parley::db::statuses::JobState::Queued), 10)
+                .unwrap()
+        })
         .await;
     let paced: Vec<_> = waiting
         .iter()

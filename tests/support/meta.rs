@@ -218,11 +218,16 @@ impl TestApp {
     pub async fn run_queued_jobs(&self, kind: &'static str) -> Vec<Result<(), String>> {
         let jobs = self
             .query(move |c| {
-                parley::jobs::queue::list(c, None, Some("queued"), 100)
-                    .unwrap()
-                    .into_iter()
-                    .filter(|j| j.kind == kind)
-                    .collect::<Vec<_>>()
+                parley::jobs::queue::list(
+                    c,
+                    None,
+                    Some(parley::db::statuses::JobState::Queued),
+                    100,
+                )
+                .unwrap()
+                .into_iter()
+                .filter(|j| j.kind == kind)
+                .collect::<Vec<_>>()
             })
             .await;
         let mut outcomes = Vec::with_capacity(jobs.len());

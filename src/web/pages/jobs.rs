@@ -7,6 +7,7 @@ use crate::auth::Authorized;
 use crate::auth::roles::AdminOnly;
 use crate::auth::session::{self, FlashLevel};
 use crate::db::ids::JobId;
+use crate::db::statuses::JobState;
 use crate::error::AppError;
 use crate::jobs::queue::{self, JobRow};
 use crate::state::AppState;
@@ -37,11 +38,12 @@ pub async fn list(
     let filter = query
         .into_inner()
         .state
-        .filter(|s| ["queued", "running", "dead"].contains(&s.as_str()));
-    let (tenant, f) = (user.tenant_id, filter.clone());
+        .as_deref()
+        .and_then(JobState::parse);
+    let (tenant, f) = (user.tenant_id, filter);
     let (jobs, dead_periodic) = crate::db::run(&state.pool, move |conn| {
         Ok((
-            queue::list(conn, Some(tenant), f.as_deref(), 200)?,
+            queue::list(conn, Some(tenant), f, 200)?,
             queue::dead_periodic(conn)?,
         ))
     })
@@ -49,7 +51,7 @@ pub async fn list(
     render::html(&JobsPage {
         layout: Layout::new(&user, "jobs"),
         jobs,
-        state_filter: filter.unwrap_or_default(),
+        state_filter: filter.map(|s| s.as_str().to_string()).unwrap_or_default(),
         dead_periodic,
     })
 }

@@ -8,6 +8,7 @@ use crate::auth::Authorized;
 use crate::auth::roles::AdminOnly;
 use crate::auth::session::{self, FlashLevel};
 use crate::db::ids::WebhookItemId;
+use crate::db::statuses::ItemState;
 use crate::error::AppError;
 use crate::models::webhooks::{self, WebhookItem};
 use crate::state::AppState;
@@ -15,15 +16,21 @@ use crate::web::layout::Layout;
 use crate::web::render;
 
 const PAGE_SIZE: i64 = 50;
-const STATES: [&str; 5] = ["processed", "ignored", "failed", "dead", "pending"];
+const STATES: [ItemState; 5] = [
+    ItemState::Processed,
+    ItemState::Ignored,
+    ItemState::Failed,
+    ItemState::Dead,
+    ItemState::Pending,
+];
 
 #[derive(Template)]
 #[template(path = "ops/webhook_log.html")]
 struct LogPage {
     layout: Layout,
     items: Vec<WebhookItem>,
-    state_filter: String,
-    states: [&'static str; 5],
+    state_filter: Option<ItemState>,
+    states: [ItemState; 5],
     next_before: Option<WebhookItemId>,
 }
 
@@ -33,6 +40,13 @@ pub struct LogQuery {
     before: Option<i64>,
 }
 
+impl LogPage {
+    /// Whether the list is filtered to `state`.
+    fn is_filter(&self, state: ItemState) -> bool {
+        self.state_filter == Some(state)
+    }
+}
+
 /// GET /webhooks
 pub async fn list(
     state: web::Data<AppState>,
@@ -40,13 +54,17 @@ pub async fn list(
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let filter = q.state.filter(|s| STATES.contains(&s.as_str()));
-    let (tenant, f, before) = (user.tenant_id, filter.clone(), q.before.map(WebhookItemId));
+    let filter = q
+        .state
+        .as_deref()
+        .and_then(ItemState::parse)
+        .filter(|s| STATES.contains(s));
+    let (tenant, f, before) = (user.tenant_id, filter, q.before.map(WebhookItemId));
     let items = crate::db::run(&state.pool, move |conn| {
         Ok(webhooks::list_for_tenant(
             conn,
             tenant,
-            f.as_deref(),
+            f,
             before,
             PAGE_SIZE + 1,
         )?)
@@ -62,7 +80,7 @@ pub async fn list(
     render::html(&LogPage {
         layout: Layout::new(&user, "webhooks"),
         items,
-        state_filter: filter.unwrap_or_default(),
+        state_filter: filter,
         states: STATES,
         next_before,
     })
@@ -111,7 +129,8 @@ pub async fn replay_one(
             return Ok(None);
         };
         Ok(Some(
-            webhooks::replay(conn, Some(tenant), Some(&[id]), None)? > 0 || item.state == "pending",
+            webhooks::replay(conn, Some(tenant), Some(&[id]), None)? > 0
+                || item.state == ItemState::Pending,
         ))
     })
     .await?;
@@ -143,7 +162,12 @@ pub async fn replay_dead(
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant_id;
     let n = crate::db::run(&state.pool, move |conn| {
-        Ok(webhooks::replay(conn, Some(tenant), None, Some("dead"))?)
+        Ok(webhooks::replay(
+            conn,
+            Some(tenant),
+            None,
+            Some(ItemState::Dead),
+        )?)
     })
     .await?;
     session::flash(
