@@ -3,14 +3,13 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
 use crate::channels::open_token;
 use crate::db::ids::MessageId;
 use crate::db::ids::TenantId;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
 use crate::jobs::queue::NewJob;
+use crate::models::attachments::{Attachment, Stored};
 use crate::models::channels::{self, Platform};
 use crate::models::messages;
 use crate::state::AppState;
@@ -35,20 +34,17 @@ enum Source {
     WhatsApp(String),
 }
 
-fn source(att: &Value) -> Option<Source> {
-    if let Some(id) = att.pointer("/whatsapp_media/id").and_then(Value::as_str) {
-        return Some(Source::WhatsApp(id.to_string()));
+fn source(att: &Attachment) -> Option<Source> {
+    if let Some(id) = &att.media_id {
+        return Some(Source::WhatsApp(id.clone()));
     }
-    let kind = att.get("type").and_then(Value::as_str).unwrap_or("");
     if !matches!(
-        kind,
+        att.kind.as_str(),
         "image" | "audio" | "video" | "file" | "sticker" | "story_mention"
     ) {
         return None;
     }
-    att.pointer("/payload/url")
-        .and_then(Value::as_str)
-        .map(|u| Source::Url(u.to_string()))
+    att.url.clone().map(Source::Url)
 }
 
 /// Job `download_attachments`: keeps a message's attachments in Parley's storage.
@@ -91,14 +87,8 @@ async fn download(state: &AppState, tenant: TenantId, message: MessageId) -> Res
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| JobError::Retryable(format!("cannot create {}: {e}", dir.display())))?;
-    for (index, att) in atts
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        if att.get("stored").is_some_and(|s| s.get("file").is_some()) {
+    for (index, att) in atts.iter().enumerate() {
+        if att.stored_file().is_some() {
             continue; // done by an earlier attempt
         }
         let Some(src) = source(att) else { continue };
@@ -132,11 +122,17 @@ async fn download(state: &AppState, tenant: TenantId, message: MessageId) -> Res
                 tokio::fs::write(dir.join(&name), &media.bytes)
                     .await
                     .map_err(|e| JobError::Retryable(format!("cannot store media: {e}")))?;
-                json!({"file": name, "content_type": media.content_type, "size": media.bytes.len()})
+                Stored::File {
+                    file: name,
+                    content_type: media.content_type,
+                    size: i64::try_from(media.bytes.len()).unwrap_or(i64::MAX),
+                }
             }
             Err(e) if e.is_retryable() => return Err(JobError::Retryable(e.to_string())),
             // Refused host, type or size, or gone at Meta: record why, keep the link.
-            Err(e) => json!({"error": e.to_string()}),
+            Err(e) => Stored::Failed {
+                error: e.to_string(),
+            },
         };
         crate::db::run(&state.pool, move |conn| {
             Ok(messages::set_attachment_stored(

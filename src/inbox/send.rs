@@ -21,7 +21,7 @@ use crate::jobs::job::Job;
 use crate::jobs::queue;
 use crate::models::channels::{self, Platform};
 use crate::models::conversations::{self, ConversationChange};
-use crate::models::outbound;
+use crate::models::{attachments, outbound};
 
 /// Meta's text limits: 2,000 characters on Messenger/Instagram, 4,096 on WhatsApp.
 pub fn max_text(platform: Platform) -> usize {
@@ -96,7 +96,7 @@ fn split(platform: Platform, reply: &Reply) -> Vec<Outgoing> {
         }];
     };
     let kind = crate::inbox::uploads::kind_of(&media.content_type).to_string();
-    let attachment = json!([media.attachment_json()]);
+    let attachment = attachments::to_stored(&[media.attachment()]);
     // WhatsApp images, videos and documents carry a caption; Messenger sends text separately.
     let captioned = platform == Platform::Whatsapp && kind != "audio";
     if captioned || text.is_none() {

@@ -16,6 +16,7 @@ use crate::meta::messaging::{
 };
 use crate::meta::whatsapp::{WaContent, WaMedia, WaMessage};
 use crate::meta::{GraphError, GraphErrorKind};
+use crate::models::attachments;
 use crate::models::channels::{self, Channel, Platform};
 use crate::state::AppState;
 use crate::telemetry::figures::{self, SendOutcome};
@@ -231,14 +232,16 @@ struct Upload {
 }
 
 fn upload_of(m: &PendingSend) -> Option<Upload> {
-    let a = m.attachments.as_array()?.first()?;
-    let s = |p: &str| a.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let a = attachments::from_stored(&m.attachments)
+        .into_iter()
+        .next()?;
+    let (file, content_type) = a.stored_file()?;
     Some(Upload {
-        kind: s("/type")?,
-        token: s("/outbound_media")?,
-        file: s("/stored/file")?,
-        content_type: s("/stored/content_type")?,
-        filename: s("/filename").unwrap_or_else(|| "attachment".into()),
+        file: file.to_string(),
+        content_type: content_type.to_string(),
+        token: a.outbound_media.clone()?,
+        filename: a.filename.clone().unwrap_or_else(|| "attachment".into()),
+        kind: a.kind,
     })
 }
 

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::ids::TenantId;
 use crate::inbox::InboxError;
+use crate::models::attachments::{Attachment, Stored};
 use crate::models::channels::Platform;
 use crate::models::outbound_media::{self, NewOutboundMedia};
 
@@ -140,13 +141,18 @@ pub use crate::models::outbound_media::OutboundMedia;
 
 impl OutboundMedia {
     /// The attachment entry of the message that carries it (shown and served like inbound ones).
-    pub fn attachment_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": kind_of(&self.content_type),
-            "outbound_media": self.token,
-            "filename": self.filename,
-            "stored": {"file": self.file, "content_type": self.content_type, "size": self.size_bytes},
-        })
+    pub fn attachment(&self) -> Attachment {
+        Attachment {
+            kind: kind_of(&self.content_type).to_string(),
+            filename: Some(self.filename.clone()),
+            outbound_media: Some(self.token.clone()),
+            stored: Some(Stored::File {
+                file: self.file.clone(),
+                content_type: self.content_type.clone(),
+                size: self.size_bytes,
+            }),
+            ..Attachment::default()
+        }
     }
 }
 

@@ -211,7 +211,7 @@ pub fn insert_messages(
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.text).collect::<Vec<_>>())
     .bind::<Array<Jsonb>, _>(rows.iter().map(|(_, r)| &r.attachments).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|(_, r)| r.reply_to_platform_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|(_, r)| r.referral).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Jsonb>>, _>(rows.iter().map(|(_, r)| r.referral.as_ref()).collect::<Vec<_>>())
     .bind::<Array<Jsonb>, _>(rows.iter().map(|(_, r)| r.extra).collect::<Vec<_>>())
     .bind::<Array<Bool>, _>(rows.iter().map(|(_, r)| r.is_echo).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(rows.iter().map(|(_, r)| r.status.as_str()).collect::<Vec<_>>())

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
 use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId};
 use crate::db::schema::messages;
 use crate::db::statuses::MessageStatus;
+use crate::models::attachments::{self, Attachment, Stored};
 use crate::models::sql::coalesce_text;
 
 /// A message's attachments and channel, scoped by tenant.
@@ -13,14 +14,14 @@ pub fn attachments(
     conn: &mut PgConnection,
     tenant: TenantId,
     id: MessageId,
-) -> QueryResult<Option<(ChannelId, serde_json::Value)>> {
+) -> QueryResult<Option<(ChannelId, Vec<Attachment>)>> {
     messages::table
         .filter(messages::tenant_id.eq(tenant))
         .filter(messages::id.eq(id))
         .select((messages::channel_id, messages::attachments))
         .first::<(i64, serde_json::Value)>(conn)
         .optional()
-        .map(|r| r.map(|(c, a)| (ChannelId(c), a)))
+        .map(|r| r.map(|(c, a)| (ChannelId(c), attachments::from_stored(&a))))
 }
 
 /// Records where attachment `index` of a message was stored (or why it was not).
@@ -29,8 +30,9 @@ pub fn set_attachment_stored(
     tenant: TenantId,
     id: MessageId,
     index: i32,
-    stored: &serde_json::Value,
+    stored: &Stored,
 ) -> QueryResult<()> {
+    let stored = serde_json::to_value(stored).unwrap_or(serde_json::Value::Null);
     diesel::sql_query(
         "UPDATE messages SET attachments = jsonb_set(attachments, ARRAY[$3::text, 'stored'], $4)
           WHERE tenant_id = $1 AND id = $2 AND jsonb_array_length(attachments) > $3",
@@ -38,7 +40,7 @@ pub fn set_attachment_stored(
     .bind::<BigInt, _>(tenant.0)
     .bind::<BigInt, _>(id)
     .bind::<Integer, _>(index)
-    .bind::<Jsonb, _>(stored)
+    .bind::<Jsonb, _>(&stored)
     .execute(conn)
     .map(|_| ())
 }
@@ -107,7 +109,7 @@ pub struct WebhookMessageRow<'a> {
     pub text: Option<&'a str>,
     pub attachments: serde_json::Value,
     pub reply_to_platform_id: Option<&'a str>,
-    pub referral: Option<&'a serde_json::Value>,
+    pub referral: Option<serde_json::Value>,
     pub extra: &'a serde_json::Value,
     pub is_echo: bool,
     pub status: MessageStatus,

@@ -11,7 +11,7 @@ use crate::db::statuses::MessageStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
 use crate::models::messages::{self, WebhookMessageRow};
-use crate::models::{contacts, receipts};
+use crate::models::{attachments, contacts, receipts};
 use crate::webhooks::message_events::{Parked, by_mid, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
 
@@ -61,9 +61,12 @@ pub(crate) fn message_row<'m>(
         sent_at: m.at,
         kind: &m.kind,
         text: m.text.as_deref(),
-        attachments: Value::Array(m.attachments.clone()),
+        attachments: attachments::to_stored(&m.attachments),
         reply_to_platform_id: m.reply_to.as_deref(),
-        referral: m.referral.as_ref(),
+        referral: m
+            .referral
+            .as_ref()
+            .and_then(|r| serde_json::to_value(r).ok()),
         extra: &m.extra,
         is_echo: outbound,
         status: if outbound {

@@ -2,6 +2,7 @@
 //! directly. Every input yields events or an `Ignored` with the reason; nothing is dropped.
 
 use crate::db::statuses::MessageStatus;
+use crate::models::attachments::{Attachment, Referral};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -27,9 +28,9 @@ pub struct NewMessage {
     /// postback, interactive, button, referral, optin, handover, order, system, unsupported…
     pub kind: String,
     pub text: Option<String>,
-    pub attachments: Vec<Value>,
+    pub attachments: Vec<Attachment>,
     pub reply_to: Option<String>,
-    pub referral: Option<Value>,
+    pub referral: Option<Referral>,
     pub extra: Value,
     /// The message was unsent (Instagram `is_deleted`).
     pub deleted: bool,
@@ -289,7 +290,7 @@ pub(crate) fn messaging_event(
                 "template" => "template".into(),
                 t => t.to_string(),
             };
-            msg.attachments = atts;
+            msg.attachments = atts.iter().map(Attachment::from_messenger).collect();
         }
         if let Some(payload) = s(m, "/quick_reply/payload") {
             msg.extra["quick_reply_payload"] = json!(payload);
@@ -309,7 +310,7 @@ pub(crate) fn messaging_event(
             msg.kind = "unsupported".into();
         }
         if let Some(r) = m.get("referral").or_else(|| ev.get("referral")) {
-            msg.referral = Some(r.clone());
+            msg.referral = Referral::from_meta(r);
         }
         if is_echo {
             if let Some(meta) = m.get("metadata") {
@@ -381,12 +382,12 @@ pub(crate) fn messaging_event(
         msg.mid = s(p, "/mid");
         msg.text = s(p, "/title");
         msg.extra["payload"] = p.get("payload").cloned().unwrap_or(Value::Null);
-        msg.referral = p.get("referral").cloned();
+        msg.referral = p.get("referral").and_then(Referral::from_meta);
         return vec![Event::Message(msg)];
     }
     if let Some(r) = ev.get("referral") {
         let mut msg = base("referral");
-        msg.referral = Some(r.clone());
+        msg.referral = Referral::from_meta(r);
         return vec![Event::Message(msg)];
     }
     if let Some(o) = ev.get("optin") {

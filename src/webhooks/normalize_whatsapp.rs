@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db::statuses::MessageStatus;
+use crate::models::attachments::{Attachment, Referral};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
 use crate::webhooks::split::timestamp;
 
@@ -241,7 +242,7 @@ fn message(
         text: None,
         attachments: Vec::new(),
         reply_to: s(m, "/context/id"),
-        referral: m.get("referral").cloned(),
+        referral: m.get("referral").and_then(Referral::from_meta),
         extra: json!({}),
         deleted: false,
     };
@@ -255,7 +256,7 @@ fn message(
             } else {
                 kind.clone()
             };
-            msg.attachments = vec![json!({"type": msg.kind, "whatsapp_media": media})];
+            msg.attachments = vec![Attachment::from_whatsapp(&msg.kind, &media)];
         }
         "location" => msg.extra["location"] = m.get("location").cloned().unwrap_or(Value::Null),
         "contacts" => msg.extra["contacts"] = m.get("contacts").cloned().unwrap_or(Value::Null),

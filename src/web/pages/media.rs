@@ -24,21 +24,16 @@ pub async fn show(
     })
     .await?;
     let (_, atts) = found.ok_or(AppError::NotFound)?;
-    let stored = atts
+    let (file, content_type) = atts
         .get(index)
-        .and_then(|a| a.get("stored"))
+        .and_then(|a| a.stored_file())
+        .map(|(f, c)| (f.to_string(), c.to_string()))
         .ok_or(AppError::NotFound)?;
-    let (Some(file), Some(content_type)) = (
-        stored.get("file").and_then(|f| f.as_str()),
-        stored.get("content_type").and_then(|c| c.as_str()),
-    ) else {
-        return Err(AppError::NotFound);
-    };
     // The name is ours ("<message>-<index>"), but never trust it to stay inside the folder.
     if file.contains('/') || file.contains("..") {
         return Err(AppError::NotFound);
     }
-    let bytes = tokio::fs::read(media_dir(&state, tenant).join(file))
+    let bytes = tokio::fs::read(media_dir(&state, tenant).join(&file))
         .await
         .map_err(|_| AppError::NotFound)?;
     let inline = ["image/", "audio/", "video/"]

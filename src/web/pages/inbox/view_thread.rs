@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::inbox::thread::{self, Note, Referral, ThreadMessage, ThreadPage};
+use crate::inbox::thread::{Note, ThreadMessage, ThreadPage};
 use crate::inbox::window::Window;
+use crate::models::attachments::{self, Coordinates, Referral};
 use crate::models::channels::Platform;
 use crate::web::safe_url::SafeUrl;
 
@@ -57,49 +58,39 @@ fn s(v: &Value, p: &str) -> Option<String> {
     v.pointer(p).and_then(Value::as_str).map(str::to_string)
 }
 
-/// A map link for coordinates given as numbers (or numeric strings); anything else gets none.
-fn map_link(lat: Option<&Value>, long: Option<&Value>) -> Option<SafeUrl> {
-    let number = |v: Option<&Value>| -> Option<f64> {
-        let v = v?;
-        v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-            .filter(|n| n.is_finite())
-    };
-    let (lat, long) = (number(lat)?, number(long)?);
-    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&long) {
-        return None;
-    }
+/// A map link for coordinates (already checked to be on Earth when stored).
+fn map_link(c: Coordinates) -> Option<SafeUrl> {
     SafeUrl::external(&format!(
-        "https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
+        "https://www.openstreetmap.org/?mlat={}&mlon={}",
+        c.lat, c.long
     ))
 }
 
 fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
     let mut out = Vec::new();
-    for (i, a) in m.attachments.as_array().into_iter().flatten().enumerate() {
-        let kind = s(a, "/type").unwrap_or_else(|| "file".into());
-        let stored = a.pointer("/stored/file").is_some();
-        let url = stored
-            .then(|| SafeUrl::local(format!("/media/{}/{i}", m.id)))
-            .flatten();
-        let name = s(a, "/filename")
-            .or_else(|| s(a, "/payload/title"))
-            .or_else(|| s(a, "/whatsapp_media/filename"))
+    for (i, a) in attachments::from_stored(&m.attachments)
+        .into_iter()
+        .enumerate()
+    {
+        let kind = a.kind.clone();
+        let url = a
+            .stored_file()
+            .and_then(|_| SafeUrl::local(format!("/media/{}/{i}", m.id)));
+        let name = a
+            .filename
+            .clone()
+            .or_else(|| a.title.clone())
             .unwrap_or_else(|| kind.clone());
         let view = match kind.as_str() {
             "location" => AttachmentView {
-                link: a
-                    .pointer("/payload/coordinates")
-                    .and_then(|c| map_link(c.get("lat"), c.get("long"))),
+                link: a.coordinates.and_then(map_link),
                 kind,
                 url: None,
                 name,
             },
             "story_mention" | "share" | "fallback" | "reel" | "ig_reel" | "post" | "ig_post"
             | "template" => AttachmentView {
-                link: s(a, "/payload/url")
-                    .or_else(|| s(a, "/url"))
-                    .and_then(|u| SafeUrl::external(&u)),
+                link: a.url.as_deref().and_then(SafeUrl::external),
                 kind: "link".into(),
                 url: None,
                 name: match kind.as_str() {
@@ -123,7 +114,7 @@ fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
             _ => AttachmentView {
                 kind: "pending".into(),
                 url: None,
-                name: if a.pointer("/stored/error").is_some() {
+                name: if a.failed() {
                     format!("{name} (could not be downloaded)")
                 } else {
                     format!("{name} (downloading…)")
@@ -141,7 +132,8 @@ fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
             name: s(loc, "/name")
                 .or_else(|| s(loc, "/address"))
                 .unwrap_or_else(|| "Shared location".into()),
-            link: map_link(loc.get("latitude"), loc.get("longitude")),
+            link: Coordinates::from_meta(loc.get("latitude"), loc.get("longitude"))
+                .and_then(map_link),
         });
     }
     for c in m
@@ -228,7 +220,7 @@ pub fn message_view(m: ThreadMessage, customer: &str) -> MessageView {
                 .as_ref()
                 .map(|_| "An earlier message".to_string())
         }),
-        referral: m.referral.as_ref().and_then(thread::referral),
+        referral: m.referral.as_ref().and_then(Referral::from_stored),
         story_link: s(&m.extra, "/story/url").and_then(|u| SafeUrl::external(&u)),
         tag_human_agent: s(&m.extra, "/send_mode").as_deref() == Some("human_agent"),
         status: m.status,
