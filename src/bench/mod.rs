@@ -5,6 +5,7 @@ pub mod ceilings;
 pub mod inbox;
 pub mod load;
 pub mod webhooks;
+pub mod webhooks_report;
 
 /// Percentile (0–100) of sorted samples.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -123,7 +123,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
             let report = crate::bench::webhooks::run(args.clone())
                 .await
                 .map_err(StartError::Other)?;
-            crate::bench::webhooks::print(&report, &args);
+            crate::bench::webhooks_report::print(&report, &args);
             Ok(())
         }
         Command::Bench {

@@ -5,7 +5,7 @@ use parley::models::channels::Platform;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
-use crate::webhooks::rows;
+use crate::support::rows;
 
 /// An app with tenant Acme and its Messenger Page "P1" connected.
 async fn app_with_page() -> (TestApp, parley::db::ids::TenantId) {

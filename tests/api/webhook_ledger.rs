@@ -7,7 +7,7 @@ use parley::models::channels::Platform;
 use serde_json::json;
 
 use crate::support::TestApp;
-use crate::webhooks::{Count, count, messenger, rows, tenant, text};
+use crate::support::{Count, count, messenger, rows, tenant, text};
 
 #[tokio::test]
 async fn a_signed_body_that_is_not_a_webhook_is_kept_as_failed_and_acknowledged() {

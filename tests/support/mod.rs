@@ -25,6 +25,7 @@ mod client;
 mod fixtures;
 mod inbox;
 mod meta;
+mod webhooks;
 
 // Each test binary uses its own part of the harness.
 #[allow(unused_imports)]
@@ -35,6 +36,8 @@ pub use fixtures::*;
 pub use inbox::*;
 #[allow(unused_imports)]
 pub use meta::*;
+#[allow(unused_imports)]
+pub use webhooks::*;
 
 /// Where the shared test cluster lives.
 fn cluster_root() -> PathBuf {
