@@ -1,4 +1,16 @@
 -- Back to the shape Meta sends, as far as Parley kept it.
+
+-- A WhatsApp message's location goes back to `extra`.
+UPDATE messages m SET
+    extra = extra || jsonb_build_object('location', jsonb_strip_nulls(jsonb_build_object(
+      'name', attachments #>> '{0,title}',
+      'latitude', attachments #> '{0,coordinates,lat}',
+      'longitude', attachments #> '{0,coordinates,long}'))),
+    attachments = '[]'::jsonb
+  FROM channels c
+ WHERE c.id = m.channel_id AND c.platform = 'whatsapp' AND m.kind = 'location'
+   AND attachments #>> '{0,kind}' = 'location';
+
 UPDATE messages m SET attachments = converted.list
   FROM (
     SELECT id, COALESCE(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(

@@ -34,6 +34,21 @@ UPDATE messages m SET attachments = converted.list
   ) AS converted
  WHERE m.id = converted.id;
 
+-- WhatsApp locations were kept in `extra`; they are attachments like Messenger's.
+UPDATE messages SET
+    attachments = attachments || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+      'kind', 'location',
+      'title', COALESCE(extra #>> '{location,name}', extra #>> '{location,address}'),
+      'coordinates', CASE
+        WHEN pg_temp.meta_number(extra #> '{location,latitude}') BETWEEN -90 AND 90
+         AND pg_temp.meta_number(extra #> '{location,longitude}') BETWEEN -180 AND 180
+        THEN jsonb_build_object(
+          'lat', pg_temp.meta_number(extra #> '{location,latitude}'),
+          'long', pg_temp.meta_number(extra #> '{location,longitude}'))
+      END))),
+    extra = extra - 'location'
+ WHERE jsonb_typeof(extra -> 'location') = 'object' AND jsonb_typeof(attachments) = 'array';
+
 UPDATE messages SET referral = CASE
     WHEN COALESCE(referral ->> 'source', referral ->> 'source_type') IS NULL THEN NULL
     ELSE jsonb_strip_nulls(jsonb_build_object(

@@ -100,6 +100,16 @@ impl Attachment {
         }
     }
 
+    /// A WhatsApp location message (`{"latitude", "longitude", "name", "address"}`).
+    pub fn from_whatsapp_location(loc: &Value) -> Attachment {
+        Attachment {
+            kind: "location".into(),
+            title: text(loc, "/name").or_else(|| text(loc, "/address")),
+            coordinates: Coordinates::from_meta(loc.get("latitude"), loc.get("longitude")),
+            ..Attachment::default()
+        }
+    }
+
     /// The file Parley kept, if it kept one.
     pub fn stored_file(&self) -> Option<(&str, &str)> {
         match &self.stored {

@@ -258,7 +258,10 @@ fn message(
             };
             msg.attachments = vec![Attachment::from_whatsapp(&msg.kind, &media)];
         }
-        "location" => msg.extra["location"] = m.get("location").cloned().unwrap_or(Value::Null),
+        "location" => {
+            let loc = m.get("location").cloned().unwrap_or(Value::Null);
+            msg.attachments = vec![Attachment::from_whatsapp_location(&loc)];
+        }
         "contacts" => msg.extra["contacts"] = m.get("contacts").cloned().unwrap_or(Value::Null),
         "interactive" => {
             let i = m.get("interactive").cloned().unwrap_or(Value::Null);

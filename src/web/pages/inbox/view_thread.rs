@@ -80,7 +80,13 @@ fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
             .filename
             .clone()
             .or_else(|| a.title.clone())
-            .unwrap_or_else(|| kind.clone());
+            .unwrap_or_else(|| {
+                if kind == "location" {
+                    "Shared location".into()
+                } else {
+                    kind.clone()
+                }
+            });
         let view = match kind.as_str() {
             "location" => AttachmentView {
                 link: a.coordinates.and_then(map_link),
@@ -124,18 +130,7 @@ fn attachment_views(m: &ThreadMessage) -> Vec<AttachmentView> {
         };
         out.push(view);
     }
-    // WhatsApp locations and contact cards arrive in `extra`.
-    if let Some(loc) = m.extra.get("location") {
-        out.push(AttachmentView {
-            kind: "location".into(),
-            url: None,
-            name: s(loc, "/name")
-                .or_else(|| s(loc, "/address"))
-                .unwrap_or_else(|| "Shared location".into()),
-            link: Coordinates::from_meta(loc.get("latitude"), loc.get("longitude"))
-                .and_then(map_link),
-        });
-    }
+    // WhatsApp contact cards arrive in `extra`.
     for c in m
         .extra
         .get("contacts")
