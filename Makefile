@@ -23,6 +23,6 @@ schema: ## Regenerate src/db/schema.rs from the migrations (needs diesel_cli; ru
 
 lint: ## Formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 .PHONY: help demo test schema lint
