@@ -52,6 +52,8 @@ diesel::table! {
         extra -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        reviewed_at -> Nullable<Timestamptz>,
+        reviewed_by -> Nullable<Int8>,
     }
 }
 
@@ -370,6 +372,7 @@ diesel::joinable!(channels -> tenants (tenant_id));
 diesel::joinable!(channels -> users (connected_by));
 diesel::joinable!(comments -> channels (channel_id));
 diesel::joinable!(comments -> tenants (tenant_id));
+diesel::joinable!(comments -> users (reviewed_by));
 diesel::joinable!(connect_sessions -> tenants (tenant_id));
 diesel::joinable!(connect_sessions -> users (user_id));
 diesel::joinable!(contacts -> channels (channel_id));

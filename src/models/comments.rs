@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz};
 use serde_json::Value;
 
-use crate::db::ids::{ChannelId, TenantId};
+use crate::db::ids::{ChannelId, CommentId, TenantId};
 
 /// What a comment change does beyond carrying the comment's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,4 +75,171 @@ pub fn record_change(
     .bind::<Bool, _>(c.action == CommentAction::Unhide)
     .execute(conn)
     .map(|_| ())
+}
+
+/// Which comments the moderation queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueState {
+    /// Customers' live comments nobody has reviewed yet.
+    #[default]
+    NeedsReview,
+    Hidden,
+    Deleted,
+    All,
+}
+
+impl QueueState {
+    /// Every state, in the order the filter tabs show them.
+    pub const ALL: [QueueState; 4] = [
+        QueueState::NeedsReview,
+        QueueState::Hidden,
+        QueueState::Deleted,
+        QueueState::All,
+    ];
+
+    /// The name in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::NeedsReview => "needs-review",
+            QueueState::Hidden => "hidden",
+            QueueState::Deleted => "deleted",
+            QueueState::All => "all",
+        }
+    }
+
+    /// The state named in a URL; anything else is none.
+    pub fn parse(text: &str) -> Option<QueueState> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The tab's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            QueueState::NeedsReview => "Needs review",
+            QueueState::Hidden => "Hidden",
+            QueueState::Deleted => "Deleted",
+            QueueState::All => "All",
+        }
+    }
+}
+
+/// What the moderation queue is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub state: QueueState,
+    pub channel: Option<ChannelId>,
+    pub platform: Option<crate::models::channels::Platform>,
+}
+
+/// One comment as the moderation queue shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct QueueRow {
+    pub id: CommentId,
+    pub channel_id: ChannelId,
+    pub platform: crate::models::channels::Platform,
+    pub channel_name: String,
+    pub post_id: Option<String>,
+    pub parent_comment_id: Option<String>,
+    pub author_name: Option<String>,
+    pub text: Option<String>,
+    pub commented_at: DateTime<Utc>,
+    pub hidden: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub from_business: bool,
+    pub reviewed_at: Option<DateTime<Utc>>,
+}
+
+/// Where the next page of the queue starts: `(commented_at, id)` of the last row shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub at: DateTime<Utc>,
+    pub id: CommentId,
+}
+
+/// One page of the tenant's comments, newest first, and where the next one starts.
+pub fn queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &QueueFilter,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> QueryResult<(Vec<QueueRow>, Option<QueueCursor>)> {
+    use crate::db::schema::{channels, comments as c};
+    let mut q = c::table
+        .inner_join(channels::table)
+        .filter(c::tenant_id.eq(tenant))
+        .into_boxed();
+    q = match filter.state {
+        QueueState::NeedsReview => q
+            .filter(c::reviewed_at.is_null())
+            .filter(c::deleted_at.is_null())
+            .filter(c::from_business.eq(false)),
+        QueueState::Hidden => q.filter(c::hidden.eq(true)).filter(c::deleted_at.is_null()),
+        QueueState::Deleted => q.filter(c::deleted_at.is_not_null()),
+        QueueState::All => q,
+    };
+    if let Some(channel) = filter.channel {
+        q = q.filter(c::channel_id.eq(channel));
+    }
+    if let Some(platform) = filter.platform {
+        q = q.filter(channels::platform.eq(platform));
+    }
+    if let Some(after) = after {
+        q = q.filter(
+            c::commented_at
+                .lt(after.at)
+                .or(c::commented_at.eq(after.at).and(c::id.lt(after.id))),
+        );
+    }
+    let mut rows: Vec<QueueRow> = q
+        .order((c::commented_at.desc(), c::id.desc()))
+        .limit(limit + 1)
+        .select((
+            c::id,
+            c::channel_id,
+            channels::platform,
+            channels::name,
+            c::post_id,
+            c::parent_comment_id,
+            c::author_name,
+            c::text,
+            c::commented_at,
+            c::hidden,
+            c::deleted_at,
+            c::edited_at,
+            c::from_business,
+            c::reviewed_at,
+        ))
+        .load(conn)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        rows.last().map(|r| QueueCursor {
+            at: r.commented_at,
+            id: r.id,
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Marks the tenant's comment reviewed by `user`; returns the rows changed.
+pub fn mark_reviewed(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: CommentId,
+    user: crate::db::ids::UserId,
+) -> QueryResult<usize> {
+    use crate::db::schema::comments as c;
+    diesel::update(
+        c::table
+            .filter(c::tenant_id.eq(tenant))
+            .filter(c::id.eq(id)),
+    )
+    .set((
+        c::reviewed_at.eq(diesel::dsl::now),
+        c::reviewed_by.eq(Some(user)),
+    ))
+    .execute(conn)
 }

@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, connect, connect_whatsapp, inbox, jobs, login, media, outbound_media,
-    saved_replies, sections, team, webhook_log,
+    account, channels, comments, connect, connect_whatsapp, inbox, jobs, login, media,
+    outbound_media, saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -90,7 +90,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/outbound-media/{token}/{name}",
             web::get().to(outbound_media::show),
         )
-        .route("/comments", web::get().to(sections::comments))
+        .route("/comments", web::get().to(comments::list))
+        .route(
+            "/comments/{id}/reviewed",
+            web::post().to(comments::reviewed),
+        )
         .route("/insights", web::get().to(sections::insights))
         .route(
             "/message-templates",

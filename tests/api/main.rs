@@ -9,6 +9,7 @@ mod auth;
 mod burst;
 mod channels;
 mod cli;
+mod comments;
 mod connect_whatsapp;
 mod connect_wizard;
 mod csrf;

@@ -56,6 +56,24 @@ impl Client {
             .unwrap()
     }
 
+    /// POST a form as htmx does (the `HX-Request` header), with the remembered CSRF token.
+    pub async fn post_form_htmx(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("csrf_token", &token));
+        self.http
+            .post(format!("{}{}", self.base, path))
+            .header("hx-request", "true")
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST a form exactly as given (no CSRF token added).
     pub async fn post_form_raw(
         &mut self,

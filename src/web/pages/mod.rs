@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod channels;
+pub mod comments;
 pub mod connect;
 pub mod connect_whatsapp;
 pub mod inbox;

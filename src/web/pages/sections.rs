@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use askama::Template;
 
 use crate::auth::Authorized;
-use crate::auth::roles::{AdminOnly, AnyRole, CommentRoles, InsightRoles};
+use crate::auth::roles::{AdminOnly, AnyRole, InsightRoles};
 use crate::error::AppError;
 use crate::web::layout::{Layout, navigation};
 use crate::web::render;
@@ -46,18 +46,6 @@ fn empty(
         explanation,
         action: if admin { action } else { None },
     })
-}
-
-/// GET /comments
-pub async fn comments(user: Authorized<CommentRoles>) -> Result<HttpResponse, AppError> {
-    empty(
-        &user,
-        "comments",
-        "Comments",
-        "No comments to moderate",
-        "Comments on your Facebook and Instagram posts appear here once a Page or Instagram account is connected.",
-        Some(("Connect a channel", "/channels")),
-    )
 }
 
 /// GET /insights

@@ -1,0 +1,197 @@
+//! GET /comments: the moderation queue (moderators and admins), newest first, grouped by post,
+//! filtered in the URL; POST /comments/{id}/reviewed takes a comment out of "needs review".
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::auth::Authorized;
+use crate::auth::roles::CommentRoles;
+use crate::db::ids::{ChannelId, CommentId};
+use crate::error::AppError;
+use crate::models::channels::Platform;
+use crate::models::comments::{self, QueueCursor, QueueFilter, QueueRow, QueueState};
+use crate::state::AppState;
+use crate::web::hx::Hx;
+use crate::web::layout::Layout;
+use crate::web::render;
+
+/// Comments per page of the queue.
+const PAGE_SIZE: i64 = 50;
+
+/// The queue's filters as they arrive in the URL.
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    state: Option<String>,
+    channel: Option<String>,
+    platform: Option<String>,
+    after: Option<String>,
+}
+
+impl QueueQuery {
+    fn filter(&self) -> QueueFilter {
+        QueueFilter {
+            state: self
+                .state
+                .as_deref()
+                .and_then(QueueState::parse)
+                .unwrap_or_default(),
+            channel: self
+                .channel
+                .as_deref()
+                .and_then(|c| c.parse().ok())
+                .map(ChannelId),
+            platform: self.platform.as_deref().and_then(Platform::parse),
+        }
+    }
+
+    fn after(&self) -> Option<QueueCursor> {
+        let (micros, id) = self.after.as_deref()?.split_once('_')?;
+        Some(QueueCursor {
+            at: DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?,
+            id: CommentId(id.parse().ok()?),
+        })
+    }
+}
+
+/// The filters as a query string (without the cursor), for links that keep them.
+fn query_string(f: &QueueFilter) -> String {
+    let mut pairs = vec![("state", f.state.as_str().to_string())];
+    if let Some(c) = f.channel {
+        pairs.push(("channel", c.0.to_string()));
+    }
+    if let Some(p) = f.platform {
+        pairs.push(("platform", p.as_str().to_string()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// Comments of one post, as the queue groups them.
+pub struct PostGroup {
+    pub post_id: Option<String>,
+    pub platform: Platform,
+    pub channel_name: String,
+    pub comments: Vec<QueueRow>,
+}
+
+/// Consecutive comments on the same post form one group (the page stays newest first).
+fn group_by_post(rows: Vec<QueueRow>) -> Vec<PostGroup> {
+    let mut groups: Vec<PostGroup> = Vec::new();
+    for row in rows {
+        match groups.last_mut() {
+            Some(g) if g.post_id == row.post_id && g.channel_name == row.channel_name => {
+                g.comments.push(row)
+            }
+            _ => groups.push(PostGroup {
+                post_id: row.post_id.clone(),
+                platform: row.platform,
+                channel_name: row.channel_name.clone(),
+                comments: vec![row],
+            }),
+        }
+    }
+    groups
+}
+
+#[derive(Template)]
+#[template(path = "comments/index.html")]
+struct QueuePage {
+    layout: Layout,
+    groups: Vec<PostGroup>,
+    filter: QueueFilter,
+    states: [QueueState; 4],
+    channels: Vec<(i64, String)>,
+    qs: String,
+    next: Option<String>,
+    has_channels: bool,
+}
+
+impl QueuePage {
+    fn is_state(&self, state: QueueState) -> bool {
+        self.filter.state == state
+    }
+
+    fn state_url(&self, state: QueueState) -> String {
+        let mut f = self.filter.clone();
+        f.state = state;
+        format!("/comments?{}", query_string(&f))
+    }
+
+    fn is_channel(&self, id: &i64) -> bool {
+        self.filter.channel.map(|c| c.0) == Some(*id)
+    }
+
+    fn is_platform(&self, name: &str) -> bool {
+        self.filter.platform.map(Platform::as_str) == Some(name)
+    }
+}
+
+/// GET /comments
+pub async fn list(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
+    let f = filter.clone();
+    let ((rows, next), channels) = crate::db::run(&state.pool, move |conn| {
+        let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
+        let channels = crate::models::channels::list(conn, tenant)?
+            .into_iter()
+            .filter(|c| c.platform != Platform::Whatsapp)
+            .map(|c| {
+                (
+                    c.id.0,
+                    format!("{} · {}", c.platform.label(), c.display_name()),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok((page, channels))
+    })
+    .await?;
+    render::html(&QueuePage {
+        layout: Layout::new(&user, "comments"),
+        groups: group_by_post(rows),
+        qs: query_string(&filter),
+        next: next.map(|c| format!("{}_{}", c.at.timestamp_micros(), c.id)),
+        has_channels: !channels.is_empty(),
+        channels,
+        states: QueueState::ALL,
+        filter,
+    })
+}
+
+/// The filters a form posts back, so the moderator returns to the same view.
+#[derive(Debug, Deserialize)]
+pub struct ReviewedForm {
+    #[serde(default)]
+    back: String,
+}
+
+/// POST /comments/{id}/reviewed: htmx removes the row; a plain form returns to the queue.
+pub async fn reviewed(
+    state: web::Data<AppState>,
+    hx: Hx,
+    user: Authorized<CommentRoles>,
+    path: web::Path<CommentId>,
+    form: web::Form<ReviewedForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
+    let changed = crate::db::run(&state.pool, move |conn| {
+        Ok(comments::mark_reviewed(conn, tenant, id, me)?)
+    })
+    .await?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    if hx.is_htmx() {
+        return Ok(HttpResponse::Ok().body(""));
+    }
+    // Only the queue's own filters come back: never a URL of someone else's choosing.
+    let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
+    Ok(render::see_other(&format!(
+        "/comments?{}",
+        query_string(&back.filter())
+    )))
+}

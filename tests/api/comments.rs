@@ -1,0 +1,164 @@
+//! The moderation queue: comments from webhooks, newest first and grouped by post, filtered by
+//! state, channel and platform, paged, marked reviewed, and scoped to the tenant.
+
+use parley::auth::Role;
+use parley::models::channels::Platform;
+use serde_json::json;
+
+use crate::support::{HtmlPage, TestApp};
+
+/// A Page `feed` comment change.
+fn feed(page: &str, verb: &str, id: &str, post: &str, text: &str, ts: i64) -> Vec<u8> {
+    serde_json::to_vec(
+        &json!({"object":"page","entry":[{"id":page,"time":1,"changes":[{
+        "field":"feed","value":{"item":"comment","verb":verb,"comment_id":id,"post_id":post,
+        "parent_id":post,"from":{"id":"U7","name":"Dana"},"message":text,"created_time":ts}}]}]}),
+    )
+    .unwrap()
+}
+
+/// The comment texts the queue shows, in page order.
+fn texts(html: &str) -> Vec<String> {
+    HtmlPage::parse(html).texts("#comment-queue li.comment-row .comment-text")
+}
+
+#[tokio::test]
+async fn moderators_see_their_comments_by_state_and_mark_them_reviewed() {
+    let app = TestApp::spawn().await;
+    let (mut moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    let (_, other, _) = app
+        .signed_in("Other", "admin@other.test", Role::Admin)
+        .await;
+    app.connect_channel(other, Platform::Messenger, "P2", None)
+        .await;
+    for body in [
+        feed("P1", "add", "P1_1_a", "P1_1", "First!", 1_700_000_000),
+        feed("P1", "add", "P1_1_b", "P1_1", "Spam link", 1_700_000_010),
+        feed("P1", "hide", "P1_1_b", "P1_1", "Spam link", 1_700_000_011),
+        feed(
+            "P1",
+            "add",
+            "P1_2_c",
+            "P1_2",
+            "When do you open?",
+            1_700_000_020,
+        ),
+        feed("P1", "add", "P1_2_d", "P1_2", "Rude", 1_700_000_030),
+        feed("P1", "remove", "P1_2_d", "P1_2", "", 1_700_000_031),
+        feed(
+            "P2",
+            "add",
+            "P2_1_x",
+            "P2_1",
+            "Another tenant's",
+            1_700_000_040,
+        ),
+    ] {
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+    }
+    app.process_webhooks().await;
+
+    // Needs review: live customer comments, newest first, grouped by post; nothing of others.
+    let (status, html) = moderator.page("/comments").await;
+    assert_eq!(status, 200);
+    assert_eq!(texts(&html), ["When do you open?", "Spam link", "First!"]);
+    let page = HtmlPage::parse(&html);
+    assert_eq!(page.count("#comment-queue article.post-group"), 2);
+    let (_, hidden) = moderator.page("/comments?state=hidden").await;
+    assert_eq!(texts(&hidden), ["Spam link"]);
+    let (_, deleted) = moderator.page("/comments?state=deleted").await;
+    assert_eq!(texts(&deleted), ["Rude"]);
+    let (_, instagram) = moderator
+        .page("/comments?state=all&platform=instagram")
+        .await;
+    assert!(texts(&instagram).is_empty());
+    assert!(instagram.contains("Nothing to moderate here"));
+
+    // Reviewed, without JavaScript: back to the same view, and out of the queue.
+    let id = page.attrs("li.comment-row", "id")[0]
+        .trim_start_matches("comment-")
+        .to_string();
+    let res = moderator
+        .post_form(
+            &format!("/comments/{id}/reviewed"),
+            &[("back", "state=needs-review&platform=messenger")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/comments?state=needs-review&platform=messenger"
+    );
+    let (_, after) = moderator.page("/comments").await;
+    assert_eq!(texts(&after), ["Spam link", "First!"]);
+    let (_, all) = moderator.page("/comments?state=all").await;
+    assert_eq!(
+        HtmlPage::parse(&all).count(&format!("li#comment-{id} .chip")),
+        1
+    );
+
+    // Another tenant's comment cannot be marked: it does not exist for this moderator.
+    let foreign = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::comments::dsl as c_;
+            c_::comments
+                .filter(c_::platform_comment_id.eq("P2_1_x"))
+                .select(c_::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    let res = moderator
+        .post_form(&format!("/comments/{foreign}/reviewed"), &[("back", "")])
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn the_queue_pages_by_keyset_and_htmx_removes_a_reviewed_row() {
+    let app = TestApp::spawn().await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    for i in 0..60 {
+        let body = feed(
+            "P1",
+            "add",
+            &format!("P1_1_{i}"),
+            "P1_1",
+            &format!("comment {i}"),
+            1_700_000_000 + i,
+        );
+        app.post_webhook(&body).await;
+    }
+    app.process_webhooks().await;
+    let (_, first) = admin.page("/comments").await;
+    assert_eq!(texts(&first).len(), 50);
+    assert_eq!(texts(&first)[0], "comment 59");
+    let older = HtmlPage::parse(&first)
+        .attrs("a.button[href*='after=']", "href")
+        .remove(0);
+    let (_, second) = admin.page(&older).await;
+    let rest = texts(&second);
+    assert_eq!(rest.len(), 10);
+    assert_eq!(rest.last().map(String::as_str), Some("comment 0"));
+    assert!(HtmlPage::parse(&second).count("a.button[href*='after=']") == 0);
+
+    let id = HtmlPage::parse(&first).attrs("li.comment-row", "id")[0]
+        .trim_start_matches("comment-")
+        .to_string();
+    let res = admin
+        .post_form_htmx(&format!("/comments/{id}/reviewed"), &[("back", "")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.text().await.unwrap(),
+        "",
+        "the row is swapped for nothing"
+    );
+}
