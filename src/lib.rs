@@ -5,6 +5,8 @@ pub mod auth;
 pub mod bench;
 pub mod channels;
 pub mod cli;
+/// Comment moderation: rules and the actions carried out at Meta.
+pub mod comments;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -34,6 +34,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_actions (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        comment_id -> Int8,
+        action -> Text,
+        user_id -> Nullable<Int8>,
+        state -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -370,6 +384,9 @@ diesel::table! {
 
 diesel::joinable!(channels -> tenants (tenant_id));
 diesel::joinable!(channels -> users (connected_by));
+diesel::joinable!(comment_actions -> comments (comment_id));
+diesel::joinable!(comment_actions -> tenants (tenant_id));
+diesel::joinable!(comment_actions -> users (user_id));
 diesel::joinable!(comments -> channels (channel_id));
 diesel::joinable!(comments -> tenants (tenant_id));
 diesel::joinable!(comments -> users (reviewed_by));
@@ -407,6 +424,7 @@ diesel::joinable!(webhook_items -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     channels,
+    comment_actions,
     comments,
     connect_sessions,
     contacts,

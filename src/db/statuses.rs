@@ -164,6 +164,25 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// What a moderator (or, later, a rule) asks Meta to do with a comment.
+    ModerationAction {
+        Hide = "hide",
+        Unhide = "unhide",
+    }
+);
+
+text_enum!(
+    /// Where a moderation action stands.
+    ActionState {
+        /// Queued; Meta has not answered yet.
+        Pending = "pending",
+        Done = "done",
+        /// Meta refused (the reason is kept); the moderator may try again.
+        Failed = "failed",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

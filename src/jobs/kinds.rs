@@ -35,6 +35,7 @@ registry![
     crate::inbox::send_job::SendMessage,
     crate::inbox::attachments::DownloadAttachments,
     crate::inbox::profiles::FetchProfiles,
+    crate::comments::ModerateComment,
     CleanupLoginThrottle,
     TokenHealth,
     PurgeConnectSessions,

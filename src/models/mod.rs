@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod batches;
 pub mod channels;
+pub mod comment_actions;
 pub mod comments;
 pub mod connect;
 pub mod contact_panel;

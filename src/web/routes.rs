@@ -95,6 +95,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/comments/{id}/reviewed",
             web::post().to(comments::reviewed),
         )
+        .route(
+            "/comments/{id}/{action}",
+            web::post().to(comments::moderate),
+        )
         .route("/insights", web::get().to(sections::insights))
         .route(
             "/message-templates",

@@ -162,3 +162,111 @@ async fn the_queue_pages_by_keyset_and_htmx_removes_a_reviewed_row() {
         "the row is swapped for nothing"
     );
 }
+
+#[tokio::test]
+async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
+    use meta_sandbox::IssueToken;
+    use parley::meta::AccessToken;
+    let (app, sandbox) = crate::support::app_with_sandbox(2).await;
+    let (mut moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    // A customer's comment as Meta has it, then delivered to Parley by webhook.
+    let token = AccessToken::new(
+        sandbox
+            .issue_token(IssueToken::Page {
+                page_id: page_id.clone(),
+            })
+            .unwrap(),
+    );
+    let graph = &app.state.graph;
+    let post = graph.page_feed(&page_id, &token, None).await.unwrap().data[0].clone();
+    let comment = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.from.as_ref().is_some_and(|f| f.id != page_id))
+        .expect("a customer's comment");
+    let deliver = |id: &str| feed(&page_id, "add", id, &post.id, "Hello there", 1_700_000_000);
+    app.post_webhook(&deliver(&comment.id)).await;
+    app.post_webhook(&deliver("999_gone")).await;
+    app.process_webhooks().await;
+    let (_, html) = moderator.page("/comments?state=all").await;
+    let page = HtmlPage::parse(&html);
+    let ours = page.attrs("li.comment-row", "id");
+    assert_eq!(ours.len(), 2, "{html}");
+    let id_of = |platform_id: &str| {
+        let platform_id = platform_id.to_string();
+        app.query(move |c| {
+            use diesel::prelude::*;
+            use parley::db::schema::comments::dsl as c_;
+            c_::comments
+                .filter(c_::platform_comment_id.eq(platform_id))
+                .select(c_::id)
+                .first::<i64>(c)
+                .unwrap()
+        })
+    };
+    let (real, gone) = (id_of(&comment.id).await, id_of("999_gone").await);
+
+    // Hide: pending at once, then done at Meta and in Parley.
+    let res = moderator
+        .post_form(&format!("/comments/{real}/hide"), &[("back", "state=all")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, pending) = moderator.page("/comments?state=all").await;
+    assert!(
+        HtmlPage::parse(&pending)
+            .text(&format!("li#comment-{real} .chip-pending"))
+            .is_some_and(|t| t.contains("hiding")),
+        "{pending}"
+    );
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].is_ok(), "{outcomes:?}");
+    let at_meta = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.id == comment.id)
+        .unwrap();
+    assert_eq!(at_meta.is_hidden, Some(true), "Meta has it hidden");
+    let (_, hidden) = moderator.page("/comments?state=hidden").await;
+    assert_eq!(
+        HtmlPage::parse(&hidden).count(&format!("li#comment-{real}")),
+        1
+    );
+
+    // Refused before any call: it is hidden already.
+    moderator
+        .post_form(&format!("/comments/{real}/hide"), &[("back", "")])
+        .await;
+    let (_, refused) = moderator.page("/comments").await;
+    assert!(
+        refused.contains("This comment is already hidden."),
+        "{refused}"
+    );
+    let actions = crate::support::count(&app, "SELECT count(*) AS n FROM comment_actions").await;
+    assert_eq!(actions, 1, "a refused request records no action");
+
+    // Refused by Meta: the action fails with Meta's reason, shown on the comment.
+    moderator
+        .post_form(&format!("/comments/{gone}/hide"), &[("back", "")])
+        .await;
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let (_, failed) = moderator.page("/comments?state=all").await;
+    let chip = HtmlPage::parse(&failed)
+        .text(&format!("li#comment-{gone} .chip-failed"))
+        .unwrap_or_default();
+    assert!(chip.starts_with("hide failed: "), "{chip}");
+    assert!(
+        chip.contains("Meta error"),
+        "Meta's reason is shown: {chip}"
+    );
+}

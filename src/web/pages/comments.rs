@@ -1,6 +1,8 @@
 //! GET /comments: the moderation queue (moderators and admins), newest first, grouped by post,
 //! filtered in the URL; POST /comments/{id}/reviewed takes a comment out of "needs review".
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -8,9 +10,13 @@ use serde::Deserialize;
 
 use crate::auth::Authorized;
 use crate::auth::roles::CommentRoles;
+use crate::auth::session::{self, FlashLevel};
+use crate::comments::CommentError;
 use crate::db::ids::{ChannelId, CommentId};
+use crate::db::statuses::ModerationAction;
 use crate::error::AppError;
 use crate::models::channels::Platform;
+use crate::models::comment_actions::{self, ActionRow};
 use crate::models::comments::{self, QueueCursor, QueueFilter, QueueRow, QueueState};
 use crate::state::AppState;
 use crate::web::hx::Hx;
@@ -105,6 +111,7 @@ struct QueuePage {
     qs: String,
     next: Option<String>,
     has_channels: bool,
+    actions: HashMap<CommentId, ActionRow>,
 }
 
 impl QueuePage {
@@ -122,6 +129,11 @@ impl QueuePage {
         self.filter.channel.map(|c| c.0) == Some(*id)
     }
 
+    /// The latest moderation action on a comment, if any.
+    fn action_of(&self, id: &CommentId) -> Option<&ActionRow> {
+        self.actions.get(id)
+    }
+
     fn is_platform(&self, name: &str) -> bool {
         self.filter.platform.map(Platform::as_str) == Some(name)
     }
@@ -135,8 +147,10 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels) = crate::db::run(&state.pool, move |conn| {
+    let ((rows, next), channels, actions) = crate::db::run(&state.pool, move |conn| {
         let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
+        let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
+        let actions = comment_actions::latest(conn, tenant, &ids)?;
         let channels = crate::models::channels::list(conn, tenant)?
             .into_iter()
             .filter(|c| c.platform != Platform::Whatsapp)
@@ -147,7 +161,7 @@ pub async fn list(
                 )
             })
             .collect::<Vec<_>>();
-        Ok((page, channels))
+        Ok((page, channels, actions))
     })
     .await?;
     render::html(&QueuePage {
@@ -159,6 +173,7 @@ pub async fn list(
         channels,
         states: QueueState::ALL,
         filter,
+        actions,
     })
 }
 
@@ -189,6 +204,41 @@ pub async fn reviewed(
         return Ok(HttpResponse::Ok().body(""));
     }
     // Only the queue's own filters come back: never a URL of someone else's choosing.
+    let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
+    Ok(render::see_other(&format!(
+        "/comments?{}",
+        query_string(&back.filter())
+    )))
+}
+
+/// POST /comments/{id}/hide and /comments/{id}/unhide: the action goes to Meta through the job
+/// queue; the queue shows it pending, then done, or failed with Meta's reason and a retry.
+pub async fn moderate(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    path: web::Path<(CommentId, String)>,
+    form: web::Form<ReviewedForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, verb) = path.into_inner();
+    let action = ModerationAction::parse(&verb).ok_or(AppError::NotFound)?;
+    let (tenant, me) = (user.tenant_id, user.id);
+    let result = crate::db::run_as(&state.pool, move |conn| {
+        crate::comments::request(conn, tenant, id, action, me)
+    })
+    .await;
+    match result {
+        Ok(()) => session::flash(
+            &user.session,
+            FlashLevel::Success,
+            match action {
+                ModerationAction::Hide => "Hiding the comment at Meta…",
+                ModerationAction::Unhide => "Unhiding the comment at Meta…",
+            },
+        ),
+        Err(CommentError::NotFound) => return Err(AppError::NotFound),
+        Err(CommentError::Refused(why)) => session::flash(&user.session, FlashLevel::Error, why),
+        Err(CommentError::Db(e)) => return Err(e.into()),
+    }
     let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
     Ok(render::see_other(&format!(
         "/comments?{}",

@@ -1,0 +1,139 @@
+//! Moderation actions on comments: requested (pending, with the job that carries them out),
+//! then done or failed with Meta's reason. The rows are also the moderation audit log.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::ids::{ChannelId, CommentId, TenantId, UserId};
+use crate::db::schema::{comment_actions as a, comments as c};
+use crate::db::statuses::{ActionState, ModerationAction};
+
+/// A requested action.
+#[derive(Debug, Clone, Queryable)]
+pub struct ActionRow {
+    pub id: i64,
+    pub comment_id: CommentId,
+    pub action: ModerationAction,
+    pub state: ActionState,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the job needs about the comment an action is for.
+#[derive(Debug, Clone, Queryable)]
+pub struct ActionTarget {
+    pub channel_id: ChannelId,
+    pub platform_comment_id: String,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Records a pending action; returns its id.
+pub fn insert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    comment: CommentId,
+    action: ModerationAction,
+    user: UserId,
+) -> QueryResult<i64> {
+    diesel::insert_into(a::table)
+        .values((
+            a::tenant_id.eq(tenant),
+            a::comment_id.eq(comment),
+            a::action.eq(action),
+            a::user_id.eq(Some(user)),
+        ))
+        .returning(a::id)
+        .get_result(conn)
+}
+
+/// A pending action of the tenant and its comment.
+pub fn pending(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: i64,
+) -> QueryResult<Option<(ActionRow, ActionTarget)>> {
+    a::table
+        .inner_join(c::table)
+        .filter(a::tenant_id.eq(tenant))
+        .filter(a::id.eq(id))
+        .filter(a::state.eq(ActionState::Pending))
+        .select((
+            (
+                a::id,
+                a::comment_id,
+                a::action,
+                a::state,
+                a::error,
+                a::created_at,
+            ),
+            (c::channel_id, c::platform_comment_id, c::deleted_at),
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Meta did what was asked: the action is done and the comment shows it.
+pub fn succeed(conn: &mut PgConnection, tenant: TenantId, action: &ActionRow) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::update(
+            a::table
+                .filter(a::tenant_id.eq(tenant))
+                .filter(a::id.eq(action.id)),
+        )
+        .set((
+            a::state.eq(ActionState::Done),
+            a::finished_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+        let hidden = action.action == ModerationAction::Hide;
+        diesel::update(
+            c::table
+                .filter(c::tenant_id.eq(tenant))
+                .filter(c::id.eq(action.comment_id)),
+        )
+        .set((c::hidden.eq(hidden), c::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .map(|_| ())
+    })
+}
+
+/// Meta refused, or the action could not be tried: failed, with the reason for the moderator.
+pub fn fail(conn: &mut PgConnection, tenant: TenantId, id: i64, error: &str) -> QueryResult<()> {
+    diesel::update(
+        a::table
+            .filter(a::tenant_id.eq(tenant))
+            .filter(a::id.eq(id)),
+    )
+    .set((
+        a::state.eq(ActionState::Failed),
+        a::error.eq(Some(error)),
+        a::finished_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// The latest action on each of the comments, for the queue's chips.
+pub fn latest(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    comments: &[CommentId],
+) -> QueryResult<HashMap<CommentId, ActionRow>> {
+    let rows: Vec<ActionRow> = a::table
+        .filter(a::tenant_id.eq(tenant))
+        .filter(a::comment_id.eq_any(comments))
+        .order((a::comment_id, a::id.desc()))
+        .distinct_on(a::comment_id)
+        .select((
+            a::id,
+            a::comment_id,
+            a::action,
+            a::state,
+            a::error,
+            a::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.comment_id, r)).collect())
+}
