@@ -137,3 +137,60 @@ pub fn latest(
         .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.comment_id, r)).collect())
 }
+
+/// One line of the moderation audit log.
+#[derive(Debug, Clone, Queryable)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub comment_id: CommentId,
+    pub action: ModerationAction,
+    pub state: ActionState,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub who: Option<String>,
+    pub platform_comment_id: String,
+    pub author_name: Option<String>,
+    pub text: Option<String>,
+    /// Whether the comment is hidden now (an undone hide shows it).
+    pub hidden_now: bool,
+}
+
+/// The tenant's moderation actions, newest first, before `before` (an action id).
+pub fn audit(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    action: Option<ModerationAction>,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEntry>> {
+    use crate::db::schema::users as u;
+    let mut q = a::table
+        .inner_join(c::table)
+        .left_join(u::table)
+        .filter(a::tenant_id.eq(tenant))
+        .into_boxed();
+    if let Some(action) = action {
+        q = q.filter(a::action.eq(action));
+    }
+    if let Some(before) = before {
+        q = q.filter(a::id.lt(before));
+    }
+    q.order(a::id.desc())
+        .limit(limit)
+        .select((
+            a::id,
+            a::comment_id,
+            a::action,
+            a::state,
+            a::error,
+            a::created_at,
+            a::finished_at,
+            u::display_name.nullable(),
+            c::platform_comment_id,
+            c::author_name,
+            c::text,
+            c::hidden,
+        ))
+        .load(conn)
+}

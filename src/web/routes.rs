@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, comments, connect, connect_whatsapp, inbox, jobs, login, media,
-    outbound_media, saved_replies, sections, team, webhook_log,
+    account, channels, comments, comments_audit, connect, connect_whatsapp, inbox, jobs, login,
+    media, outbound_media, saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -91,6 +91,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(outbound_media::show),
         )
         .route("/comments", web::get().to(comments::list))
+        .route("/comments/audit", web::get().to(comments_audit::list))
+        .route("/comments/audit.csv", web::get().to(comments_audit::csv))
         .route(
             "/comments/{id}/reviewed",
             web::post().to(comments::reviewed),

@@ -242,6 +242,42 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
         1
     );
 
+    // The log shows who hid it and Meta's answer; undoing it there unhides it at Meta.
+    let (_, log) = moderator.page("/comments/audit").await;
+    let log_page = HtmlPage::parse(&log);
+    assert_eq!(log_page.texts("#audit tbody td.result"), ["done"]);
+    let undo = moderator
+        .post_form(&format!("/comments/{real}/unhide"), &[("to", "audit")])
+        .await;
+    assert_eq!(undo.headers()["location"], "/comments/audit");
+    app.run_queued_jobs("moderate_comment").await;
+    let (_, log) = moderator.page("/comments/audit?action=unhide").await;
+    assert_eq!(
+        HtmlPage::parse(&log).texts("#audit tbody td.result"),
+        ["done"]
+    );
+    let at_meta = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.id == comment.id)
+        .unwrap();
+    assert_eq!(at_meta.is_hidden, Some(false), "unhidden at Meta");
+    let csv = moderator
+        .get("/comments/audit.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("time,who,action,result,reason,comment,author,text\n"));
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    moderator
+        .post_form(&format!("/comments/{real}/hide"), &[("back", "")])
+        .await;
+    app.run_queued_jobs("moderate_comment").await;
+
     // Refused before any call: it is hidden already.
     moderator
         .post_form(&format!("/comments/{real}/hide"), &[("back", "")])
@@ -252,7 +288,7 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
         "{refused}"
     );
     let actions = crate::support::count(&app, "SELECT count(*) AS n FROM comment_actions").await;
-    assert_eq!(actions, 1, "a refused request records no action");
+    assert_eq!(actions, 3, "a refused request records no action");
 
     // Refused by Meta: the action fails with Meta's reason, shown on the comment.
     moderator

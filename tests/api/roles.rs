@@ -4,9 +4,11 @@ use parley::auth::Role;
 
 use crate::support::TestApp;
 
-const PAGES: [(&str, &[Role]); 6] = [
+const PAGES: [(&str, &[Role]); 8] = [
     ("/inbox", &[Role::Admin, Role::Agent]),
     ("/comments", &[Role::Admin, Role::Moderator]),
+    ("/comments/audit", &[Role::Admin, Role::Moderator]),
+    ("/comments/audit.csv", &[Role::Admin, Role::Moderator]),
     ("/insights", &[Role::Admin, Role::Analyst]),
     ("/message-templates", &[Role::Admin]),
     ("/channels", &[Role::Admin]),

@@ -182,6 +182,9 @@ pub async fn list(
 pub struct ReviewedForm {
     #[serde(default)]
     back: String,
+    /// `audit`: return to the moderation log (an undo made there).
+    #[serde(default)]
+    to: String,
 }
 
 /// POST /comments/{id}/reviewed: htmx removes the row; a plain form returns to the queue.
@@ -238,6 +241,9 @@ pub async fn moderate(
         Err(CommentError::NotFound) => return Err(AppError::NotFound),
         Err(CommentError::Refused(why)) => session::flash(&user.session, FlashLevel::Error, why),
         Err(CommentError::Db(e)) => return Err(e.into()),
+    }
+    if form.to == "audit" {
+        return Ok(render::see_other("/comments/audit"));
     }
     let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
     Ok(render::see_other(&format!(
