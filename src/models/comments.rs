@@ -243,3 +243,18 @@ pub fn mark_reviewed(
     ))
     .execute(conn)
 }
+
+/// How many of the tenant's comments need review, counted up to `cap` (the partial index keeps
+/// this cheap, and a navigation badge needs no exact figure beyond it).
+pub fn needs_review_count(conn: &mut PgConnection, tenant: TenantId, cap: i64) -> QueryResult<i64> {
+    use crate::db::schema::comments as c;
+    let ids: Vec<i64> = c::table
+        .filter(c::tenant_id.eq(tenant))
+        .filter(c::reviewed_at.is_null())
+        .filter(c::deleted_at.is_null())
+        .filter(c::from_business.eq(false))
+        .select(c::id)
+        .limit(cap)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}

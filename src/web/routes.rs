@@ -91,6 +91,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(outbound_media::show),
         )
         .route("/comments", web::get().to(comments::list))
+        .route("/comments/count", web::get().to(comments::count))
         .route("/comments/audit", web::get().to(comments_audit::list))
         .route("/comments/audit.csv", web::get().to(comments_audit::csv))
         .route(

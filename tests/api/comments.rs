@@ -78,6 +78,11 @@ async fn moderators_see_their_comments_by_state_and_mark_them_reviewed() {
     assert!(texts(&instagram).is_empty());
     assert!(instagram.contains("Nothing to moderate here"));
 
+    // The navigation badge counts what needs review (loaded by htmx).
+    assert!(html.contains("hx-get=\"/comments/count\""));
+    let badge = moderator.get("/comments/count").await.text().await.unwrap();
+    assert_eq!(badge, "3");
+
     // Reviewed, without JavaScript: back to the same view, and out of the queue.
     let id = page.attrs("li.comment-row", "id")[0]
         .trim_start_matches("comment-")
@@ -95,6 +100,10 @@ async fn moderators_see_their_comments_by_state_and_mark_them_reviewed() {
     );
     let (_, after) = moderator.page("/comments").await;
     assert_eq!(texts(&after), ["Spam link", "First!"]);
+    assert_eq!(
+        moderator.get("/comments/count").await.text().await.unwrap(),
+        "2"
+    );
     let (_, all) = moderator.page("/comments?state=all").await;
     assert_eq!(
         HtmlPage::parse(&all).count(&format!("li#comment-{id} .chip")),

@@ -251,3 +251,27 @@ pub async fn moderate(
         query_string(&back.filter())
     )))
 }
+
+/// The navigation badge's cap: beyond it the badge says "999+".
+const BADGE_CAP: i64 = 1000;
+
+/// GET /comments/count: the navigation badge (loaded by htmx; empty when nothing waits).
+pub async fn count(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = user.tenant_id;
+    let n = crate::db::run(&state.pool, move |conn| {
+        Ok(comments::needs_review_count(conn, tenant, BADGE_CAP)?)
+    })
+    .await?;
+    let text = match n {
+        0 => String::new(),
+        n if n >= BADGE_CAP => format!("{}+", BADGE_CAP - 1),
+        n => n.to_string(),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(text))
+}
