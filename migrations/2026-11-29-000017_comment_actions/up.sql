@@ -4,7 +4,7 @@ CREATE TABLE comment_actions (
     id          BIGSERIAL PRIMARY KEY,
     tenant_id   BIGINT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     comment_id  BIGINT NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
-    action      TEXT NOT NULL CHECK (action IN ('hide', 'unhide')),
+    action      TEXT NOT NULL CHECK (action IN ('hide', 'unhide', 'delete')),
     user_id     BIGINT REFERENCES users (id) ON DELETE SET NULL,
     state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
     error       TEXT,

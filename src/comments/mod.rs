@@ -66,7 +66,7 @@ pub fn request(
             ModerationAction::Unhide if !hidden => return refuse("This comment is not hidden."),
             _ => {}
         }
-        if from_business && platform == Platform::Messenger {
+        if from_business && platform == Platform::Messenger && action != ModerationAction::Delete {
             return refuse("Facebook does not let a Page hide or unhide its own comments.");
         }
         let latest = comment_actions::latest(conn, tenant, &[comment])?;
@@ -132,6 +132,12 @@ impl Job for ModerateComment {
         let hidden = action.action == ModerationAction::Hide;
         let comment_id = target.platform_comment_id.as_str();
         let answer = match channel.platform {
+            _ if action.action == ModerationAction::Delete => {
+                state
+                    .graph
+                    .delete_comment(comment_id, &token, &channel.platform_id)
+                    .await
+            }
             Platform::Instagram => {
                 state
                     .graph

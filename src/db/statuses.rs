@@ -169,6 +169,8 @@ text_enum!(
     ModerationAction {
         Hide = "hide",
         Unhide = "unhide",
+        /// Removes the comment at Meta; it cannot be undone.
+        Delete = "delete",
     }
 );
 

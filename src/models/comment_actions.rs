@@ -87,14 +87,23 @@ pub fn succeed(conn: &mut PgConnection, tenant: TenantId, action: &ActionRow) ->
             a::finished_at.eq(diesel::dsl::now),
         ))
         .execute(conn)?;
-        let hidden = action.action == ModerationAction::Hide;
-        diesel::update(
-            c::table
-                .filter(c::tenant_id.eq(tenant))
-                .filter(c::id.eq(action.comment_id)),
-        )
-        .set((c::hidden.eq(hidden), c::updated_at.eq(diesel::dsl::now)))
-        .execute(conn)
+        let comment = c::table
+            .filter(c::tenant_id.eq(tenant))
+            .filter(c::id.eq(action.comment_id));
+        match action.action {
+            ModerationAction::Delete => diesel::update(comment.filter(c::deleted_at.is_null()))
+                .set((
+                    c::deleted_at.eq(Some(Utc::now())),
+                    c::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn),
+            hide_or_unhide => diesel::update(comment)
+                .set((
+                    c::hidden.eq(hide_or_unhide == ModerationAction::Hide),
+                    c::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn),
+        }
         .map(|_| ())
     })
 }

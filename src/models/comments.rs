@@ -224,6 +224,37 @@ pub fn queue(
     Ok((rows, next))
 }
 
+/// One comment of the tenant in the queue's shape.
+pub fn queue_row(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: CommentId,
+) -> QueryResult<Option<QueueRow>> {
+    use crate::db::schema::{channels, comments as c};
+    c::table
+        .inner_join(channels::table)
+        .filter(c::tenant_id.eq(tenant))
+        .filter(c::id.eq(id))
+        .select((
+            c::id,
+            c::channel_id,
+            channels::platform,
+            channels::name,
+            c::post_id,
+            c::parent_comment_id,
+            c::author_name,
+            c::text,
+            c::commented_at,
+            c::hidden,
+            c::deleted_at,
+            c::edited_at,
+            c::from_business,
+            c::reviewed_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// Marks the tenant's comment reviewed by `user`; returns the rows changed.
 pub fn mark_reviewed(
     conn: &mut PgConnection,

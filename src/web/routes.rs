@@ -99,6 +99,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(comments::reviewed),
         )
         .route(
+            "/comments/{id}/delete",
+            web::get().to(comments::confirm_delete),
+        )
+        .route(
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),
         )

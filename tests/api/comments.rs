@@ -299,6 +299,37 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
     let actions = crate::support::count(&app, "SELECT count(*) AS n FROM comment_actions").await;
     assert_eq!(actions, 3, "a refused request records no action");
 
+    // Delete asks first, then removes the comment at Meta; it shows as deleted in Parley.
+    let (status, confirm) = moderator
+        .page(&format!("/comments/{real}/delete?back=state%3Dhidden"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("cannot be undone"), "{confirm}");
+    let form = HtmlPage::parse(&confirm);
+    assert_eq!(form.input_values("back"), ["state=hidden"]);
+    let res = moderator
+        .post_form(
+            &format!("/comments/{real}/delete"),
+            &[("back", "state=hidden")],
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/comments?state=hidden");
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let still_at_meta = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .any(|c| c.id == comment.id);
+    assert!(!still_at_meta, "deleted at Meta");
+    let (_, deleted) = moderator.page("/comments?state=deleted").await;
+    assert_eq!(
+        HtmlPage::parse(&deleted).count(&format!("li#comment-{real}")),
+        1
+    );
+
     // Refused by Meta: the action fails with Meta's reason, shown on the comment.
     moderator
         .post_form(&format!("/comments/{gone}/hide"), &[("back", "")])

@@ -236,6 +236,7 @@ pub async fn moderate(
             match action {
                 ModerationAction::Hide => "Hiding the comment at Meta…",
                 ModerationAction::Unhide => "Unhiding the comment at Meta…",
+                ModerationAction::Delete => "Deleting the comment at Meta…",
             },
         ),
         Err(CommentError::NotFound) => return Err(AppError::NotFound),
@@ -274,4 +275,40 @@ pub async fn count(
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(text))
+}
+
+#[derive(Template)]
+#[template(path = "comments/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    comment: QueueRow,
+    back: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BackQuery {
+    #[serde(default)]
+    back: String,
+}
+
+/// GET /comments/{id}/delete: a delete cannot be undone, so it is confirmed first.
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    path: web::Path<CommentId>,
+    query: web::Query<BackQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, path.into_inner());
+    let comment = crate::db::run(&state.pool, move |conn| {
+        Ok(comments::queue_row(conn, tenant, id)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    // Only the queue's own filters travel on.
+    let back: QueueQuery = serde_urlencoded::from_str(&query.back).unwrap_or_default();
+    render::html(&DeletePage {
+        layout: Layout::new(&user, "comments"),
+        comment,
+        back: query_string(&back.filter()),
+    })
 }
