@@ -11,7 +11,8 @@ use crate::db::schema::{comment_actions as a, comments as c};
 use crate::db::statuses::{ActionState, ModerationAction};
 
 /// A requested action.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = a)]
 pub struct ActionRow {
     pub id: i64,
     pub comment_id: CommentId,

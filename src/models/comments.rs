@@ -131,12 +131,21 @@ pub struct QueueFilter {
     pub platform: Option<crate::models::channels::Platform>,
 }
 
-/// One comment as the moderation queue shows it.
-#[derive(Debug, Clone, Queryable)]
+/// One comment as the moderation queue shows it (with its channel's platform and name).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::comments)]
 pub struct QueueRow {
     pub id: CommentId,
     pub channel_id: ChannelId,
+    #[diesel(
+        select_expression = crate::db::schema::channels::platform,
+        select_expression_type = crate::db::schema::channels::platform
+    )]
     pub platform: crate::models::channels::Platform,
+    #[diesel(
+        select_expression = crate::db::schema::channels::name,
+        select_expression_type = crate::db::schema::channels::name
+    )]
     pub channel_name: String,
     pub post_id: Option<String>,
     pub parent_comment_id: Option<String>,
@@ -195,22 +204,7 @@ pub fn queue(
     let mut rows: Vec<QueueRow> = q
         .order((c::commented_at.desc(), c::id.desc()))
         .limit(limit + 1)
-        .select((
-            c::id,
-            c::channel_id,
-            channels::platform,
-            channels::name,
-            c::post_id,
-            c::parent_comment_id,
-            c::author_name,
-            c::text,
-            c::commented_at,
-            c::hidden,
-            c::deleted_at,
-            c::edited_at,
-            c::from_business,
-            c::reviewed_at,
-        ))
+        .select(QueueRow::as_select())
         .load(conn)?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(usize::try_from(limit).unwrap_or(0));
@@ -235,22 +229,7 @@ pub fn queue_row(
         .inner_join(channels::table)
         .filter(c::tenant_id.eq(tenant))
         .filter(c::id.eq(id))
-        .select((
-            c::id,
-            c::channel_id,
-            channels::platform,
-            channels::name,
-            c::post_id,
-            c::parent_comment_id,
-            c::author_name,
-            c::text,
-            c::commented_at,
-            c::hidden,
-            c::deleted_at,
-            c::edited_at,
-            c::from_business,
-            c::reviewed_at,
-        ))
+        .select(QueueRow::as_select())
         .first(conn)
         .optional()
 }

@@ -172,6 +172,23 @@ async fn the_queue_pages_by_keyset_and_htmx_removes_a_reviewed_row() {
     );
 }
 
+/// The comment `id` as Meta lists it on `post`, if Meta still has it.
+async fn at_meta(
+    graph: &parley::meta::GraphClient,
+    token: &parley::meta::AccessToken,
+    page_id: &str,
+    post: &str,
+    id: &str,
+) -> Option<parley::meta::comments::FbComment> {
+    graph
+        .post_comments(post, token, page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.id == id)
+}
+
 #[tokio::test]
 async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
     use meta_sandbox::IssueToken;
@@ -236,15 +253,12 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
     let outcomes = app.run_queued_jobs("moderate_comment").await;
     assert_eq!(outcomes.len(), 1);
     assert!(outcomes[0].is_ok(), "{outcomes:?}");
-    let at_meta = graph
-        .post_comments(&post.id, &token, &page_id, None)
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .find(|c| c.id == comment.id)
-        .unwrap();
-    assert_eq!(at_meta.is_hidden, Some(true), "Meta has it hidden");
+    let hidden_at_meta = at_meta(graph, &token, &page_id, &post.id, &comment.id).await;
+    assert_eq!(
+        hidden_at_meta.unwrap().is_hidden,
+        Some(true),
+        "Meta has it hidden"
+    );
     let (_, hidden) = moderator.page("/comments?state=hidden").await;
     assert_eq!(
         HtmlPage::parse(&hidden).count(&format!("li#comment-{real}")),
@@ -265,15 +279,12 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
         HtmlPage::parse(&log).texts("#audit tbody td.result"),
         ["done"]
     );
-    let at_meta = graph
-        .post_comments(&post.id, &token, &page_id, None)
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .find(|c| c.id == comment.id)
-        .unwrap();
-    assert_eq!(at_meta.is_hidden, Some(false), "unhidden at Meta");
+    let shown_at_meta = at_meta(graph, &token, &page_id, &post.id, &comment.id).await;
+    assert_eq!(
+        shown_at_meta.unwrap().is_hidden,
+        Some(false),
+        "unhidden at Meta"
+    );
     let csv = moderator
         .get("/comments/audit.csv")
         .await
@@ -316,14 +327,8 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
     assert_eq!(res.headers()["location"], "/comments?state=hidden");
     let outcomes = app.run_queued_jobs("moderate_comment").await;
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    let still_at_meta = graph
-        .post_comments(&post.id, &token, &page_id, None)
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .any(|c| c.id == comment.id);
-    assert!(!still_at_meta, "deleted at Meta");
+    let gone_at_meta = at_meta(graph, &token, &page_id, &post.id, &comment.id).await;
+    assert!(gone_at_meta.is_none(), "deleted at Meta");
     let (_, deleted) = moderator.page("/comments?state=deleted").await;
     assert_eq!(
         HtmlPage::parse(&deleted).count(&format!("li#comment-{real}")),
