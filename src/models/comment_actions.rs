@@ -61,14 +61,7 @@ pub fn pending(
         .filter(a::id.eq(id))
         .filter(a::state.eq(ActionState::Pending))
         .select((
-            (
-                a::id,
-                a::comment_id,
-                a::action,
-                a::state,
-                a::error,
-                a::created_at,
-            ),
+            ActionRow::as_select(),
             (c::channel_id, c::platform_comment_id, c::deleted_at),
         ))
         .first(conn)
@@ -136,14 +129,7 @@ pub fn latest(
         .filter(a::comment_id.eq_any(comments))
         .order((a::comment_id, a::id.desc()))
         .distinct_on(a::comment_id)
-        .select((
-            a::id,
-            a::comment_id,
-            a::action,
-            a::state,
-            a::error,
-            a::created_at,
-        ))
+        .select(ActionRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.comment_id, r)).collect())
 }
