@@ -4,7 +4,9 @@ CREATE TABLE comment_actions (
     id          BIGSERIAL PRIMARY KEY,
     tenant_id   BIGINT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     comment_id  BIGINT NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
-    action      TEXT NOT NULL CHECK (action IN ('hide', 'unhide', 'delete')),
+    action      TEXT NOT NULL CHECK (action IN ('hide', 'unhide', 'delete', 'reply')),
+    -- A public reply's text.
+    message     TEXT,
     user_id     BIGINT REFERENCES users (id) ON DELETE SET NULL,
     state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
     error       TEXT,

@@ -32,6 +32,9 @@ impl From<diesel::result::Error> for CommentError {
     }
 }
 
+/// The longest public reply Parley sends (Meta's comment limit is larger; a reply is short).
+pub const MAX_REPLY_CHARS: usize = 2000;
+
 /// Asks for `action` on the tenant's comment: checked against the comment's state and Meta's
 /// rules first, then recorded as pending with the job that carries it out (one transaction).
 pub fn request(
@@ -39,8 +42,21 @@ pub fn request(
     tenant: TenantId,
     comment: CommentId,
     action: ModerationAction,
+    message: Option<&str>,
     user: UserId,
 ) -> Result<(), CommentError> {
+    let message = message.map(str::trim).filter(|m| !m.is_empty());
+    if action == ModerationAction::Reply {
+        match message {
+            None => return Err(CommentError::Refused("Write the reply first.".into())),
+            Some(m) if m.chars().count() > MAX_REPLY_CHARS => {
+                return Err(CommentError::Refused(format!(
+                    "Replies are limited to {MAX_REPLY_CHARS} characters."
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     use crate::db::schema::{channels as ch, comments as c};
     conn.transaction(|conn| {
         let (hidden, deleted, from_business, platform): (bool, bool, bool, Platform) = c::table
@@ -66,7 +82,8 @@ pub fn request(
             ModerationAction::Unhide if !hidden => return refuse("This comment is not hidden."),
             _ => {}
         }
-        if from_business && platform == Platform::Messenger && action != ModerationAction::Delete {
+        let hides = matches!(action, ModerationAction::Hide | ModerationAction::Unhide);
+        if from_business && platform == Platform::Messenger && hides {
             return refuse("Facebook does not let a Page hide or unhide its own comments.");
         }
         let latest = comment_actions::latest(conn, tenant, &[comment])?;
@@ -76,7 +93,7 @@ pub fn request(
         {
             return refuse("An action on this comment is already on its way to Meta.");
         }
-        let id = comment_actions::insert(conn, tenant, comment, action, user)?;
+        let id = comment_actions::insert(conn, tenant, comment, action, message, user)?;
         crate::jobs::queue::enqueue(
             conn,
             &ModerateComment { action_id: id }
@@ -131,7 +148,20 @@ impl Job for ModerateComment {
         };
         let hidden = action.action == ModerationAction::Hide;
         let comment_id = target.platform_comment_id.as_str();
+        let reply = action.message.clone().unwrap_or_default();
         let answer = match channel.platform {
+            _ if action.action == ModerationAction::Reply => match channel.platform {
+                Platform::Instagram => state
+                    .graph
+                    .reply_to_instagram_comment(comment_id, &token, &channel.platform_id, &reply)
+                    .await
+                    .map(|_| ()),
+                _ => state
+                    .graph
+                    .reply_to_facebook_comment(comment_id, &token, &channel.platform_id, &reply)
+                    .await
+                    .map(|_| ()),
+            },
             _ if action.action == ModerationAction::Delete => {
                 state
                     .graph
@@ -159,7 +189,11 @@ impl Job for ModerateComment {
                 .await?;
                 Ok(())
             }
-            Err(e) if e.is_retryable() => Err(JobError::retry("moderating a comment", e)),
+            // A reply is not repeated by itself: Meta may have posted it before failing to
+            // answer, and a moderator can see the post and try again.
+            Err(e) if e.is_retryable() && action.action != ModerationAction::Reply => {
+                Err(JobError::retry("moderating a comment", e))
+            }
             Err(e) => {
                 let _ = health::record_graph_failure(state, &channel, &e).await;
                 give_up(e.describe()).await

@@ -39,6 +39,7 @@ diesel::table! {
         tenant_id -> Int8,
         comment_id -> Int8,
         action -> Text,
+        message -> Nullable<Text>,
         user_id -> Nullable<Int8>,
         state -> Text,
         error -> Nullable<Text>,

@@ -171,6 +171,8 @@ text_enum!(
         Unhide = "unhide",
         /// Removes the comment at Meta; it cannot be undone.
         Delete = "delete",
+        /// A public reply under the comment.
+        Reply = "reply",
     }
 );
 

@@ -20,6 +20,8 @@ pub struct ActionRow {
     pub state: ActionState,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A public reply's text.
+    pub message: Option<String>,
 }
 
 /// What the job needs about the comment an action is for.
@@ -36,6 +38,7 @@ pub fn insert(
     tenant: TenantId,
     comment: CommentId,
     action: ModerationAction,
+    message: Option<&str>,
     user: UserId,
 ) -> QueryResult<i64> {
     diesel::insert_into(a::table)
@@ -43,6 +46,7 @@ pub fn insert(
             a::tenant_id.eq(tenant),
             a::comment_id.eq(comment),
             a::action.eq(action),
+            a::message.eq(message),
             a::user_id.eq(Some(user)),
         ))
         .returning(a::id)
@@ -85,6 +89,8 @@ pub fn succeed(conn: &mut PgConnection, tenant: TenantId, action: &ActionRow) ->
             .filter(c::tenant_id.eq(tenant))
             .filter(c::id.eq(action.comment_id));
         match action.action {
+            // A reply changes nothing on the comment; Meta's webhook brings the reply itself.
+            ModerationAction::Reply => Ok(0),
             ModerationAction::Delete => diesel::update(comment.filter(c::deleted_at.is_null()))
                 .set((
                     c::deleted_at.eq(Some(Utc::now())),

@@ -102,6 +102,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/comments/{id}/delete",
             web::get().to(comments::confirm_delete),
         )
+        .route("/comments/{id}/reply", web::get().to(comments::reply_form))
+        .route("/comments/{id}/reply", web::post().to(comments::reply))
         .route(
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),

@@ -351,3 +351,95 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
         "Meta's reason is shown: {chip}"
     );
 }
+
+#[tokio::test]
+async fn a_public_reply_is_posted_at_meta_and_a_refused_one_keeps_its_text() {
+    use meta_sandbox::IssueToken;
+    use parley::meta::AccessToken;
+    let (app, sandbox) = crate::support::app_with_sandbox(2).await;
+    let (mut moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let token = AccessToken::new(
+        sandbox
+            .issue_token(IssueToken::Page {
+                page_id: page_id.clone(),
+            })
+            .unwrap(),
+    );
+    let graph = &app.state.graph;
+    let post = graph.page_feed(&page_id, &token, None).await.unwrap().data[0].clone();
+    let comment = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.from.as_ref().is_some_and(|f| f.id != page_id))
+        .unwrap();
+    app.post_webhook(&feed(
+        &page_id,
+        "add",
+        &comment.id,
+        &post.id,
+        "Open Sunday?",
+        1_700_000_000,
+    ))
+    .await;
+    app.process_webhooks().await;
+    let (_, html) = moderator.page("/comments").await;
+    let id = HtmlPage::parse(&html).attrs("li.comment-row", "id")[0]
+        .trim_start_matches("comment-")
+        .to_string();
+
+    // Too long: refused with the reason, and the text is still in the box.
+    moderator.page(&format!("/comments/{id}/reply")).await;
+    let long = "x".repeat(2001);
+    let res = moderator
+        .post_form(
+            &format!("/comments/{id}/reply"),
+            &[("message", &long), ("back", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = HtmlPage::parse(&res.text().await.unwrap());
+    assert_eq!(
+        page.text("#reply-error").as_deref(),
+        Some("Replies are limited to 2000 characters.")
+    );
+    assert_eq!(
+        page.text("textarea#reply-message").map(|t| t.len()),
+        Some(2001)
+    );
+
+    // Sent: queued, then posted under the comment at Meta.
+    let res = moderator
+        .post_form(
+            &format!("/comments/{id}/reply"),
+            &[("message", "Yes, 10 to 4!"), ("back", "state=all")],
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/comments?state=all");
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let replies = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data;
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.message.as_deref() == Some("Yes, 10 to 4!")
+                && r.parent.as_ref().is_some_and(|p| p.id == comment.id)),
+        "the reply is under the comment at Meta"
+    );
+    let (_, after) = moderator.page("/comments?state=all").await;
+    assert!(
+        HtmlPage::parse(&after)
+            .texts(&format!("li#comment-{id} .chip"))
+            .contains(&"replied publicly".to_string()),
+        "{after}"
+    );
+}

@@ -223,10 +223,13 @@ pub async fn moderate(
     form: web::Form<ReviewedForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, verb) = path.into_inner();
-    let action = ModerationAction::parse(&verb).ok_or(AppError::NotFound)?;
+    // A reply carries its text and has its own page (`reply`).
+    let action = ModerationAction::parse(&verb)
+        .filter(|a| *a != ModerationAction::Reply)
+        .ok_or(AppError::NotFound)?;
     let (tenant, me) = (user.tenant_id, user.id);
     let result = crate::db::run_as(&state.pool, move |conn| {
-        crate::comments::request(conn, tenant, id, action, me)
+        crate::comments::request(conn, tenant, id, action, None, me)
     })
     .await;
     match result {
@@ -237,6 +240,7 @@ pub async fn moderate(
                 ModerationAction::Hide => "Hiding the comment at Meta…",
                 ModerationAction::Unhide => "Unhiding the comment at Meta…",
                 ModerationAction::Delete => "Deleting the comment at Meta…",
+                ModerationAction::Reply => "Replying at Meta…",
             },
         ),
         Err(CommentError::NotFound) => return Err(AppError::NotFound),
@@ -311,4 +315,94 @@ pub async fn confirm_delete(
         comment,
         back: query_string(&back.filter()),
     })
+}
+
+#[derive(Template)]
+#[template(path = "comments/reply.html")]
+struct ReplyPage {
+    layout: Layout,
+    comment: QueueRow,
+    back: String,
+    message: String,
+    error: Option<String>,
+    max: usize,
+}
+
+/// GET /comments/{id}/reply: a public reply, written on its own page.
+pub async fn reply_form(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    path: web::Path<CommentId>,
+    query: web::Query<BackQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, path.into_inner());
+    let comment = crate::db::run(&state.pool, move |conn| {
+        Ok(comments::queue_row(conn, tenant, id)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let back: QueueQuery = serde_urlencoded::from_str(&query.back).unwrap_or_default();
+    render::html(&ReplyPage {
+        layout: Layout::new(&user, "comments"),
+        comment,
+        back: query_string(&back.filter()),
+        message: String::new(),
+        error: None,
+        max: crate::comments::MAX_REPLY_CHARS,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// POST /comments/{id}/reply: queued for Meta; a refused reply comes back with what was typed.
+pub async fn reply(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    path: web::Path<CommentId>,
+    form: web::Form<ReplyForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
+    let ReplyForm { message, back } = form.into_inner();
+    let text = message.clone();
+    let result = crate::db::run_as(&state.pool, move |conn| {
+        crate::comments::request(conn, tenant, id, ModerationAction::Reply, Some(&text), me)
+    })
+    .await;
+    let back = query_string(
+        &serde_urlencoded::from_str::<QueueQuery>(&back)
+            .unwrap_or_default()
+            .filter(),
+    );
+    match result {
+        Ok(()) => {
+            session::flash(&user.session, FlashLevel::Success, "Replying at Meta…");
+            Ok(render::see_other(&format!("/comments?{back}")))
+        }
+        Err(CommentError::NotFound) => Err(AppError::NotFound),
+        Err(CommentError::Db(e)) => Err(e.into()),
+        Err(CommentError::Refused(why)) => {
+            let comment = crate::db::run(&state.pool, move |conn| {
+                Ok(comments::queue_row(conn, tenant, id)?)
+            })
+            .await?
+            .ok_or(AppError::NotFound)?;
+            render::html_with_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &ReplyPage {
+                    layout: Layout::new(&user, "comments"),
+                    comment,
+                    back,
+                    message,
+                    error: Some(why),
+                    max: crate::comments::MAX_REPLY_CHARS,
+                },
+            )
+        }
+    }
 }
