@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, comments, comments_audit, connect, connect_whatsapp, inbox, jobs, login,
-    media, outbound_media, saved_replies, sections, team, webhook_log,
+    account, channels, comments, comments_ask, comments_audit, connect, connect_whatsapp, inbox,
+    jobs, login, media, outbound_media, saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -100,10 +100,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/comments/{id}/delete",
-            web::get().to(comments::confirm_delete),
+            web::get().to(comments_ask::confirm_delete),
         )
-        .route("/comments/{id}/reply", web::get().to(comments::reply_form))
-        .route("/comments/{id}/reply", web::post().to(comments::reply))
+        .route(
+            "/comments/{id}/reply",
+            web::get().to(comments_ask::reply_form),
+        )
+        .route("/comments/{id}/reply", web::post().to(comments_ask::reply))
         .route(
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),

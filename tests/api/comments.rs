@@ -172,6 +172,53 @@ async fn the_queue_pages_by_keyset_and_htmx_removes_a_reviewed_row() {
     );
 }
 
+/// A moderator of a tenant with the sandbox's first Page connected, and a customer's comment
+/// on its newest post as Meta has it (not yet delivered to Parley).
+struct Moderated {
+    app: TestApp,
+    moderator: crate::support::Client,
+    page_id: String,
+    token: parley::meta::AccessToken,
+    post: parley::meta::comments::FbPost,
+    comment: parley::meta::comments::FbComment,
+    /// Kept alive for the test's duration.
+    _sandbox: meta_sandbox::Sandbox,
+}
+
+async fn moderated() -> Moderated {
+    let (app, sandbox) = crate::support::app_with_sandbox(2).await;
+    let (moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let token = parley::meta::AccessToken::new(
+        sandbox
+            .issue_token(meta_sandbox::IssueToken::Page {
+                page_id: page_id.clone(),
+            })
+            .unwrap(),
+    );
+    let graph = &app.state.graph;
+    let post = graph.page_feed(&page_id, &token, None).await.unwrap().data[0].clone();
+    let comment = graph
+        .post_comments(&post.id, &token, &page_id, None)
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .find(|c| c.from.as_ref().is_some_and(|f| f.id != page_id))
+        .expect("a customer's comment");
+    Moderated {
+        app,
+        moderator,
+        page_id,
+        token,
+        post,
+        comment,
+        _sandbox: sandbox,
+    }
+}
+
 /// The comment `id` as Meta lists it on `post`, if Meta still has it.
 async fn at_meta(
     graph: &parley::meta::GraphClient,
@@ -191,31 +238,16 @@ async fn at_meta(
 
 #[tokio::test]
 async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
-    use meta_sandbox::IssueToken;
-    use parley::meta::AccessToken;
-    let (app, sandbox) = crate::support::app_with_sandbox(2).await;
-    let (mut moderator, tenant, _) = app
-        .signed_in("Acme", "mod@acme.test", Role::Moderator)
-        .await;
-    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
-    // A customer's comment as Meta has it, then delivered to Parley by webhook.
-    let token = AccessToken::new(
-        sandbox
-            .issue_token(IssueToken::Page {
-                page_id: page_id.clone(),
-            })
-            .unwrap(),
-    );
+    let Moderated {
+        app,
+        mut moderator,
+        page_id,
+        token,
+        post,
+        comment,
+        _sandbox,
+    } = moderated().await;
     let graph = &app.state.graph;
-    let post = graph.page_feed(&page_id, &token, None).await.unwrap().data[0].clone();
-    let comment = graph
-        .post_comments(&post.id, &token, &page_id, None)
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .find(|c| c.from.as_ref().is_some_and(|f| f.id != page_id))
-        .expect("a customer's comment");
     let deliver = |id: &str| feed(&page_id, "add", id, &post.id, "Hello there", 1_700_000_000);
     app.post_webhook(&deliver(&comment.id)).await;
     app.post_webhook(&deliver("999_gone")).await;
@@ -354,30 +386,16 @@ async fn hiding_goes_to_meta_through_the_queue_and_refusals_say_why() {
 
 #[tokio::test]
 async fn a_public_reply_is_posted_at_meta_and_a_refused_one_keeps_its_text() {
-    use meta_sandbox::IssueToken;
-    use parley::meta::AccessToken;
-    let (app, sandbox) = crate::support::app_with_sandbox(2).await;
-    let (mut moderator, tenant, _) = app
-        .signed_in("Acme", "mod@acme.test", Role::Moderator)
-        .await;
-    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
-    let token = AccessToken::new(
-        sandbox
-            .issue_token(IssueToken::Page {
-                page_id: page_id.clone(),
-            })
-            .unwrap(),
-    );
+    let Moderated {
+        app,
+        mut moderator,
+        page_id,
+        token,
+        post,
+        comment,
+        _sandbox,
+    } = moderated().await;
     let graph = &app.state.graph;
-    let post = graph.page_feed(&page_id, &token, None).await.unwrap().data[0].clone();
-    let comment = graph
-        .post_comments(&post.id, &token, &page_id, None)
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .find(|c| c.from.as_ref().is_some_and(|f| f.id != page_id))
-        .unwrap();
     app.post_webhook(&feed(
         &page_id,
         "add",

@@ -61,6 +61,16 @@ impl QueueQuery {
     }
 }
 
+/// The queue's filters from a form's `back` field, as a query string: only the queue's own
+/// filters travel on, never a URL of someone else's choosing.
+pub(super) fn back_to(back: &str) -> String {
+    query_string(
+        &serde_urlencoded::from_str::<QueueQuery>(back)
+            .unwrap_or_default()
+            .filter(),
+    )
+}
+
 /// The filters as a query string (without the cursor), for links that keep them.
 fn query_string(f: &QueueFilter) -> String {
     let mut pairs = vec![("state", f.state.as_str().to_string())];
@@ -206,11 +216,9 @@ pub async fn reviewed(
     if hx.is_htmx() {
         return Ok(HttpResponse::Ok().body(""));
     }
-    // Only the queue's own filters come back: never a URL of someone else's choosing.
-    let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
     Ok(render::see_other(&format!(
         "/comments?{}",
-        query_string(&back.filter())
+        back_to(&form.back)
     )))
 }
 
@@ -250,10 +258,9 @@ pub async fn moderate(
     if form.to == "audit" {
         return Ok(render::see_other("/comments/audit"));
     }
-    let back: QueueQuery = serde_urlencoded::from_str(&form.back).unwrap_or_default();
     Ok(render::see_other(&format!(
         "/comments?{}",
-        query_string(&back.filter())
+        back_to(&form.back)
     )))
 }
 
@@ -279,130 +286,4 @@ pub async fn count(
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(text))
-}
-
-#[derive(Template)]
-#[template(path = "comments/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    comment: QueueRow,
-    back: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct BackQuery {
-    #[serde(default)]
-    back: String,
-}
-
-/// GET /comments/{id}/delete: a delete cannot be undone, so it is confirmed first.
-pub async fn confirm_delete(
-    state: web::Data<AppState>,
-    user: Authorized<CommentRoles>,
-    path: web::Path<CommentId>,
-    query: web::Query<BackQuery>,
-) -> Result<HttpResponse, AppError> {
-    let (tenant, id) = (user.tenant_id, path.into_inner());
-    let comment = crate::db::run(&state.pool, move |conn| {
-        Ok(comments::queue_row(conn, tenant, id)?)
-    })
-    .await?
-    .ok_or(AppError::NotFound)?;
-    // Only the queue's own filters travel on.
-    let back: QueueQuery = serde_urlencoded::from_str(&query.back).unwrap_or_default();
-    render::html(&DeletePage {
-        layout: Layout::new(&user, "comments"),
-        comment,
-        back: query_string(&back.filter()),
-    })
-}
-
-#[derive(Template)]
-#[template(path = "comments/reply.html")]
-struct ReplyPage {
-    layout: Layout,
-    comment: QueueRow,
-    back: String,
-    message: String,
-    error: Option<String>,
-    max: usize,
-}
-
-/// GET /comments/{id}/reply: a public reply, written on its own page.
-pub async fn reply_form(
-    state: web::Data<AppState>,
-    user: Authorized<CommentRoles>,
-    path: web::Path<CommentId>,
-    query: web::Query<BackQuery>,
-) -> Result<HttpResponse, AppError> {
-    let (tenant, id) = (user.tenant_id, path.into_inner());
-    let comment = crate::db::run(&state.pool, move |conn| {
-        Ok(comments::queue_row(conn, tenant, id)?)
-    })
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let back: QueueQuery = serde_urlencoded::from_str(&query.back).unwrap_or_default();
-    render::html(&ReplyPage {
-        layout: Layout::new(&user, "comments"),
-        comment,
-        back: query_string(&back.filter()),
-        message: String::new(),
-        error: None,
-        max: crate::comments::MAX_REPLY_CHARS,
-    })
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ReplyForm {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    back: String,
-}
-
-/// POST /comments/{id}/reply: queued for Meta; a refused reply comes back with what was typed.
-pub async fn reply(
-    state: web::Data<AppState>,
-    user: Authorized<CommentRoles>,
-    path: web::Path<CommentId>,
-    form: web::Form<ReplyForm>,
-) -> Result<HttpResponse, AppError> {
-    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
-    let ReplyForm { message, back } = form.into_inner();
-    let text = message.clone();
-    let result = crate::db::run_as(&state.pool, move |conn| {
-        crate::comments::request(conn, tenant, id, ModerationAction::Reply, Some(&text), me)
-    })
-    .await;
-    let back = query_string(
-        &serde_urlencoded::from_str::<QueueQuery>(&back)
-            .unwrap_or_default()
-            .filter(),
-    );
-    match result {
-        Ok(()) => {
-            session::flash(&user.session, FlashLevel::Success, "Replying at Meta…");
-            Ok(render::see_other(&format!("/comments?{back}")))
-        }
-        Err(CommentError::NotFound) => Err(AppError::NotFound),
-        Err(CommentError::Db(e)) => Err(e.into()),
-        Err(CommentError::Refused(why)) => {
-            let comment = crate::db::run(&state.pool, move |conn| {
-                Ok(comments::queue_row(conn, tenant, id)?)
-            })
-            .await?
-            .ok_or(AppError::NotFound)?;
-            render::html_with_status(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &ReplyPage {
-                    layout: Layout::new(&user, "comments"),
-                    comment,
-                    back,
-                    message,
-                    error: Some(why),
-                    max: crate::comments::MAX_REPLY_CHARS,
-                },
-            )
-        }
-    }
 }

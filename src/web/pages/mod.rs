@@ -3,6 +3,7 @@
 pub mod account;
 pub mod channels;
 pub mod comments;
+pub mod comments_ask;
 pub mod comments_audit;
 pub mod connect;
 pub mod connect_whatsapp;
