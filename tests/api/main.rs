@@ -9,6 +9,7 @@ mod auth;
 mod burst;
 mod channels;
 mod cli;
+mod comment_actions;
 mod comments;
 mod connect_whatsapp;
 mod connect_wizard;
