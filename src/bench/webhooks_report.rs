@@ -1,37 +1,15 @@
 //! What `parley bench webhooks` prints: the report as a Markdown table (pasted into
 //! docs/PERFORMANCE.md) and, with `--statements`, where the database's time went.
 
-use diesel::prelude::*;
+use diesel::PgConnection;
 
 use crate::bench::webhooks::{Report, WebhookBenchArgs};
-
-#[derive(QueryableByName)]
-struct StatementStats {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    calls: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    rows: i64,
-    #[diesel(sql_type = diesel::sql_types::Double)]
-    exec_ms: f64,
-    #[diesel(sql_type = diesel::sql_types::Double)]
-    wal_mb: f64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    statement: String,
-}
 
 /// The statements that took most of the database's time, summed over their variants. Times are
 /// wall-clock inside the server: on a saturated machine they include waiting for a CPU, so they
 /// are shares of the work rather than CPU costs.
 pub(crate) fn print_statements(conn: &mut PgConnection) -> Result<(), String> {
-    let top: Vec<StatementStats> = diesel::sql_query(
-        "SELECT sum(calls)::bigint AS calls, sum(rows)::bigint AS rows,
-                sum(total_exec_time)::float8 AS exec_ms, (sum(wal_bytes) / 1e6)::float8 AS wal_mb,
-                left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS statement
-           FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
-          GROUP BY 5 ORDER BY 3 DESC LIMIT 15",
-    )
-    .load(conn)
-    .map_err(|e| e.to_string())?;
+    let top = crate::models::table_stats::top_statements(conn, 15).map_err(|e| e.to_string())?;
     println!();
     println!("| statement | calls | rows | time ms | WAL MB |");
     println!("|---|---|---|---|---|");

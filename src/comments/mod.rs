@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{health, open_token};
 use crate::db::DbError;
-use crate::db::ids::{CommentId, TenantId, UserId};
+use crate::db::ids::{ChannelId, CommentId, TenantId, UserId};
 use crate::db::statuses::{ActionState, ModerationAction};
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
@@ -59,20 +59,25 @@ pub fn request(
     }
     use crate::db::schema::{channels as ch, comments as c};
     conn.transaction(|conn| {
-        let (hidden, deleted, from_business, platform): (bool, bool, bool, Platform) = c::table
-            .inner_join(ch::table)
+        // The comment's row, locked so two requests for it cannot both pass the checks below
+        // (its channel's row is not: token checks and reconnects must not wait on moderation).
+        let (hidden, deleted, from_business, channel): (bool, bool, bool, ChannelId) = c::table
             .filter(c::tenant_id.eq(tenant))
             .filter(c::id.eq(comment))
             .select((
                 c::hidden,
                 c::deleted_at.is_not_null(),
                 c::from_business,
-                ch::platform,
+                c::channel_id,
             ))
             .for_update()
             .first(conn)
             .optional()?
             .ok_or(CommentError::NotFound)?;
+        let platform: Platform = ch::table
+            .filter(ch::id.eq(channel))
+            .select(ch::platform)
+            .first(conn)?;
         let refuse = |why: &str| Err(CommentError::Refused(why.to_string()));
         if deleted {
             return refuse("This comment was deleted; there is nothing left to moderate.");

@@ -71,13 +71,7 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(DbError::Unavailable)?;
-        work(&mut conn)
-    })
-    .await
-    .map_err(DbError::Task)?
+    run_as(pool, work).await
 }
 
 /// One round trip to the server (readiness checks).

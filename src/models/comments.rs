@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::db::ids::{ChannelId, CommentId, TenantId};
 
-/// What a comment change does beyond carrying the comment's fields.
+/// What a comment change does beyond carrying the comment's fields (the verb of Meta's webhook).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentAction {
     /// Added (or an unknown verb: only its fields are kept).

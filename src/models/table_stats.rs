@@ -91,3 +91,32 @@ pub fn search_words(conn: &mut PgConnection) -> QueryResult<Option<SearchWords>>
         rows: f64::from(r.rows.max(0.0)),
     }))
 }
+
+/// Time the server spent on one statement shape (`pg_stat_statements`, summed over variants).
+#[derive(Debug, QueryableByName)]
+pub struct StatementStats {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub calls: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub rows: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub exec_ms: f64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub wal_mb: f64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub statement: String,
+}
+
+/// The `limit` statements that took most of the server's time (benchmarks run with
+/// `pg_stat_statements` loaded). Raw SQL: an extension's view, grouped on a computed column.
+pub fn top_statements(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<StatementStats>> {
+    diesel::sql_query(
+        "SELECT sum(calls)::bigint AS calls, sum(rows)::bigint AS rows,
+                sum(total_exec_time)::float8 AS exec_ms, (sum(wal_bytes) / 1e6)::float8 AS wal_mb,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS statement
+           FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+          GROUP BY 5 ORDER BY 3 DESC LIMIT $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}

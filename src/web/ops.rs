@@ -73,7 +73,10 @@ fn report_jobs(counts: &[(String, String, i64)]) {
         seen.insert((kind.as_str(), job_state.as_str()));
     }
     for kind in crate::jobs::kinds::ALL {
-        for job_state in ["queued", "running", "dead"] {
+        for job_state in crate::db::statuses::JobState::ALL
+            .iter()
+            .map(|s| s.as_str())
+        {
             if !seen.contains(&(*kind, job_state)) {
                 figures::jobs(kind, job_state, 0);
             }

@@ -4,18 +4,11 @@
 use diesel::prelude::*;
 
 use crate::models::channels::Channel;
-use crate::models::comments::{self, CommentAction, CommentChange};
-use crate::webhooks::normalize::{CommentEvent, CommentVerb};
+use crate::models::comments::{self, CommentChange};
+use crate::webhooks::normalize::CommentEvent;
 
 /// Records one comment change.
 pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) -> QueryResult<()> {
-    let action = match c.verb {
-        CommentVerb::Add => CommentAction::Add,
-        CommentVerb::Edit => CommentAction::Edit,
-        CommentVerb::Remove => CommentAction::Remove,
-        CommentVerb::Hide => CommentAction::Hide,
-        CommentVerb::Unhide => CommentAction::Unhide,
-    };
     comments::record_change(
         conn,
         ch.tenant_id,
@@ -30,7 +23,7 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
             at: c.at,
             from_business: c.from_business,
             extra: &c.extra,
-            action,
+            action: c.verb,
         },
     )
 }

@@ -3,6 +3,7 @@
 
 use crate::db::statuses::MessageStatus;
 use crate::models::attachments::{Attachment, Referral};
+use crate::models::comments::CommentAction;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -40,7 +41,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommentEvent {
     pub comment_id: String,
-    pub verb: CommentVerb,
+    pub verb: CommentAction,
     pub post_id: Option<String>,
     pub parent_id: Option<String>,
     pub author_id: Option<String>,
@@ -49,15 +50,6 @@ pub struct CommentEvent {
     pub at: DateTime<Utc>,
     pub from_business: bool,
     pub extra: Value,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommentVerb {
-    Add,
-    Edit,
-    Remove,
-    Hide,
-    Unhide,
 }
 
 /// What an item means for Parley.

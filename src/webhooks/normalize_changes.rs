@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::webhooks::normalize::{CommentEvent, CommentVerb, Event, ignored, messaging_event, s};
+use crate::models::comments::CommentAction;
+use crate::webhooks::normalize::{CommentEvent, Event, ignored, messaging_event, s};
 use crate::webhooks::split::timestamp;
 
 pub(crate) fn page_change(
@@ -25,7 +26,7 @@ pub(crate) fn page_change(
                 || s(&v, "/from/id").as_deref() == Some(account_id);
             vec![Event::Comment(CommentEvent {
                 comment_id: id,
-                verb: CommentVerb::Add,
+                verb: CommentAction::Add,
                 post_id: s(&v, "/media/id"),
                 parent_id: s(&v, "/parent_id"),
                 author_id: s(&v, "/from/id"),
@@ -39,7 +40,7 @@ pub(crate) fn page_change(
         (true, "mentions") => match s(&v, "/comment_id") {
             Some(comment_id) => vec![Event::Comment(CommentEvent {
                 comment_id,
-                verb: CommentVerb::Add,
+                verb: CommentAction::Add,
                 post_id: s(&v, "/media_id"),
                 parent_id: None,
                 author_id: None,
@@ -79,11 +80,11 @@ fn feed_change(v: &Value, account_id: &str, fallback: DateTime<Utc>) -> Vec<Even
         return vec![ignored("feed comment", "comment without an id")];
     };
     let verb = match verb {
-        "add" => CommentVerb::Add,
-        "edited" => CommentVerb::Edit,
-        "remove" => CommentVerb::Remove,
-        "hide" => CommentVerb::Hide,
-        "unhide" => CommentVerb::Unhide,
+        "add" => CommentAction::Add,
+        "edited" => CommentAction::Edit,
+        "remove" => CommentAction::Remove,
+        "hide" => CommentAction::Hide,
+        "unhide" => CommentAction::Unhide,
         other => {
             return vec![ignored(
                 format!("feed comment {other}"),

@@ -22,12 +22,6 @@ impl IdLike for crate::db::ids::ConversationId {
     }
 }
 
-impl IdLike for crate::db::ids::UserId {
-    fn value(&self) -> i64 {
-        self.0
-    }
-}
-
 impl<T: IdLike + ?Sized> IdLike for &T {
     fn value(&self) -> i64 {
         (**self).value()
