@@ -48,7 +48,7 @@ fn comment_json(c: &FbComment, state: &State) -> Value {
         "can_reply_privately": !own && !state.private_replies.contains(&c.id) && c.created + TimeDelta::days(7) > Utc::now(),
         "comment_count": replies,
         "like_count": c.likes,
-        "user_likes": false,
+        "user_likes": c.page_liked,
         "permalink_url": format!("https://www.facebook.com/{}/posts/{post_local}?comment_id={local}", c.page_id),
     });
     if let Some(parent) = &c.parent_id {
@@ -159,7 +159,7 @@ pub(crate) fn fb(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
                 let c = state
                     .fb_comments
                     .iter_mut()
-                    .find(|c| c.id == ctx.id)
+                    .find(|c| c.id == ctx.id && !c.deleted)
                     .ok_or_else(|| ctx.unsupported())?;
                 if c.from_id == page_id {
                     return Err(MetaError::param("Cannot hide a comment posted by the Page"));
@@ -177,15 +177,30 @@ pub(crate) fn fb(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
             ctx.require_page_token(&page_id)?;
             let removed = {
                 let mut state = ctx.inner.world.lock();
+                // A comment deleted before is gone: Meta answers as for any unknown object.
                 let c = state
                     .fb_comments
                     .iter_mut()
-                    .find(|c| c.id == ctx.id)
+                    .find(|c| c.id == ctx.id && !c.deleted)
                     .ok_or_else(|| ctx.unsupported())?;
                 c.deleted = true;
                 c.clone()
             };
             feed_webhook(ctx, &removed, "remove");
+            Ok(json!({"success": true}))
+        }
+        (Some("likes"), "POST") if !is_post => {
+            ctx.require_page_token(&page_id)?;
+            let mut state = ctx.inner.world.lock();
+            let c = state
+                .fb_comments
+                .iter_mut()
+                .find(|c| c.id == ctx.id && !c.deleted)
+                .ok_or_else(|| ctx.unsupported())?;
+            if !c.page_liked {
+                c.page_liked = true;
+                c.likes += 1;
+            }
             Ok(json!({"success": true}))
         }
         _ => Err(ctx.no_such_edge(if is_post { "Post" } else { "Comment" })),
@@ -281,6 +296,7 @@ fn reply(ctx: &Ctx, page_id: &str, is_post: bool) -> Result<Value, MetaError> {
             hidden: false,
             deleted: false,
             likes: 0,
+            page_liked: false,
         };
         state.fb_comments.push(c.clone());
         c

@@ -27,6 +27,8 @@ pub(crate) struct FbComment {
     pub hidden: bool,
     pub deleted: bool,
     pub likes: u32,
+    /// The Page likes it.
+    pub page_liked: bool,
 }
 
 pub(crate) struct IgMedia {
@@ -134,6 +136,7 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
                     hidden: false,
                     deleted: false,
                     likes: (j as u32 * 3) % 5,
+                    page_liked: false,
                 });
                 if k == 0 && j == 0 {
                     state.fb_comments.push(FbComment {
@@ -148,6 +151,7 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
                         hidden: false,
                         deleted: false,
                         likes: 1,
+                        page_liked: false,
                     });
                 }
             }

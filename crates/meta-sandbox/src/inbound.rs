@@ -80,6 +80,7 @@ pub(crate) fn comment(
         hidden: false,
         deleted: false,
         likes: 0,
+        page_liked: false,
     });
     let value = json!({
         "from": {"id": c.id, "name": c.name()},

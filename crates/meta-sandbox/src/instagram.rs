@@ -170,7 +170,7 @@ pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
             let c = state
                 .ig_comments
                 .iter_mut()
-                .find(|c| c.id == ctx.id)
+                .find(|c| c.id == ctx.id && !c.deleted)
                 .ok_or_else(|| ctx.unsupported())?;
             if c.from_id == ig_id {
                 return Err(MetaError::param(
@@ -189,10 +189,11 @@ pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
         }
         (None, "DELETE", false) => {
             let mut state = ctx.inner.world.lock();
+            // A comment deleted before is gone: Meta answers as for any unknown object.
             let c = state
                 .ig_comments
                 .iter_mut()
-                .find(|c| c.id == ctx.id)
+                .find(|c| c.id == ctx.id && !c.deleted)
                 .ok_or_else(|| ctx.unsupported())?;
             c.deleted = true;
             Ok(json!({"success": true}))
