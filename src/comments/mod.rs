@@ -1,18 +1,23 @@
-//! Comment moderation: the rules a moderator's request must pass before anything is asked of
-//! Meta, and the job that carries an action out under the channel's limits.
+//! Comment moderation: the rules a request must pass before anything is asked of Meta (from a
+//! moderator or an auto-moderation rule), the job that carries an action out, and the rules
+//! themselves.
 
+pub mod auto;
+mod job;
+pub mod live;
+pub mod private_reply;
+pub mod rules;
+
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::channels::{health, open_token};
 use crate::db::DbError;
 use crate::db::ids::{ChannelId, CommentId, TenantId, UserId};
 use crate::db::statuses::{ActionState, ModerationAction};
-use crate::jobs::JobError;
-use crate::jobs::job::{Job, JobContext};
-use crate::models::channels::{self, Platform};
+use crate::models::channels::Platform;
 use crate::models::comment_actions;
-use crate::state::AppState;
+
+pub use job::ModerateComment;
 
 /// Why a moderation request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -32,21 +37,131 @@ impl From<diesel::result::Error> for CommentError {
     }
 }
 
-/// The longest public reply Parley sends (Meta's comment limit is larger; a reply is short).
+/// Who asked for a moderation action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(UserId),
+    /// An auto-moderation rule (its id).
+    Rule(i64),
+}
+
+/// The longest reply Parley sends, public or private (Meta's Send API limit for text).
 pub const MAX_REPLY_CHARS: usize = 2000;
+
+/// How long after a comment Meta accepts a private reply to it.
+pub const PRIVATE_REPLY_DAYS: i64 = 7;
+
+impl ModerationAction {
+    /// Whether the action carries a text.
+    pub fn needs_text(self) -> bool {
+        matches!(
+            self,
+            ModerationAction::Reply | ModerationAction::PrivateReply
+        )
+    }
+
+    /// The action's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModerationAction::Hide => "hide",
+            ModerationAction::Unhide => "unhide",
+            ModerationAction::Delete => "delete",
+            ModerationAction::Reply => "public reply",
+            ModerationAction::PrivateReply => "private reply",
+            ModerationAction::Like => "like",
+        }
+    }
+
+    /// The chip a pending action shows.
+    pub fn pending_label(self) -> &'static str {
+        match self {
+            ModerationAction::Hide => "hiding…",
+            ModerationAction::Unhide => "unhiding…",
+            ModerationAction::Delete => "deleting…",
+            ModerationAction::Reply => "replying…",
+            ModerationAction::PrivateReply => "replying privately…",
+            ModerationAction::Like => "liking…",
+        }
+    }
+
+    /// The confirmation shown when the action was queued.
+    pub fn queued_message(self) -> &'static str {
+        match self {
+            ModerationAction::Hide => "Hiding the comment at Meta…",
+            ModerationAction::Unhide => "Unhiding the comment at Meta…",
+            ModerationAction::Delete => "Deleting the comment at Meta…",
+            ModerationAction::Reply => "Replying at Meta…",
+            ModerationAction::PrivateReply => "Sending the private reply…",
+            ModerationAction::Like => "Liking the comment at Meta…",
+        }
+    }
+}
+
+/// What the checks need to know about a comment.
+#[derive(Debug, Queryable)]
+struct Facts {
+    hidden: bool,
+    deleted: bool,
+    from_business: bool,
+    channel: ChannelId,
+    commented_at: DateTime<Utc>,
+    replied_privately: bool,
+    liked: bool,
+    extra: serde_json::Value,
+}
+
+/// Why Meta would refuse `action` on the comment, checked before asking it.
+fn refusal(
+    action: ModerationAction,
+    f: &Facts,
+    platform: Platform,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    if f.deleted {
+        return Some("This comment was deleted; there is nothing left to moderate.".into());
+    }
+    // Instagram mentions are comments on someone else's media: the business may only reply.
+    let mention = f.extra.get("mention").and_then(serde_json::Value::as_bool) == Some(true);
+    let hides = matches!(action, ModerationAction::Hide | ModerationAction::Unhide);
+    match action {
+        ModerationAction::Hide if f.hidden => Some("This comment is already hidden.".into()),
+        ModerationAction::Unhide if !f.hidden => Some("This comment is not hidden.".into()),
+        _ if mention && (hides || action == ModerationAction::Delete) => Some(
+            "This comment is on someone else's Instagram media (it mentions you): Instagram lets you reply to it, not hide or delete it.".into(),
+        ),
+        _ if f.from_business && platform == Platform::Messenger && hides => {
+            Some("Facebook does not let a Page hide or unhide its own comments.".into())
+        }
+        ModerationAction::PrivateReply if f.from_business => {
+            Some("This is your own comment; there is nobody to reply to privately.".into())
+        }
+        ModerationAction::PrivateReply if f.replied_privately => Some(
+            "A private reply was already sent to this comment; Meta allows only one.".into(),
+        ),
+        ModerationAction::PrivateReply if now - f.commented_at > Duration::days(PRIVATE_REPLY_DAYS) => Some(format!(
+            "Private replies are only possible within {PRIVATE_REPLY_DAYS} days of the comment; reply publicly instead."
+        )),
+        ModerationAction::Like if platform != Platform::Messenger => {
+            Some("Instagram does not let a business like comments through its API.".into())
+        }
+        ModerationAction::Like if f.liked => Some("You already like this comment.".into()),
+        _ => None,
+    }
+}
 
 /// Asks for `action` on the tenant's comment: checked against the comment's state and Meta's
 /// rules first, then recorded as pending with the job that carries it out (one transaction).
+/// Returns the action's id.
 pub fn request(
     conn: &mut PgConnection,
     tenant: TenantId,
     comment: CommentId,
     action: ModerationAction,
     message: Option<&str>,
-    user: UserId,
-) -> Result<(), CommentError> {
+    actor: Actor,
+) -> Result<i64, CommentError> {
     let message = message.map(str::trim).filter(|m| !m.is_empty());
-    if action == ModerationAction::Reply {
+    if action.needs_text() {
         match message {
             None => return Err(CommentError::Refused("Write the reply first.".into())),
             Some(m) if m.chars().count() > MAX_REPLY_CHARS => {
@@ -61,7 +176,7 @@ pub fn request(
     conn.transaction(|conn| {
         // The comment's row, locked so two requests for it cannot both pass the checks below
         // (its channel's row is not: token checks and reconnects must not wait on moderation).
-        let (hidden, deleted, from_business, channel): (bool, bool, bool, ChannelId) = c::table
+        let facts: Facts = c::table
             .filter(c::tenant_id.eq(tenant))
             .filter(c::id.eq(comment))
             .select((
@@ -69,140 +184,39 @@ pub fn request(
                 c::deleted_at.is_not_null(),
                 c::from_business,
                 c::channel_id,
+                c::commented_at,
+                c::replied_privately_at.is_not_null(),
+                c::liked_at.is_not_null(),
+                c::extra,
             ))
             .for_update()
             .first(conn)
             .optional()?
             .ok_or(CommentError::NotFound)?;
         let platform: Platform = ch::table
-            .filter(ch::id.eq(channel))
+            .filter(ch::id.eq(facts.channel))
             .select(ch::platform)
             .first(conn)?;
-        let refuse = |why: &str| Err(CommentError::Refused(why.to_string()));
-        if deleted {
-            return refuse("This comment was deleted; there is nothing left to moderate.");
-        }
-        match action {
-            ModerationAction::Hide if hidden => return refuse("This comment is already hidden."),
-            ModerationAction::Unhide if !hidden => return refuse("This comment is not hidden."),
-            _ => {}
-        }
-        let hides = matches!(action, ModerationAction::Hide | ModerationAction::Unhide);
-        if from_business && platform == Platform::Messenger && hides {
-            return refuse("Facebook does not let a Page hide or unhide its own comments.");
+        if let Some(why) = refusal(action, &facts, platform, Utc::now()) {
+            return Err(CommentError::Refused(why));
         }
         let latest = comment_actions::latest(conn, tenant, &[comment])?;
         if latest
             .get(&comment)
             .is_some_and(|a| a.state == ActionState::Pending)
         {
-            return refuse("An action on this comment is already on its way to Meta.");
+            return Err(CommentError::Refused(
+                "An action on this comment is already on its way to Meta.".into(),
+            ));
         }
-        let id = comment_actions::insert(conn, tenant, comment, action, message, user)?;
+        let id = comment_actions::insert(conn, tenant, comment, action, message, actor)?;
         crate::jobs::queue::enqueue(
             conn,
-            &ModerateComment { action_id: id }
-                .to_new_job()
+            &crate::jobs::job::Job::to_new_job(&ModerateComment { action_id: id })
                 .for_tenant(tenant)
                 .dedupe(format!("comment-action:{id}")),
         )?;
-        Ok(())
+        live::notify(conn, tenant, comment)?;
+        Ok(id)
     })
-}
-
-/// Job `moderate_comment`: carries out one pending moderation action at Meta.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct ModerateComment {
-    pub action_id: i64,
-}
-
-impl Job for ModerateComment {
-    const KIND: &'static str = "moderate_comment";
-
-    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
-        let tenant = ctx.tenant(Self::KIND)?;
-        let id = self.action_id;
-        let found = crate::db::run(&state.pool, move |conn| {
-            let Some((action, target)) = comment_actions::pending(conn, tenant, id)? else {
-                return Ok(None);
-            };
-            let channel = channels::get(conn, tenant, target.channel_id)?;
-            Ok(Some((action, target, channel)))
-        })
-        .await?;
-        let Some((action, target, channel)) = found else {
-            return Ok(()); // settled already (an earlier attempt)
-        };
-        let give_up = |why: String| async move {
-            crate::db::run(&state.pool, move |conn| {
-                Ok(comment_actions::fail(conn, tenant, id, &why)?)
-            })
-            .await
-            .map_err(JobError::from)
-        };
-        let Some(channel) = channel.filter(|c| c.is_connected()) else {
-            return give_up("The channel is disconnected; reconnect it, then try again.".into())
-                .await;
-        };
-        if target.deleted_at.is_some() {
-            return give_up("The comment was deleted meanwhile.".into()).await;
-        }
-        let token = match open_token(&state.cipher, &channel) {
-            Ok(token) => token,
-            Err(e) => return give_up(format!("The channel's token cannot be used: {e}")).await,
-        };
-        let hidden = action.action == ModerationAction::Hide;
-        let comment_id = target.platform_comment_id.as_str();
-        let reply = action.message.clone().unwrap_or_default();
-        let answer = match channel.platform {
-            _ if action.action == ModerationAction::Reply => match channel.platform {
-                Platform::Instagram => state
-                    .graph
-                    .reply_to_instagram_comment(comment_id, &token, &channel.platform_id, &reply)
-                    .await
-                    .map(|_| ()),
-                _ => state
-                    .graph
-                    .reply_to_facebook_comment(comment_id, &token, &channel.platform_id, &reply)
-                    .await
-                    .map(|_| ()),
-            },
-            _ if action.action == ModerationAction::Delete => {
-                state
-                    .graph
-                    .delete_comment(comment_id, &token, &channel.platform_id)
-                    .await
-            }
-            Platform::Instagram => {
-                state
-                    .graph
-                    .set_instagram_comment_hidden(comment_id, &token, &channel.platform_id, hidden)
-                    .await
-            }
-            _ => {
-                state
-                    .graph
-                    .set_facebook_comment_hidden(comment_id, &token, &channel.platform_id, hidden)
-                    .await
-            }
-        };
-        match answer {
-            Ok(()) => {
-                crate::db::run(&state.pool, move |conn| {
-                    Ok(comment_actions::succeed(conn, tenant, &action)?)
-                })
-                .await?;
-                Ok(())
-            }
-            // A reply is not repeated by itself: Meta may have posted it before failing to
-            // answer, and a moderator can see the post and try again.
-            Err(e) if e.is_retryable() && action.action != ModerationAction::Reply => {
-                Err(JobError::retry("moderating a comment", e))
-            }
-            Err(e) => {
-                let _ = health::record_graph_failure(state, &channel, &e).await;
-                give_up(e.describe()).await
-            }
-        }
-    }
 }

@@ -45,6 +45,7 @@ diesel::table! {
         error -> Nullable<Text>,
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        rule_id -> Nullable<Int8>,
     }
 }
 
@@ -69,6 +70,12 @@ diesel::table! {
         updated_at -> Timestamptz,
         reviewed_at -> Nullable<Timestamptz>,
         reviewed_by -> Nullable<Int8>,
+        rules_checked_at -> Nullable<Timestamptz>,
+        rule_id -> Nullable<Int8>,
+        replied_publicly_at -> Nullable<Timestamptz>,
+        replied_privately_at -> Nullable<Timestamptz>,
+        conversation_id -> Nullable<Int8>,
+        liked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -245,6 +252,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    moderation_rules (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        name -> Text,
+        position -> Int4,
+        enabled -> Bool,
+        match_all -> Bool,
+        conditions -> Jsonb,
+        action -> Text,
+        saved_reply_id -> Nullable<Int8>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     oauth_states (state_hash) {
         state_hash -> Text,
         tenant_id -> Int8,
@@ -386,9 +410,12 @@ diesel::table! {
 diesel::joinable!(channels -> tenants (tenant_id));
 diesel::joinable!(channels -> users (connected_by));
 diesel::joinable!(comment_actions -> comments (comment_id));
+diesel::joinable!(comment_actions -> moderation_rules (rule_id));
 diesel::joinable!(comment_actions -> tenants (tenant_id));
 diesel::joinable!(comment_actions -> users (user_id));
 diesel::joinable!(comments -> channels (channel_id));
+diesel::joinable!(comments -> conversations (conversation_id));
+diesel::joinable!(comments -> moderation_rules (rule_id));
 diesel::joinable!(comments -> tenants (tenant_id));
 diesel::joinable!(comments -> users (reviewed_by));
 diesel::joinable!(connect_sessions -> tenants (tenant_id));
@@ -411,6 +438,9 @@ diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(message_reactions -> tenants (tenant_id));
 diesel::joinable!(message_templates -> tenants (tenant_id));
 diesel::joinable!(messages -> users (sender_user_id));
+diesel::joinable!(moderation_rules -> saved_replies (saved_reply_id));
+diesel::joinable!(moderation_rules -> tenants (tenant_id));
+diesel::joinable!(moderation_rules -> users (created_by));
 diesel::joinable!(oauth_states -> tenants (tenant_id));
 diesel::joinable!(oauth_states -> users (user_id));
 diesel::joinable!(outbound_media -> tenants (tenant_id));
@@ -438,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_reactions,
     message_templates,
     messages,
+    moderation_rules,
     oauth_states,
     outbound_media,
     pending_message_events,

@@ -173,6 +173,25 @@ text_enum!(
         Delete = "delete",
         /// A public reply under the comment.
         Reply = "reply",
+        /// A private message to the comment's author (Send API `recipient.comment_id`): once
+        /// per comment, within 7 days; it opens or joins their conversation in the inbox.
+        PrivateReply = "private_reply",
+        /// The Page likes the comment (Facebook only).
+        Like = "like",
+    }
+);
+
+text_enum!(
+    /// What an auto-moderation rule does to a comment it matches.
+    RuleAction {
+        Hide = "hide",
+        Delete = "delete",
+        /// Only marks the comment: it stays in "needs review" with the rule's name on it.
+        Review = "review",
+        /// A public reply with the rule's saved reply.
+        Reply = "reply",
+        /// A private reply with the rule's saved reply.
+        PrivateReply = "private_reply",
     }
 );
 

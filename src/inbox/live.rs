@@ -1,4 +1,4 @@
-//! Live updates: one LISTEN connection per process turns `parley_events` notifications (sent at
+//! Live updates (inbox and comments): one LISTEN connection per process turns `parley_events` notifications (sent at
 //! commit by webhook processing, sends and agents' actions in any Parley process) into an
 //! in-process broadcast that each open page's server-sent-events stream filters by tenant.
 
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
 
 use crate::db::PgPool;
-use crate::db::ids::{ConversationId, TenantId, UserId};
+use crate::db::ids::{CommentId, ConversationId, TenantId, UserId};
 use crate::models::notifications;
 
 /// The notification channel every change goes through.
@@ -24,6 +24,8 @@ pub enum LiveEvent {
         tenant: TenantId,
         id: ConversationId,
     },
+    /// A comment of a tenant changed (arrived, edited, hidden, moderated…).
+    Comment { tenant: TenantId, id: CommentId },
     /// Sessions of a user were ended (signed out, everywhere, deactivated): their streams check
     /// whether they may go on.
     SessionsEnded { tenant: TenantId, user: UserId },
@@ -44,6 +46,10 @@ impl LiveEvent {
                 tenant,
                 id: conversation,
             }),
+            "comment" => Some(LiveEvent::Comment {
+                tenant,
+                id: CommentId(id),
+            }),
             "sessions" => Some(LiveEvent::SessionsEnded {
                 tenant,
                 user: UserId(id),
@@ -59,6 +65,7 @@ impl LiveEvent {
         match self {
             LiveEvent::Conversation { tenant, id } => Some(format!("{tenant}:conversation:{id}")),
             LiveEvent::SessionsEnded { tenant, user } => Some(format!("{tenant}:sessions:{user}")),
+            LiveEvent::Comment { tenant, id } => Some(format!("{tenant}:comment:{id}")),
             LiveEvent::Resync => None,
         }
     }
@@ -306,7 +313,14 @@ mod tests {
         ] {
             assert_eq!(LiveEvent::parse(&event.payload().unwrap()), Some(event));
         }
-        assert_eq!(LiveEvent::parse("3:comment:1"), None);
+        assert_eq!(
+            LiveEvent::parse("3:comment:1"),
+            Some(LiveEvent::Comment {
+                tenant: TenantId(3),
+                id: CommentId(1)
+            })
+        );
+        assert_eq!(LiveEvent::parse("3:label:1"), None);
         assert_eq!(LiveEvent::parse("x"), None);
     }
 

@@ -148,7 +148,7 @@ pub fn compose(
                     text: out.text.as_deref(),
                     attachments: &out.attachments,
                     extra: &extra,
-                    author,
+                    author: Some(author),
                 },
             )?;
             enqueue_send(conn, tenant, id, 1)?;

@@ -189,6 +189,23 @@ impl GraphClient {
         self.call::<Success>(call).await.map(|_| ())
     }
 
+    /// The Page likes a Facebook comment (`POST /{comment-id}/likes`; Instagram has no such call).
+    pub async fn like_comment(
+        &self,
+        comment_id: &str,
+        token: &AccessToken,
+        page_id: &str,
+    ) -> Result<(), GraphError> {
+        let call = Call::post(
+            format!("{comment_id}/likes"),
+            Auth::Token(token),
+            Body::Empty,
+            Repeat::Safe,
+        )
+        .budget(page_id);
+        self.call::<Success>(call).await.map(|_| ())
+    }
+
     /// Deletes a Facebook or Instagram comment.
     pub async fn delete_comment(
         &self,

@@ -20,8 +20,12 @@ pub struct ActionRow {
     pub state: ActionState,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// A public reply's text.
+    /// A reply's text.
     pub message: Option<String>,
+    /// The auto-moderation rule that asked for it (none: a moderator did).
+    pub rule_id: Option<i64>,
+    /// The moderator who asked for it.
+    pub user_id: Option<UserId>,
 }
 
 /// What the job needs about the comment an action is for.
@@ -30,24 +34,32 @@ pub struct ActionTarget {
     pub channel_id: ChannelId,
     pub platform_comment_id: String,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
 }
 
-/// Records a pending action; returns its id.
+/// Records a pending action, asked for by a moderator (`user`) or a rule; returns its id.
 pub fn insert(
     conn: &mut PgConnection,
     tenant: TenantId,
     comment: CommentId,
     action: ModerationAction,
     message: Option<&str>,
-    user: UserId,
+    actor: crate::comments::Actor,
 ) -> QueryResult<i64> {
+    use crate::comments::Actor;
+    let (user, rule): (Option<UserId>, Option<i64>) = match actor {
+        Actor::User(u) => (Some(u), None),
+        Actor::Rule(r) => (None, Some(r)),
+    };
     diesel::insert_into(a::table)
         .values((
             a::tenant_id.eq(tenant),
             a::comment_id.eq(comment),
             a::action.eq(action),
             a::message.eq(message),
-            a::user_id.eq(Some(user)),
+            a::user_id.eq(user),
+            a::rule_id.eq(rule),
         ))
         .returning(a::id)
         .get_result(conn)
@@ -66,7 +78,13 @@ pub fn pending(
         .filter(a::state.eq(ActionState::Pending))
         .select((
             ActionRow::as_select(),
-            (c::channel_id, c::platform_comment_id, c::deleted_at),
+            (
+                c::channel_id,
+                c::platform_comment_id,
+                c::deleted_at,
+                c::author_id,
+                c::author_name,
+            ),
         ))
         .first(conn)
         .optional()
@@ -89,8 +107,21 @@ pub fn succeed(conn: &mut PgConnection, tenant: TenantId, action: &ActionRow) ->
             .filter(c::tenant_id.eq(tenant))
             .filter(c::id.eq(action.comment_id));
         match action.action {
-            // A reply changes nothing on the comment; Meta's webhook brings the reply itself.
-            ModerationAction::Reply => Ok(0),
+            // Meta's webhook brings the reply itself; the comment is marked answered.
+            ModerationAction::Reply => diesel::update(comment)
+                .set((
+                    c::replied_publicly_at.eq(Some(Utc::now())),
+                    c::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn),
+            // The private reply's own bookkeeping (`comments::private_reply`) marks the comment.
+            ModerationAction::PrivateReply => Ok(0),
+            ModerationAction::Like => diesel::update(comment)
+                .set((
+                    c::liked_at.eq(Some(Utc::now())),
+                    c::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn),
             ModerationAction::Delete => diesel::update(comment.filter(c::deleted_at.is_null()))
                 .set((
                     c::deleted_at.eq(Some(Utc::now())),
@@ -105,6 +136,38 @@ pub fn succeed(conn: &mut PgConnection, tenant: TenantId, action: &ActionRow) ->
                 .execute(conn),
         }
         .map(|_| ())
+    })
+}
+
+/// Meta no longer has the comment: it is marked deleted, and the action is done if it was a
+/// delete, failed with the reason otherwise.
+pub fn gone_at_meta(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    action: &ActionRow,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::update(
+            c::table
+                .filter(c::tenant_id.eq(tenant))
+                .filter(c::id.eq(action.comment_id))
+                .filter(c::deleted_at.is_null()),
+        )
+        .set((
+            c::deleted_at.eq(Some(Utc::now())),
+            c::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+        if action.action == ModerationAction::Delete {
+            succeed(conn, tenant, action)
+        } else {
+            fail(
+                conn,
+                tenant,
+                action.id,
+                "The comment no longer exists at Meta (deleted there); it is marked deleted.",
+            )
+        }
     })
 }
 
@@ -150,7 +213,10 @@ pub struct AuditEntry {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The moderator who asked for it.
     pub who: Option<String>,
+    /// The rule that asked for it (its name).
+    pub rule: Option<String>,
     pub platform_comment_id: String,
     pub author_name: Option<String>,
     pub text: Option<String>,
@@ -166,10 +232,11 @@ pub fn audit(
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
-    use crate::db::schema::users as u;
+    use crate::db::schema::{moderation_rules as r, users as u};
     let mut q = a::table
         .inner_join(c::table)
-        .left_join(u::table)
+        .left_join(u::table.on(a::user_id.eq(u::id.nullable())))
+        .left_join(r::table.on(a::rule_id.eq(r::id.nullable())))
         .filter(a::tenant_id.eq(tenant))
         .into_boxed();
     if let Some(action) = action {
@@ -189,6 +256,7 @@ pub fn audit(
             a::created_at,
             a::finished_at,
             u::display_name.nullable(),
+            r::name.nullable(),
             c::platform_comment_id,
             c::author_name,
             c::text,

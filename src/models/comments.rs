@@ -34,7 +34,8 @@ pub struct CommentChange<'a> {
     pub action: CommentAction,
 }
 
-/// Records a comment change, idempotent by comment id and ordered by the change's own time.
+/// Records a comment change, idempotent by comment id and ordered by the change's own time;
+/// returns the comment's id.
 /// Raw SQL: the upsert decides each column from the stored row and the change's verb and time
 /// (`CASE` over the existing row), which diesel's `on_conflict` cannot say.
 pub fn record_change(
@@ -42,7 +43,12 @@ pub fn record_change(
     tenant: TenantId,
     channel: ChannelId,
     c: &CommentChange<'_>,
-) -> QueryResult<()> {
+) -> QueryResult<CommentId> {
+    #[derive(QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
     diesel::sql_query(
         "INSERT INTO comments (tenant_id, channel_id, platform_comment_id, post_id, parent_comment_id, author_id, author_name,
                                text, commented_at, from_business, extra, hidden, deleted_at)
@@ -55,7 +61,8 @@ pub fn record_change(
            edited_at = CASE WHEN $14 THEN GREATEST(comments.edited_at, $9) ELSE comments.edited_at END,
            hidden = CASE WHEN $15 THEN TRUE WHEN $16 THEN FALSE ELSE comments.hidden END,
            deleted_at = COALESCE(comments.deleted_at, EXCLUDED.deleted_at),
-           updated_at = now()",
+           updated_at = now()
+         RETURNING id",
     )
     .bind::<BigInt, _>(tenant.0)
     .bind::<BigInt, _>(channel.0)
@@ -73,6 +80,26 @@ pub fn record_change(
     .bind::<Bool, _>(c.action == CommentAction::Edit)
     .bind::<Bool, _>(c.action == CommentAction::Hide)
     .bind::<Bool, _>(c.action == CommentAction::Unhide)
+    .get_result::<Recorded>(conn)
+    .map(|r| CommentId(r.id))
+}
+
+/// Marks the channel's comment (by Meta's id) answered publicly: the business replied under it.
+pub fn mark_replied_publicly(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    platform_comment_id: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::comments as c;
+    diesel::update(
+        c::table
+            .filter(c::tenant_id.eq(tenant))
+            .filter(c::channel_id.eq(channel))
+            .filter(c::platform_comment_id.eq(platform_comment_id))
+            .filter(c::replied_publicly_at.is_null()),
+    )
+    .set(c::replied_publicly_at.eq(diesel::dsl::now))
     .execute(conn)
     .map(|_| ())
 }
@@ -157,6 +184,13 @@ pub struct QueueRow {
     pub edited_at: Option<DateTime<Utc>>,
     pub from_business: bool,
     pub reviewed_at: Option<DateTime<Utc>>,
+    pub replied_publicly_at: Option<DateTime<Utc>>,
+    pub replied_privately_at: Option<DateTime<Utc>>,
+    /// The inbox conversation a private reply opened or joined.
+    pub conversation_id: Option<crate::db::ids::ConversationId>,
+    pub liked_at: Option<DateTime<Utc>>,
+    /// The auto-moderation rule that matched it.
+    pub rule_id: Option<i64>,
 }
 
 /// Where the next page of the queue starts: `(commented_at, id)` of the last row shown.
@@ -267,4 +301,26 @@ pub fn needs_review_count(conn: &mut PgConnection, tenant: TenantId, cap: i64) -
         .limit(cap)
         .load(conn)?;
     Ok(ids.len() as i64)
+}
+
+/// Marks the tenant's comment answered by a private reply, in `conversation` when known.
+pub fn mark_replied_privately(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: CommentId,
+    conversation: Option<crate::db::ids::ConversationId>,
+) -> QueryResult<()> {
+    use crate::db::schema::comments as c;
+    diesel::update(
+        c::table
+            .filter(c::tenant_id.eq(tenant))
+            .filter(c::id.eq(id)),
+    )
+    .set((
+        c::replied_privately_at.eq(Some(Utc::now())),
+        c::conversation_id.eq(conversation),
+        c::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }

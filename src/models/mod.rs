@@ -18,6 +18,7 @@ pub mod labels;
 pub mod login_throttle;
 pub mod message_templates;
 pub mod messages;
+pub mod moderation_rules;
 pub mod notes;
 pub mod notifications;
 pub mod outbound;

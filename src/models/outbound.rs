@@ -50,7 +50,8 @@ pub struct NewReply<'a> {
     pub text: Option<&'a str>,
     pub attachments: &'a Value,
     pub extra: &'a Value,
-    pub author: UserId,
+    /// The agent who wrote it (none: an auto-moderation rule's private reply).
+    pub author: Option<UserId>,
 }
 
 /// Stores a reply's part; returns its id.

@@ -23,6 +23,16 @@ pub fn all(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<SavedRe
         .load(conn)
 }
 
+/// The text of one of the tenant's saved replies.
+pub fn body(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Option<String>> {
+    saved_replies::table
+        .filter(saved_replies::tenant_id.eq(tenant))
+        .filter(saved_replies::id.eq(id))
+        .select(saved_replies::body)
+        .first(conn)
+        .optional()
+}
+
 /// Adds a saved reply; `None` when the tenant already uses the shortcut.
 pub fn insert(
     conn: &mut PgConnection,

@@ -3,8 +3,9 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, comments, comments_ask, comments_audit, connect, connect_whatsapp, inbox,
-    jobs, login, media, outbound_media, saved_replies, sections, team, webhook_log,
+    account, channels, comment_rules, comments, comments_ask, comments_audit, connect,
+    connect_whatsapp, inbox, jobs, login, media, outbound_media, saved_replies, sections, team,
+    webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -94,6 +95,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/comments/count", web::get().to(comments::count))
         .route("/comments/audit", web::get().to(comments_audit::list))
         .route("/comments/audit.csv", web::get().to(comments_audit::csv))
+        .route("/comments/rules", web::get().to(comment_rules::list))
+        .route("/comments/rules", web::post().to(comment_rules::create))
+        .route(
+            "/comments/rules/new",
+            web::get().to(comment_rules::new_form),
+        )
+        .route(
+            "/comments/rules/{id}/edit",
+            web::get().to(comment_rules::edit_form),
+        )
+        .route(
+            "/comments/rules/{id}/delete",
+            web::get().to(comment_rules::confirm_delete),
+        )
+        .route(
+            "/comments/rules/{id}",
+            web::post().to(comment_rules::update),
+        )
+        .route(
+            "/comments/rules/{id}/{change}",
+            web::post().to(comment_rules::change),
+        )
         .route(
             "/comments/{id}/reviewed",
             web::post().to(comments::reviewed),
@@ -104,9 +127,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/comments/{id}/reply",
-            web::get().to(comments_ask::reply_form),
+            web::get().to(comments_ask::public_reply_form),
         )
-        .route("/comments/{id}/reply", web::post().to(comments_ask::reply))
+        .route(
+            "/comments/{id}/reply",
+            web::post().to(comments_ask::public_reply),
+        )
+        .route(
+            "/comments/{id}/private-reply",
+            web::get().to(comments_ask::private_reply_form),
+        )
+        .route(
+            "/comments/{id}/private-reply",
+            web::post().to(comments_ask::private_reply),
+        )
         .route(
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),

@@ -4,12 +4,14 @@
 use diesel::prelude::*;
 
 use crate::models::channels::Channel;
-use crate::models::comments::{self, CommentChange};
+use crate::models::comments::{self, CommentAction, CommentChange};
 use crate::webhooks::normalize::CommentEvent;
 
-/// Records one comment change.
+/// Records one comment change; a comment seen for the first time meets the tenant's
+/// auto-moderation rules (once: a redelivery finds it claimed), and open moderation pages hear of
+/// every change.
 pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) -> QueryResult<()> {
-    comments::record_change(
+    let id = comments::record_change(
         conn,
         ch.tenant_id,
         ch.id,
@@ -25,5 +27,18 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
             extra: &c.extra,
             action: c.verb,
         },
-    )
+    )?;
+    // A reply from the business answers its parent comment.
+    if c.from_business
+        && let Some(parent) = c.parent_id.as_deref()
+    {
+        comments::mark_replied_publicly(conn, ch.tenant_id, ch.id, parent)?;
+    }
+    if c.verb == CommentAction::Add
+        && crate::comments::auto::on_new_comment(conn, ch.tenant_id, ch.id, &c.comment_id)?
+            .is_some()
+    {
+        return Ok(()); // the rule's run announced the comment
+    }
+    crate::comments::live::notify(conn, ch.tenant_id, id)
 }

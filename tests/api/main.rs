@@ -10,6 +10,8 @@ mod burst;
 mod channels;
 mod cli;
 mod comment_actions;
+mod comment_replies;
+mod comment_rules;
 mod comments;
 mod connect_whatsapp;
 mod connect_wizard;

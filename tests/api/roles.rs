@@ -4,11 +4,13 @@ use parley::auth::Role;
 
 use crate::support::TestApp;
 
-const PAGES: [(&str, &[Role]); 8] = [
+const PAGES: [(&str, &[Role]); 10] = [
     ("/inbox", &[Role::Admin, Role::Agent]),
     ("/comments", &[Role::Admin, Role::Moderator]),
     ("/comments/audit", &[Role::Admin, Role::Moderator]),
     ("/comments/audit.csv", &[Role::Admin, Role::Moderator]),
+    ("/comments/rules", &[Role::Admin, Role::Moderator]),
+    ("/comments/rules/new", &[Role::Admin, Role::Moderator]),
     ("/insights", &[Role::Admin, Role::Analyst]),
     ("/message-templates", &[Role::Admin]),
     ("/channels", &[Role::Admin]),

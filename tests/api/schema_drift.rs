@@ -209,7 +209,8 @@ fn allowed_values(conn: &mut PgConnection, table: &str, column: &str) -> Vec<Str
 #[test]
 fn state_enums_name_exactly_what_the_check_constraints_allow() {
     use parley::db::statuses::{
-        ConversationStatus, DeliveryState, ItemState, JobState, MessageStatus,
+        ActionState, ConversationStatus, DeliveryState, ItemState, JobState, MessageStatus,
+        ModerationAction, RuleAction,
     };
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
         let mut v: Vec<String> = all.iter().map(|s| as_str(*s).to_string()).collect();
@@ -241,6 +242,21 @@ fn state_enums_name_exactly_what_the_check_constraints_allow() {
             names(ItemState::ALL, ItemState::as_str),
         ),
         ("jobs", "state", names(JobState::ALL, JobState::as_str)),
+        (
+            "comment_actions",
+            "action",
+            names(ModerationAction::ALL, ModerationAction::as_str),
+        ),
+        (
+            "comment_actions",
+            "state",
+            names(ActionState::ALL, ActionState::as_str),
+        ),
+        (
+            "moderation_rules",
+            "action",
+            names(RuleAction::ALL, RuleAction::as_str),
+        ),
     ];
     for (table, column, expected) in cases {
         assert_eq!(

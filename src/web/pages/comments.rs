@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::auth::Authorized;
 use crate::auth::roles::CommentRoles;
 use crate::auth::session::{self, FlashLevel};
-use crate::comments::CommentError;
+use crate::comments::{Actor, CommentError};
 use crate::db::ids::{ChannelId, CommentId};
 use crate::db::statuses::ModerationAction;
 use crate::error::AppError;
@@ -122,6 +122,7 @@ struct QueuePage {
     next: Option<String>,
     has_channels: bool,
     actions: HashMap<CommentId, ActionRow>,
+    rule_names: HashMap<i64, String>,
 }
 
 impl QueuePage {
@@ -144,6 +145,13 @@ impl QueuePage {
         self.actions.get(id)
     }
 
+    /// A rule's name (a deleted rule's chip says so).
+    fn rule_name(&self, id: &i64) -> &str {
+        self.rule_names
+            .get(id)
+            .map_or("(deleted rule)", String::as_str)
+    }
+
     fn is_platform(&self, name: &str) -> bool {
         self.filter.platform.map(Platform::as_str) == Some(name)
     }
@@ -157,8 +165,9 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels, actions) = crate::db::run(&state.pool, move |conn| {
+    let ((rows, next), channels, actions, rule_names) = crate::db::run(&state.pool, move |conn| {
         let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
+        let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
         let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
         let actions = comment_actions::latest(conn, tenant, &ids)?;
         let channels = crate::models::channels::list(conn, tenant)?
@@ -171,7 +180,7 @@ pub async fn list(
                 )
             })
             .collect::<Vec<_>>();
-        Ok((page, channels, actions))
+        Ok((page, channels, actions, rule_names))
     })
     .await?;
     render::html(&QueuePage {
@@ -184,6 +193,7 @@ pub async fn list(
         states: QueueState::ALL,
         filter,
         actions,
+        rule_names,
     })
 }
 
@@ -231,26 +241,17 @@ pub async fn moderate(
     form: web::Form<ReviewedForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, verb) = path.into_inner();
-    // A reply carries its text and has its own page (`reply`).
+    // Replies carry their text and have their own pages (`comments_ask`).
     let action = ModerationAction::parse(&verb)
-        .filter(|a| *a != ModerationAction::Reply)
+        .filter(|a| !a.needs_text())
         .ok_or(AppError::NotFound)?;
     let (tenant, me) = (user.tenant_id, user.id);
     let result = crate::db::run_as(&state.pool, move |conn| {
-        crate::comments::request(conn, tenant, id, action, None, me)
+        crate::comments::request(conn, tenant, id, action, None, Actor::User(me))
     })
     .await;
     match result {
-        Ok(()) => session::flash(
-            &user.session,
-            FlashLevel::Success,
-            match action {
-                ModerationAction::Hide => "Hiding the comment at Meta…",
-                ModerationAction::Unhide => "Unhiding the comment at Meta…",
-                ModerationAction::Delete => "Deleting the comment at Meta…",
-                ModerationAction::Reply => "Replying at Meta…",
-            },
-        ),
+        Ok(_) => session::flash(&user.session, FlashLevel::Success, action.queued_message()),
         Err(CommentError::NotFound) => return Err(AppError::NotFound),
         Err(CommentError::Refused(why)) => session::flash(&user.session, FlashLevel::Error, why),
         Err(CommentError::Db(e)) => return Err(e.into()),

@@ -96,7 +96,10 @@ pub async fn csv(
     for e in &entries {
         let row = [
             e.created_at.to_rfc3339(),
-            e.who.clone().unwrap_or_default(),
+            e.who
+                .clone()
+                .or(e.rule.as_ref().map(|r| format!("rule: {r}")))
+                .unwrap_or_default(),
             e.action.as_str().to_string(),
             e.state.as_str().to_string(),
             e.error.clone().unwrap_or_default(),

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod channels;
+pub mod comment_rules;
+mod comment_rules_form;
 pub mod comments;
 pub mod comments_ask;
 pub mod comments_audit;

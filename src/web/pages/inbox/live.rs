@@ -111,7 +111,11 @@ pub async fn live(
                         }
                         continue;
                     }
-                    Ok(Ok(LiveEvent::Conversation { .. } | LiveEvent::SessionsEnded { .. })) => {
+                    Ok(Ok(
+                        LiveEvent::Conversation { .. }
+                        | LiveEvent::SessionsEnded { .. }
+                        | LiveEvent::Comment { .. },
+                    )) => {
                         continue;
                     }
                     Ok(Ok(LiveEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) => {
