@@ -231,6 +231,18 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
             };
             ids.extend(channel.waba_id.clone());
             crate::models::webhooks::requeue_unrouted(conn, object, &ids)?;
+            // Comments posted before the connection are read from Meta (the backfill).
+            if channel.platform != Platform::Whatsapp {
+                let since = chrono::Utc::now()
+                    - chrono::Duration::days(crate::comments::sync::BACKFILL_DAYS);
+                crate::comments::sync::start(
+                    conn,
+                    channel.tenant_id,
+                    channel.id,
+                    since,
+                    new.connected_by,
+                )?;
+            }
             Ok(channel)
         }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {

@@ -5,8 +5,10 @@
 pub mod auto;
 mod job;
 pub mod live;
+pub mod posts;
 pub mod private_reply;
 pub mod rules;
+pub mod sync;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;

@@ -50,6 +50,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_posts (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        platform_post_id -> Text,
+        caption -> Nullable<Text>,
+        media_type -> Nullable<Text>,
+        thumbnail_url -> Nullable<Text>,
+        permalink -> Nullable<Text>,
+        posted_at -> Nullable<Timestamptz>,
+        fetched_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comment_syncs (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        state -> Text,
+        since -> Timestamptz,
+        page_cursor -> Nullable<Text>,
+        page_done -> Int4,
+        posts_done -> Int4,
+        posts_listed -> Int4,
+        listed_all -> Bool,
+        comments_found -> Int4,
+        error -> Nullable<Text>,
+        requested_by -> Nullable<Int8>,
+        started_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -413,6 +450,11 @@ diesel::joinable!(comment_actions -> comments (comment_id));
 diesel::joinable!(comment_actions -> moderation_rules (rule_id));
 diesel::joinable!(comment_actions -> tenants (tenant_id));
 diesel::joinable!(comment_actions -> users (user_id));
+diesel::joinable!(comment_posts -> channels (channel_id));
+diesel::joinable!(comment_posts -> tenants (tenant_id));
+diesel::joinable!(comment_syncs -> channels (channel_id));
+diesel::joinable!(comment_syncs -> tenants (tenant_id));
+diesel::joinable!(comment_syncs -> users (requested_by));
 diesel::joinable!(comments -> channels (channel_id));
 diesel::joinable!(comments -> conversations (conversation_id));
 diesel::joinable!(comments -> moderation_rules (rule_id));
@@ -456,6 +498,8 @@ diesel::joinable!(webhook_items -> webhook_events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(
     channels,
     comment_actions,
+    comment_posts,
+    comment_syncs,
     comments,
     connect_sessions,
     contacts,

@@ -196,6 +196,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a backfill of a channel's comments stands.
+    SyncState {
+        /// Reading posts; resumes where it stopped after a restart.
+        Running = "running",
+        Done = "done",
+        /// Meta refused (the reason is kept); "Sync" starts again.
+        Failed = "failed",
+    }
+);
+
+text_enum!(
     /// Where a moderation action stands.
     ActionState {
         /// Queued; Meta has not answered yet.

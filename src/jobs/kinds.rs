@@ -36,6 +36,9 @@ registry![
     crate::inbox::attachments::DownloadAttachments,
     crate::inbox::profiles::FetchProfiles,
     crate::comments::ModerateComment,
+    crate::comments::sync::SyncComments,
+    crate::comments::posts::FetchCommentPost,
+    ResyncComments,
     CleanupLoginThrottle,
     TokenHealth,
     PurgeConnectSessions,
@@ -58,6 +61,34 @@ impl Job for CleanupLoginThrottle {
         })
         .await?;
         tracing::debug!(removed, "cleaned up sign-in throttle rows");
+        Ok(())
+    }
+}
+
+/// Starts a re-sync of the last days' comments on every connected Facebook and Instagram
+/// channel, to catch deliveries Meta missed (a channel already syncing is left alone).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ResyncComments {}
+
+impl Job for ResyncComments {
+    const KIND: &'static str = "resync_comments";
+
+    async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
+        let started = crate::db::run(&state.pool, |conn| {
+            let since = chrono::Utc::now() - chrono::Duration::days(crate::comments::sync::RESYNC_DAYS);
+            let mut started = 0;
+            for channel in crate::models::channels::with_comments(conn)? {
+                // One channel's trouble (a failed start) must not keep the others from syncing.
+                match crate::comments::sync::start(conn, channel.tenant_id, channel.id, since, None) {
+                    Ok(Some(_)) => started += 1,
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(channel = %channel.id, error = %e, "could not start a comment re-sync"),
+                }
+            }
+            Ok(started)
+        })
+        .await?;
+        tracing::info!(started, "comment re-syncs started");
         Ok(())
     }
 }

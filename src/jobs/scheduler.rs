@@ -10,7 +10,7 @@ use crate::db::schema::periodic_runs;
 use crate::jobs::job::Job;
 use crate::jobs::kinds::{
     CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RequeueRoutable,
-    TokenHealth, WakeSnoozed,
+    ResyncComments, TokenHealth, WakeSnoozed,
 };
 use crate::jobs::queue::{self, NewJob};
 
@@ -51,6 +51,7 @@ pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<RequeueRoutable>(Duration::minutes(1)),
     Periodic::of::<Purge>(Duration::hours(1)),
     Periodic::of::<QueueProfileSweeps>(Duration::minutes(5)),
+    Periodic::of::<ResyncComments>(Duration::hours(6)),
 ];
 
 /// How often each process looks for due periods.

@@ -120,6 +120,8 @@ pub struct CreatedId {
 }
 
 const FB_COMMENT_FIELDS: &str = "id,message,created_time,from,parent{id},is_hidden,can_hide,can_remove,can_reply_privately,comment_count,like_count,permalink_url";
+const FB_POST_FIELDS: &str = "id,message,created_time,permalink_url,full_picture";
+const IG_MEDIA_FIELDS: &str = "id,caption,media_type,media_product_type,permalink,timestamp,comments_count,like_count,media_url,thumbnail_url";
 const IG_COMMENT_FIELDS: &str = "id,text,timestamp,username,from,hidden,like_count,parent_id";
 
 impl GraphClient {
@@ -131,12 +133,35 @@ impl GraphClient {
         after: Option<String>,
     ) -> Result<Paged<FbPost>, GraphError> {
         let call = Call::get(format!("{page_id}/feed"), Auth::Token(token))
-            .query(
-                "fields",
-                "id,message,created_time,permalink_url,full_picture",
-            )
+            .query("fields", FB_POST_FIELDS)
             .query_opt("after", after)
             .budget(page_id);
+        self.call(call).await
+    }
+
+    /// One Facebook post.
+    pub async fn facebook_post(
+        &self,
+        post_id: &str,
+        token: &AccessToken,
+        page_id: &str,
+    ) -> Result<FbPost, GraphError> {
+        let call = Call::get(post_id, Auth::Token(token))
+            .query("fields", FB_POST_FIELDS)
+            .budget(page_id);
+        self.call(call).await
+    }
+
+    /// One Instagram media item.
+    pub async fn instagram_media_item(
+        &self,
+        media_id: &str,
+        token: &AccessToken,
+        ig_id: &str,
+    ) -> Result<IgMedia, GraphError> {
+        let call = Call::get(media_id, Auth::Token(token))
+            .query("fields", IG_MEDIA_FIELDS)
+            .budget(ig_id);
         self.call(call).await
     }
 
@@ -225,7 +250,7 @@ impl GraphClient {
         after: Option<String>,
     ) -> Result<Paged<IgMedia>, GraphError> {
         let call = Call::get(format!("{ig_id}/media"), Auth::Token(token))
-            .query("fields", "id,caption,media_type,media_product_type,permalink,timestamp,comments_count,like_count,media_url,thumbnail_url")
+            .query("fields", IG_MEDIA_FIELDS)
             .query_opt("after", after)
             .budget(ig_id);
         self.call(call).await

@@ -178,6 +178,17 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Channe
         .load(conn)
 }
 
+/// Every connected Facebook Page and Instagram account, of every tenant (their comments are
+/// re-synced periodically).
+pub fn with_comments(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
+    channels::table
+        .filter(channels::status.eq("connected"))
+        .filter(channels::platform.eq_any([Platform::Messenger, Platform::Instagram]))
+        .order(channels::id)
+        .select(Channel::as_select())
+        .load(conn)
+}
+
 /// One channel of a tenant.
 pub fn get(
     conn: &mut PgConnection,

@@ -6,6 +6,8 @@ pub mod attachments;
 pub mod batches;
 pub mod channels;
 pub mod comment_actions;
+pub mod comment_posts;
+pub mod comment_syncs;
 pub mod comments;
 pub mod connect;
 pub mod contact_panel;

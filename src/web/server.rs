@@ -32,7 +32,9 @@ pub fn static_dir() -> PathBuf {
 }
 
 /// The page policy: everything from Parley itself; forms may also lead to Meta's OAuth dialog
-/// (the connect wizard's first step is a form whose answer redirects there).
+/// (the connect wizard's first step is a form whose answer redirects there). Images may come
+/// from any https host (Meta's CDN serves post thumbnails) and from Meta's own origin, which in
+/// the demo is the local sandbox.
 fn content_security_policy(dialog_url: &str) -> String {
     let origin: String = dialog_url
         .splitn(4, '/')
@@ -40,8 +42,8 @@ fn content_security_policy(dialog_url: &str) -> String {
         .collect::<Vec<_>>()
         .join("/");
     format!(
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
-         frame-ancestors 'none'; form-action 'self' {origin}"
+        "default-src 'self'; img-src 'self' data: https: {origin}; style-src 'self'; \
+         script-src 'self'; frame-ancestors 'none'; form-action 'self' {origin}"
     )
 }
 

@@ -28,6 +28,9 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
             action: c.verb,
         },
     )?;
+    if let Some(post) = c.post_id.as_deref() {
+        crate::comments::posts::note(conn, ch.tenant_id, ch.id, post)?;
+    }
     // A reply from the business answers its parent comment.
     if c.from_business
         && let Some(parent) = c.parent_id.as_deref()

@@ -12,6 +12,7 @@ mod cli;
 mod comment_actions;
 mod comment_replies;
 mod comment_rules;
+mod comment_sync;
 mod comments;
 mod connect_whatsapp;
 mod connect_wizard;

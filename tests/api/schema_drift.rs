@@ -210,7 +210,7 @@ fn allowed_values(conn: &mut PgConnection, table: &str, column: &str) -> Vec<Str
 fn state_enums_name_exactly_what_the_check_constraints_allow() {
     use parley::db::statuses::{
         ActionState, ConversationStatus, DeliveryState, ItemState, JobState, MessageStatus,
-        ModerationAction, RuleAction,
+        ModerationAction, RuleAction, SyncState,
     };
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
         let mut v: Vec<String> = all.iter().map(|s| as_str(*s).to_string()).collect();
@@ -251,6 +251,11 @@ fn state_enums_name_exactly_what_the_check_constraints_allow() {
             "comment_actions",
             "state",
             names(ActionState::ALL, ActionState::as_str),
+        ),
+        (
+            "comment_syncs",
+            "state",
+            names(SyncState::ALL, SyncState::as_str),
         ),
         (
             "moderation_rules",

@@ -243,6 +243,19 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The id of the first channel in the database.
+    pub async fn first_channel_id(&self) -> i64 {
+        self.query(|c| {
+            use diesel::prelude::*;
+            parley::db::schema::channels::table
+                .select(parley::db::schema::channels::id)
+                .order(parley::db::schema::channels::id)
+                .first(c)
+                .unwrap()
+        })
+        .await
+    }
+
     /// The id of the first conversation in the database (tests that make exactly one).
     pub async fn first_conversation(&self) -> i64 {
         self.query(|c| {

@@ -17,10 +17,12 @@ use crate::db::statuses::ModerationAction;
 use crate::error::AppError;
 use crate::models::channels::Platform;
 use crate::models::comment_actions::{self, ActionRow};
+use crate::models::comment_posts::{self, PostRow};
 use crate::models::comments::{self, QueueCursor, QueueFilter, QueueRow, QueueState};
 use crate::state::AppState;
 use crate::web::hx::Hx;
 use crate::web::layout::Layout;
+use crate::web::pages::comments_sync::{self, SyncPanel};
 use crate::web::render;
 
 /// Comments per page of the queue.
@@ -89,6 +91,8 @@ pub struct PostGroup {
     pub platform: Platform,
     pub channel_name: String,
     pub comments: Vec<QueueRow>,
+    /// What Meta says about the post, once fetched.
+    pub post: Option<PostRow>,
 }
 
 /// Consecutive comments on the same post form one group (the page stays newest first).
@@ -103,6 +107,7 @@ fn group_by_post(rows: Vec<QueueRow>) -> Vec<PostGroup> {
                 post_id: row.post_id.clone(),
                 platform: row.platform,
                 channel_name: row.channel_name.clone(),
+                post: None,
                 comments: vec![row],
             }),
         }
@@ -123,6 +128,8 @@ struct QueuePage {
     has_channels: bool,
     actions: HashMap<CommentId, ActionRow>,
     rule_names: HashMap<i64, String>,
+    /// The sync panel, rendered on its own (htmx polls it alone).
+    sync_panel: String,
 }
 
 impl QueuePage {
@@ -165,27 +172,48 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels, actions, rule_names) = crate::db::run(&state.pool, move |conn| {
-        let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
-        let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
-        let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
-        let actions = comment_actions::latest(conn, tenant, &ids)?;
-        let channels = crate::models::channels::list(conn, tenant)?
-            .into_iter()
-            .filter(|c| c.platform != Platform::Whatsapp)
-            .map(|c| {
-                (
-                    c.id.0,
-                    format!("{} · {}", c.platform.label(), c.display_name()),
-                )
-            })
-            .collect::<Vec<_>>();
-        Ok((page, channels, actions, rule_names))
-    })
-    .await?;
+    let ((rows, next), channels, actions, rule_names, posts) =
+        crate::db::run(&state.pool, move |conn| {
+            let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
+            let keys: Vec<(ChannelId, String)> = page
+                .0
+                .iter()
+                .filter_map(|r| r.post_id.clone().map(|p| (r.channel_id, p)))
+                .collect();
+            let posts = comment_posts::of(conn, tenant, &keys)?;
+            let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
+            let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
+            let actions = comment_actions::latest(conn, tenant, &ids)?;
+            let channels = crate::models::channels::list(conn, tenant)?
+                .into_iter()
+                .filter(|c| c.platform != Platform::Whatsapp)
+                .map(|c| {
+                    (
+                        c.id.0,
+                        format!("{} · {}", c.platform.label(), c.display_name()),
+                    )
+                })
+                .collect::<Vec<_>>();
+            Ok((page, channels, actions, rule_names, posts))
+        })
+        .await?;
+    let mut groups = group_by_post(rows);
+    for g in &mut groups {
+        let channel = g.comments[0].channel_id;
+        g.post = g
+            .post_id
+            .as_ref()
+            .and_then(|p| posts.get(&(channel, p.clone())).cloned());
+    }
+    let sync_panel = SyncPanel {
+        lines: comments_sync::lines(&state, tenant).await?,
+        csrf: session::csrf_token(&user.session),
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     render::html(&QueuePage {
         layout: Layout::new(&user, "comments"),
-        groups: group_by_post(rows),
+        groups,
         qs: query_string(&filter),
         next: next.map(|c| format!("{}_{}", c.at.timestamp_micros(), c.id)),
         has_channels: !channels.is_empty(),
@@ -194,6 +222,7 @@ pub async fn list(
         filter,
         actions,
         rule_names,
+        sync_panel,
     })
 }
 

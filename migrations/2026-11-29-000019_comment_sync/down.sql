@@ -1,0 +1,2 @@
+DROP TABLE comment_syncs;
+DROP TABLE comment_posts;
