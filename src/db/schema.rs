@@ -87,6 +87,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     comments (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -113,6 +116,7 @@ diesel::table! {
         replied_privately_at -> Nullable<Timestamptz>,
         conversation_id -> Nullable<Int8>,
         liked_at -> Nullable<Timestamptz>,
+        search -> Nullable<Tsvector>,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod batches;
 pub mod channels;
 pub mod comment_actions;
 pub mod comment_posts;
+pub mod comment_queue;
 pub mod comment_syncs;
 pub mod comments;
 pub mod connect;

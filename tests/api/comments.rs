@@ -171,3 +171,89 @@ async fn the_queue_pages_by_keyset_and_htmx_removes_a_reviewed_row() {
         "the row is swapped for nothing"
     );
 }
+
+#[tokio::test]
+async fn the_queue_filters_by_answer_question_date_post_and_search() {
+    let app = TestApp::spawn().await;
+    let (mut moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    let day = 86_400;
+    let t0 = 1_764_547_200; // 2025-12-01 00:00 UTC
+    let page_reply = serde_json::to_vec(&json!({"object":"page","entry":[{"id":"P1","time":1,"changes":[{
+        "field":"feed","value":{"item":"comment","verb":"add","comment_id":"P1_1_r","post_id":"P1_1",
+        "parent_id":"P1_1_a","from":{"id":"P1","name":"Acme"},"message":"Yes we are!","created_time":t0 + 3 * day}}]}]}))
+    .unwrap();
+    for body in [
+        feed("P1", "add", "P1_1_a", "P1_1", "Are you open Sunday?", t0),
+        feed("P1", "add", "P1_1_b", "P1_1", "Great latte", t0 + day),
+        feed(
+            "P1",
+            "add",
+            "P1_2_c",
+            "P1_2",
+            "¿Tienen leche de avena？",
+            t0 + 2 * day,
+        ),
+        feed(
+            "P1",
+            "add",
+            "P1_2_d",
+            "P1_2",
+            "Free followers at spam.biz",
+            t0 + 4 * day,
+        ),
+        page_reply,
+    ] {
+        app.post_webhook(&body).await;
+    }
+    app.process_webhooks().await;
+    let shown = |path: &'static str| {
+        let mut client = app.copy_of(&moderator);
+        async move { texts(&client.page(path).await.1) }
+    };
+    assert_eq!(
+        shown("/comments?state=all&unanswered=1").await,
+        [
+            "Free followers at spam.biz",
+            "¿Tienen leche de avena？",
+            "Great latte"
+        ]
+    );
+    assert_eq!(
+        shown("/comments?state=replied").await,
+        ["Are you open Sunday?"]
+    );
+    assert_eq!(
+        shown("/comments?state=all&question=1").await,
+        ["¿Tienen leche de avena？", "Are you open Sunday?"]
+    );
+    assert_eq!(
+        shown("/comments?state=all&from=2025-12-02&to=2025-12-03").await,
+        ["¿Tienen leche de avena？", "Great latte"]
+    );
+    assert_eq!(
+        shown("/comments?state=all&post=P1_2").await,
+        ["Free followers at spam.biz", "¿Tienen leche de avena？"]
+    );
+    assert_eq!(shown("/comments?state=all&q=lat").await, ["Great latte"]);
+    assert_eq!(
+        shown("/comments?state=all&q=acme+yes").await,
+        ["Yes we are!"]
+    );
+    assert!(shown("/comments?state=all&q=nothing").await.is_empty());
+    // The filters stay in the form and in the state tabs.
+    let (_, html) = moderator
+        .page("/comments?state=all&unanswered=1&q=latte&from=2025-12-01")
+        .await;
+    let page = HtmlPage::parse(&html);
+    assert_eq!(page.input_values("q"), ["latte"]);
+    assert_eq!(page.input_values("from"), ["2025-12-01"]);
+    let tab = page.attrs("nav.tabs a", "href")[0].clone();
+    assert!(
+        tab.contains("unanswered=1") && tab.contains("q=latte"),
+        "{tab}"
+    );
+}

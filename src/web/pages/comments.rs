@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::Authorized;
@@ -18,72 +17,18 @@ use crate::error::AppError;
 use crate::models::channels::Platform;
 use crate::models::comment_actions::{self, ActionRow};
 use crate::models::comment_posts::{self, PostRow};
-use crate::models::comments::{self, QueueCursor, QueueFilter, QueueRow, QueueState};
+use crate::models::comment_queue::{self, QueueFilter, QueueRow, QueueState};
+use crate::models::comments;
 use crate::state::AppState;
 use crate::web::hx::Hx;
 use crate::web::layout::Layout;
+pub(super) use crate::web::pages::comments_query::back_to;
+use crate::web::pages::comments_query::{QueueQuery, query_string};
 use crate::web::pages::comments_sync::{self, SyncPanel};
 use crate::web::render;
 
 /// Comments per page of the queue.
 const PAGE_SIZE: i64 = 50;
-
-/// The queue's filters as they arrive in the URL.
-#[derive(Debug, Default, Deserialize)]
-pub struct QueueQuery {
-    state: Option<String>,
-    channel: Option<String>,
-    platform: Option<String>,
-    after: Option<String>,
-}
-
-impl QueueQuery {
-    fn filter(&self) -> QueueFilter {
-        QueueFilter {
-            state: self
-                .state
-                .as_deref()
-                .and_then(QueueState::parse)
-                .unwrap_or_default(),
-            channel: self
-                .channel
-                .as_deref()
-                .and_then(|c| c.parse().ok())
-                .map(ChannelId),
-            platform: self.platform.as_deref().and_then(Platform::parse),
-        }
-    }
-
-    fn after(&self) -> Option<QueueCursor> {
-        let (micros, id) = self.after.as_deref()?.split_once('_')?;
-        Some(QueueCursor {
-            at: DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?,
-            id: CommentId(id.parse().ok()?),
-        })
-    }
-}
-
-/// The queue's filters from a form's `back` field, as a query string: only the queue's own
-/// filters travel on, never a URL of someone else's choosing.
-pub(super) fn back_to(back: &str) -> String {
-    query_string(
-        &serde_urlencoded::from_str::<QueueQuery>(back)
-            .unwrap_or_default()
-            .filter(),
-    )
-}
-
-/// The filters as a query string (without the cursor), for links that keep them.
-fn query_string(f: &QueueFilter) -> String {
-    let mut pairs = vec![("state", f.state.as_str().to_string())];
-    if let Some(c) = f.channel {
-        pairs.push(("channel", c.0.to_string()));
-    }
-    if let Some(p) = f.platform {
-        pairs.push(("platform", p.as_str().to_string()));
-    }
-    serde_urlencoded::to_string(pairs).unwrap_or_default()
-}
 
 /// Comments of one post, as the queue groups them.
 pub struct PostGroup {
@@ -121,7 +66,7 @@ struct QueuePage {
     layout: Layout,
     groups: Vec<PostGroup>,
     filter: QueueFilter,
-    states: [QueueState; 4],
+    states: [QueueState; 5],
     channels: Vec<(i64, String)>,
     qs: String,
     next: Option<String>,
@@ -140,6 +85,18 @@ impl QueuePage {
     fn state_url(&self, state: QueueState) -> String {
         let mut f = self.filter.clone();
         f.state = state;
+        format!("/comments?{}", query_string(&f))
+    }
+
+    fn only_post(&self, post: &str) -> String {
+        let mut f = self.filter.clone();
+        f.post = Some(post.to_string());
+        format!("/comments?{}", query_string(&f))
+    }
+
+    fn without_post(&self) -> String {
+        let mut f = self.filter.clone();
+        f.post = None;
         format!("/comments?{}", query_string(&f))
     }
 
@@ -174,7 +131,7 @@ pub async fn list(
     let f = filter.clone();
     let ((rows, next), channels, actions, rule_names, posts) =
         crate::db::run(&state.pool, move |conn| {
-            let page = comments::queue(conn, tenant, &f, after, PAGE_SIZE)?;
+            let page = comment_queue::queue(conn, tenant, &f, after, PAGE_SIZE)?;
             let keys: Vec<(ChannelId, String)> = page
                 .0
                 .iter()

@@ -13,7 +13,7 @@ use crate::comments::{Actor, CommentError, MAX_REPLY_CHARS};
 use crate::db::ids::{CommentId, TenantId};
 use crate::db::statuses::ModerationAction;
 use crate::error::AppError;
-use crate::models::comments::{self, QueueRow};
+use crate::models::comment_queue::{self, QueueRow};
 use crate::models::saved_replies::{self, SavedReply};
 use crate::state::AppState;
 use crate::web::layout::Layout;
@@ -22,7 +22,7 @@ use crate::web::render;
 /// The tenant's comment, or 404.
 async fn comment(state: &AppState, tenant: TenantId, id: CommentId) -> Result<QueueRow, AppError> {
     crate::db::run(&state.pool, move |conn| {
-        Ok(comments::queue_row(conn, tenant, id)?)
+        Ok(comment_queue::queue_row(conn, tenant, id)?)
     })
     .await?
     .ok_or(AppError::NotFound)
