@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::comments::rules::{CommentFacts, CompiledRule, RuleError, RuleSpec, first_match};
-use crate::comments::{Actor, CommentError, request};
+use crate::comments::{Actor, CommentError, record_refusal, request};
 use crate::db::DbError;
 use crate::db::ids::{ChannelId, CommentId, TenantId};
 use crate::db::statuses::{ModerationAction, RuleAction};
 use crate::models::moderation_rules::{self, RuleInput, RuleRow, RuleSubject};
-use crate::models::{comment_actions, saved_replies};
+use crate::models::saved_replies;
 
 type Version = (i64, Option<DateTime<Utc>>);
 type Cache = HashMap<TenantId, (Version, Arc<Vec<CompiledRule>>)>;
@@ -125,7 +125,7 @@ fn act(
     };
     let actor = Actor::Rule(rule.id);
     if action.needs_text() && text.is_none() {
-        return refused(
+        return record_refusal(
             conn,
             tenant,
             comment,
@@ -136,7 +136,9 @@ fn act(
     }
     match request(conn, tenant, comment, action, text.as_deref(), actor) {
         Ok(_) => Ok(()),
-        Err(CommentError::Refused(why)) => refused(conn, tenant, comment, action, actor, &why),
+        Err(CommentError::Refused(why)) => {
+            record_refusal(conn, tenant, comment, action, actor, &why)
+        }
         Err(CommentError::NotFound) => Ok(()),
         Err(CommentError::Db(DbError::Query(e))) => Err(e),
         // `request` only runs queries on the connection it was given.
@@ -144,18 +146,6 @@ fn act(
             other.to_string().into(),
         )),
     }
-}
-
-fn refused(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    comment: CommentId,
-    action: ModerationAction,
-    actor: Actor,
-    why: &str,
-) -> QueryResult<()> {
-    let id = comment_actions::insert(conn, tenant, comment, action, None, actor)?;
-    comment_actions::fail(conn, tenant, id, why)
 }
 
 /// What a rule would have matched among the tenant's latest customer comments.

@@ -3,6 +3,7 @@
 //! themselves.
 
 pub mod auto;
+pub mod bulk;
 mod job;
 pub mod live;
 pub mod posts;
@@ -45,6 +46,25 @@ pub enum Actor {
     User(UserId),
     /// An auto-moderation rule (its id).
     Rule(i64),
+    /// A moderator's bulk run (its id).
+    Bulk {
+        user: UserId,
+        run: i64,
+    },
+}
+
+/// Records an action refused before any call as failed, with the reason: a rule or a bulk run
+/// (which nobody watches as it happens) leaves it visible in the queue and the log.
+pub fn record_refusal(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    comment: CommentId,
+    action: ModerationAction,
+    actor: Actor,
+    why: &str,
+) -> QueryResult<()> {
+    let id = comment_actions::insert(conn, tenant, comment, action, None, actor)?;
+    comment_actions::fail(conn, tenant, id, why)
 }
 
 /// The longest reply Parley sends, public or private (Meta's Send API limit for text).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{health, open_token};
 use crate::db::ids::{ChannelId, TenantId, UserId};
-use crate::db::statuses::SyncState;
+use crate::db::statuses::RunState;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
 use crate::meta::GraphError;
@@ -266,7 +266,7 @@ impl Job for SyncComments {
             Ok(Some((sync, channel)))
         })
         .await?;
-        let Some((sync, channel)) = found.filter(|(s, _)| s.state == SyncState::Running) else {
+        let Some((sync, channel)) = found.filter(|(s, _)| s.state == RunState::Running) else {
             return Ok(()); // finished already
         };
         let stop = |why: String| async move {

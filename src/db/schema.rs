@@ -46,6 +46,27 @@ diesel::table! {
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
         rule_id -> Nullable<Int8>,
+        bulk_run_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    comment_bulk_runs (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        user_id -> Nullable<Int8>,
+        action -> Text,
+        target -> Jsonb,
+        state -> Text,
+        cursor_at -> Nullable<Timestamptz>,
+        cursor_id -> Nullable<Int8>,
+        total -> Int4,
+        taken -> Int4,
+        refused -> Int4,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -450,10 +471,13 @@ diesel::table! {
 
 diesel::joinable!(channels -> tenants (tenant_id));
 diesel::joinable!(channels -> users (connected_by));
+diesel::joinable!(comment_actions -> comment_bulk_runs (bulk_run_id));
 diesel::joinable!(comment_actions -> comments (comment_id));
 diesel::joinable!(comment_actions -> moderation_rules (rule_id));
 diesel::joinable!(comment_actions -> tenants (tenant_id));
 diesel::joinable!(comment_actions -> users (user_id));
+diesel::joinable!(comment_bulk_runs -> tenants (tenant_id));
+diesel::joinable!(comment_bulk_runs -> users (user_id));
 diesel::joinable!(comment_posts -> channels (channel_id));
 diesel::joinable!(comment_posts -> tenants (tenant_id));
 diesel::joinable!(comment_syncs -> channels (channel_id));
@@ -502,6 +526,7 @@ diesel::joinable!(webhook_items -> webhook_events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(
     channels,
     comment_actions,
+    comment_bulk_runs,
     comment_posts,
     comment_syncs,
     comments,

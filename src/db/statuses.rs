@@ -196,13 +196,24 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where a backfill of a channel's comments stands.
-    SyncState {
-        /// Reading posts; resumes where it stopped after a restart.
+    /// Where a long background run stands (a comment sync, a bulk moderation run).
+    RunState {
+        /// Working; resumes where it stopped after a restart.
         Running = "running",
         Done = "done",
-        /// Meta refused (the reason is kept); "Sync" starts again.
+        /// Stopped with a reason (kept); it can be started again.
         Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// What a bulk moderation run does to each comment.
+    BulkAction {
+        Hide = "hide",
+        Unhide = "unhide",
+        Delete = "delete",
+        /// Marks the comment reviewed (nothing is asked of Meta).
+        Reviewed = "reviewed",
     }
 );
 

@@ -37,6 +37,7 @@ registry![
     crate::inbox::profiles::FetchProfiles,
     crate::comments::ModerateComment,
     crate::comments::sync::SyncComments,
+    crate::comments::bulk::BulkModerate,
     crate::comments::posts::FetchCommentPost,
     ResyncComments,
     CleanupLoginThrottle,

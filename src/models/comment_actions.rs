@@ -48,9 +48,10 @@ pub fn insert(
     actor: crate::comments::Actor,
 ) -> QueryResult<i64> {
     use crate::comments::Actor;
-    let (user, rule): (Option<UserId>, Option<i64>) = match actor {
-        Actor::User(u) => (Some(u), None),
-        Actor::Rule(r) => (None, Some(r)),
+    let (user, rule, bulk): (Option<UserId>, Option<i64>, Option<i64>) = match actor {
+        Actor::User(u) => (Some(u), None, None),
+        Actor::Rule(r) => (None, Some(r), None),
+        Actor::Bulk { user, run } => (Some(user), None, Some(run)),
     };
     diesel::insert_into(a::table)
         .values((
@@ -60,6 +61,7 @@ pub fn insert(
             a::message.eq(message),
             a::user_id.eq(user),
             a::rule_id.eq(rule),
+            a::bulk_run_id.eq(bulk),
         ))
         .returning(a::id)
         .get_result(conn)
@@ -262,5 +264,52 @@ pub fn audit(
             c::text,
             c::hidden,
         ))
+        .load(conn)
+}
+
+/// How a bulk run's actions stand: (pending, done, failed).
+pub fn bulk_tally(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    run: i64,
+) -> QueryResult<(i64, i64, i64)> {
+    let rows: Vec<(ActionState, i64)> = a::table
+        .filter(a::tenant_id.eq(tenant))
+        .filter(a::bulk_run_id.eq(run))
+        .group_by(a::state)
+        .select((a::state, diesel::dsl::count_star()))
+        .load(conn)?;
+    let of = |s: ActionState| rows.iter().find(|r| r.0 == s).map_or(0, |r| r.1);
+    Ok((
+        of(ActionState::Pending),
+        of(ActionState::Done),
+        of(ActionState::Failed),
+    ))
+}
+
+/// A failed action of a bulk run, with its comment.
+#[derive(Debug, Clone, Queryable)]
+pub struct BulkFailure {
+    pub comment_id: CommentId,
+    pub author_name: Option<String>,
+    pub text: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A bulk run's failed actions with their comments, newest first.
+pub fn bulk_failures(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    run: i64,
+    limit: i64,
+) -> QueryResult<Vec<BulkFailure>> {
+    a::table
+        .inner_join(c::table)
+        .filter(a::tenant_id.eq(tenant))
+        .filter(a::bulk_run_id.eq(run))
+        .filter(a::state.eq(ActionState::Failed))
+        .order(a::id.desc())
+        .limit(limit)
+        .select((a::comment_id, c::author_name, c::text, a::error))
         .load(conn)
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::{Bool, Text};
 use crate::db::ids::{ChannelId, CommentId, TenantId};
 
 /// Which comments the moderation queue shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum QueueState {
     /// Customers' live comments nobody has reviewed yet.
     #[default]
@@ -58,8 +58,9 @@ impl QueueState {
     }
 }
 
-/// What the moderation queue is filtered by.
-#[derive(Debug, Clone, Default)]
+/// What the moderation queue is filtered by (also a bulk run's target, kept whole).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct QueueFilter {
     pub state: QueueState,
     pub channel: Option<ChannelId>,
@@ -76,6 +77,8 @@ pub struct QueueFilter {
     pub post: Option<String>,
     /// Words to find in the text or the author's name (as typed).
     pub search: Option<String>,
+    /// Only these comments (none: no such restriction).
+    pub ids: Vec<CommentId>,
 }
 
 /// One comment as the moderation queue shows it (with its channel's platform and name).
@@ -120,14 +123,14 @@ pub struct QueueCursor {
     pub id: CommentId,
 }
 
-/// One page of the tenant's comments, newest first, and where the next one starts.
-pub fn queue(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    filter: &QueueFilter,
-    after: Option<QueueCursor>,
-    limit: i64,
-) -> QueryResult<(Vec<QueueRow>, Option<QueueCursor>)> {
+/// The tenant's comments the filter admits, as a query to order and page.
+type Filtered = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<crate::db::schema::comments::table, crate::db::schema::channels::table>,
+    diesel::pg::Pg,
+>;
+
+fn filtered(tenant: TenantId, filter: &QueueFilter) -> Filtered {
     use crate::db::schema::{channels, comments as c};
     let mut q = c::table
         .inner_join(channels::table)
@@ -167,6 +170,9 @@ pub fn queue(
     {
         q = q.filter(c::commented_at.lt(to.and_utc()));
     }
+    if !filter.ids.is_empty() {
+        q = q.filter(c::id.eq_any(filter.ids.clone()));
+    }
     if let Some(post) = &filter.post {
         q = q.filter(c::post_id.eq(post.clone()));
     }
@@ -188,6 +194,34 @@ pub fn queue(
     if let Some(platform) = filter.platform {
         q = q.filter(channels::platform.eq(platform));
     }
+    q
+}
+
+/// How many of the tenant's comments the filter admits, counted up to `cap`.
+pub fn count(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &QueueFilter,
+    cap: i64,
+) -> QueryResult<i64> {
+    use crate::db::schema::comments as c;
+    let ids: Vec<CommentId> = filtered(tenant, filter)
+        .select(c::id)
+        .limit(cap)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}
+
+/// One page of the tenant's comments, newest first, and where the next one starts.
+pub fn queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &QueueFilter,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> QueryResult<(Vec<QueueRow>, Option<QueueCursor>)> {
+    use crate::db::schema::comments as c;
+    let mut q = filtered(tenant, filter);
     if let Some(after) = after {
         q = q.filter(
             c::commented_at

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::ids::{ChannelId, TenantId, UserId};
 use crate::db::schema::comment_syncs as s;
-use crate::db::statuses::SyncState;
+use crate::db::statuses::RunState;
 
 /// A backfill as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,7 +14,7 @@ use crate::db::statuses::SyncState;
 pub struct SyncRow {
     pub id: i64,
     pub channel_id: ChannelId,
-    pub state: SyncState,
+    pub state: RunState,
     pub since: DateTime<Utc>,
     pub page_cursor: Option<String>,
     pub page_done: i32,
@@ -46,11 +46,11 @@ pub fn start(
             s::table
                 .filter(s::tenant_id.eq(tenant))
                 .filter(s::channel_id.eq(channel))
-                .filter(s::state.eq(SyncState::Running))
+                .filter(s::state.eq(RunState::Running))
                 .filter(s::updated_at.lt(Utc::now() - Duration::minutes(STALE_AFTER_MINUTES))),
         )
         .set((
-            s::state.eq(SyncState::Failed),
+            s::state.eq(RunState::Failed),
             s::error.eq(Some("It stopped making progress; a new sync replaced it.")),
             s::finished_at.eq(diesel::dsl::now),
         ))
@@ -136,9 +136,9 @@ pub fn finish(conn: &mut PgConnection, id: i64, error: Option<&str>) -> QueryRes
     diesel::update(s::table.filter(s::id.eq(id)))
         .set((
             s::state.eq(if error.is_some() {
-                SyncState::Failed
+                RunState::Failed
             } else {
-                SyncState::Done
+                RunState::Done
             }),
             s::error.eq(error),
             s::listed_all.eq(error.is_none()),

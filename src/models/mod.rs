@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod batches;
 pub mod channels;
 pub mod comment_actions;
+pub mod comment_bulk;
 pub mod comment_posts;
 pub mod comment_queue;
 pub mod comment_syncs;

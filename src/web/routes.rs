@@ -3,9 +3,9 @@
 use actix_web::web;
 
 use crate::web::pages::{
-    account, channels, comment_rules, comments, comments_ask, comments_audit, comments_sync,
-    connect, connect_whatsapp, inbox, jobs, login, media, outbound_media, saved_replies, sections,
-    team, webhook_log,
+    account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
+    comments_sync, connect, connect_whatsapp, inbox, jobs, login, media, outbound_media,
+    saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -95,6 +95,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/comments/count", web::get().to(comments::count))
         .route("/comments/audit", web::get().to(comments_audit::list))
         .route("/comments/audit.csv", web::get().to(comments_audit::csv))
+        .route("/comments/bulk", web::post().to(comments_bulk::start))
+        .route("/comments/bulk/{id}", web::get().to(comments_bulk::show))
         .route("/comments/sync", web::get().to(comments_sync::status))
         .route(
             "/comments/sync/{channel}",

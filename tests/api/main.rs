@@ -10,6 +10,7 @@ mod burst;
 mod channels;
 mod cli;
 mod comment_actions;
+mod comment_bulk;
 mod comment_replies;
 mod comment_rules;
 mod comment_sync;

@@ -209,8 +209,8 @@ fn allowed_values(conn: &mut PgConnection, table: &str, column: &str) -> Vec<Str
 #[test]
 fn state_enums_name_exactly_what_the_check_constraints_allow() {
     use parley::db::statuses::{
-        ActionState, ConversationStatus, DeliveryState, ItemState, JobState, MessageStatus,
-        ModerationAction, RuleAction, SyncState,
+        ActionState, BulkAction, ConversationStatus, DeliveryState, ItemState, JobState,
+        MessageStatus, ModerationAction, RuleAction, RunState,
     };
     fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
         let mut v: Vec<String> = all.iter().map(|s| as_str(*s).to_string()).collect();
@@ -255,7 +255,17 @@ fn state_enums_name_exactly_what_the_check_constraints_allow() {
         (
             "comment_syncs",
             "state",
-            names(SyncState::ALL, SyncState::as_str),
+            names(RunState::ALL, RunState::as_str),
+        ),
+        (
+            "comment_bulk_runs",
+            "state",
+            names(RunState::ALL, RunState::as_str),
+        ),
+        (
+            "comment_bulk_runs",
+            "action",
+            names(BulkAction::ALL, BulkAction::as_str),
         ),
         (
             "moderation_rules",

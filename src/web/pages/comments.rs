@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::Authorized;
 use crate::auth::roles::CommentRoles;
 use crate::auth::session::{self, FlashLevel};
+use crate::comments::bulk::MAX_BULK;
 use crate::comments::{Actor, CommentError};
 use crate::db::ids::{ChannelId, CommentId};
 use crate::db::statuses::ModerationAction;
@@ -75,6 +76,9 @@ struct QueuePage {
     rule_names: HashMap<i64, String>,
     /// The sync panel, rendered on its own (htmx polls it alone).
     sync_panel: String,
+    /// Comments matching the view, for "all matching" in the bulk bar (counted up to the cap).
+    matching: i64,
+    max_bulk: i64,
 }
 
 impl QueuePage {
@@ -129,7 +133,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels, actions, rule_names, posts) =
+    let ((rows, next), channels, actions, rule_names, posts, matching) =
         crate::db::run(&state.pool, move |conn| {
             let page = comment_queue::queue(conn, tenant, &f, after, PAGE_SIZE)?;
             let keys: Vec<(ChannelId, String)> = page
@@ -138,6 +142,7 @@ pub async fn list(
                 .filter_map(|r| r.post_id.clone().map(|p| (r.channel_id, p)))
                 .collect();
             let posts = comment_posts::of(conn, tenant, &keys)?;
+            let matching = comment_queue::count(conn, tenant, &f, MAX_BULK)?;
             let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
             let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
             let actions = comment_actions::latest(conn, tenant, &ids)?;
@@ -151,7 +156,7 @@ pub async fn list(
                     )
                 })
                 .collect::<Vec<_>>();
-            Ok((page, channels, actions, rule_names, posts))
+            Ok((page, channels, actions, rule_names, posts, matching))
         })
         .await?;
     let mut groups = group_by_post(rows);
@@ -180,6 +185,8 @@ pub async fn list(
         actions,
         rule_names,
         sync_panel,
+        matching,
+        max_bulk: MAX_BULK,
     })
 }
 

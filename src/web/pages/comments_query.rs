@@ -57,6 +57,7 @@ impl QueueQuery {
             to: day(&self.to),
             post: text(&self.post).filter(|p| p.len() <= 100),
             search: text(&self.q).map(|q| q.chars().take(MAX_SEARCH_CHARS).collect()),
+            ids: Vec::new(),
         }
     }
 

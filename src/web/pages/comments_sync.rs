@@ -8,7 +8,7 @@ use crate::auth::Authorized;
 use crate::auth::roles::CommentRoles;
 use crate::auth::session::{self, FlashLevel};
 use crate::db::ids::ChannelId;
-use crate::db::statuses::SyncState;
+use crate::db::statuses::RunState;
 use crate::error::AppError;
 use crate::models::channels::Platform;
 use crate::models::comment_syncs::{self, SyncRow};
@@ -26,7 +26,7 @@ impl SyncLine {
     pub fn running(&self) -> bool {
         self.sync
             .as_ref()
-            .is_some_and(|s| s.state == SyncState::Running)
+            .is_some_and(|s| s.state == RunState::Running)
     }
 
     /// The progress line.
@@ -40,8 +40,8 @@ impl SyncLine {
             format!("{} of {}+ posts", s.posts_done, s.posts_listed)
         };
         match s.state {
-            SyncState::Running => format!("Syncing: {posts}, {} comments found…", s.comments_found),
-            SyncState::Done => format!(
+            RunState::Running => format!("Syncing: {posts}, {} comments found…", s.comments_found),
+            RunState::Done => format!(
                 "Synced {}: {} posts, {} comments.",
                 s.finished_at
                     .unwrap_or(s.updated_at)
@@ -49,7 +49,7 @@ impl SyncLine {
                 s.posts_done,
                 s.comments_found
             ),
-            SyncState::Failed => format!(
+            RunState::Failed => format!(
                 "Sync stopped after {posts}: {}",
                 s.error.as_deref().unwrap_or("unknown reason")
             ),

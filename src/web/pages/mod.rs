@@ -7,6 +7,7 @@ mod comment_rules_form;
 pub mod comments;
 pub mod comments_ask;
 pub mod comments_audit;
+pub mod comments_bulk;
 mod comments_query;
 pub mod comments_sync;
 pub mod connect;

@@ -1,0 +1,2 @@
+ALTER TABLE comment_actions DROP COLUMN bulk_run_id;
+DROP TABLE comment_bulk_runs;
