@@ -89,8 +89,9 @@
   // Ctrl/Cmd+Enter sends; "/shortcut" followed by space or Tab expands a saved reply.
   document.addEventListener("keydown", function (event) {
     const t = event.target;
-    if (!(t instanceof HTMLTextAreaElement) || !t.hasAttribute("data-submit-on-ctrl-enter")) return;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    if (!(t instanceof HTMLTextAreaElement)) return;
+    if (!t.hasAttribute("data-submit-on-ctrl-enter") && !t.hasAttribute("data-saved-replies")) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && t.hasAttribute("data-submit-on-ctrl-enter")) {
       event.preventDefault();
       t.form.requestSubmit();
       return;
@@ -113,6 +114,61 @@
     if (!t) return;
     t.value = (t.value ? t.value + "\n" : "") + b.dataset.insert;
     t.focus();
+  });
+
+  // ---- Comments ----
+
+  // j/k move through the moderation queue; h, r, p, e and x act on the comment in focus.
+  function queueRows() {
+    return Array.from(document.querySelectorAll("[data-comment-queue] li.comment-row"));
+  }
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    const typing = target instanceof HTMLElement &&
+      (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const rows = queueRows();
+    if (!rows.length || !"jkhrpex".includes(event.key) || event.key.length !== 1) return;
+    let i = rows.indexOf(document.activeElement && document.activeElement.closest("li.comment-row"));
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      i = i < 0 ? 0 : (event.key === "j" ? Math.min(i + 1, rows.length - 1) : Math.max(i - 1, 0));
+      rows[i].focus();
+      rows[i].scrollIntoView({ block: "nearest" });
+      return;
+    }
+    if (i < 0) return;
+    const row = rows[i];
+    const pick = {
+      h: 'form[action$="/hide"] button, form[action$="/unhide"] button',
+      r: 'a[href*="/reply?"]:not([href*="/private-reply"])',
+      p: 'a[href*="/private-reply"]',
+      e: 'form[action$="/reviewed"] button',
+      x: 'input[type=checkbox][form=bulk-form]',
+    }[event.key];
+    const control = row.querySelector(pick);
+    if (!control) return;
+    event.preventDefault();
+    control.click();
+  });
+  // The live refresh waits while comments are selected, and keeps the comment in focus.
+  let focusedComment = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const el = event.detail.elt;
+    if (!el || el.id !== "comment-queue") return;
+    if (el.querySelector("input[form=bulk-form]:checked")) event.preventDefault();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const el = event.detail.target;
+    if (!el || el.id !== "comment-queue") return;
+    const row = document.activeElement && document.activeElement.closest && document.activeElement.closest("li.comment-row");
+    focusedComment = row ? row.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusedComment) return;
+    const row = document.getElementById(focusedComment);
+    focusedComment = null;
+    if (row) row.focus({ preventScroll: true });
   });
 
   // Files over the limit are refused before uploading (the server checks again).

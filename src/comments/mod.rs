@@ -242,3 +242,36 @@ pub fn request(
         Ok(id)
     })
 }
+
+/// Undoes a hide of the tenant's comment: a hide still waiting for the queue is cancelled
+/// (Meta is never asked); a hide Meta carried out is reversed with an unhide.
+pub fn undo_hide(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    comment: CommentId,
+    user: UserId,
+) -> Result<(), CommentError> {
+    let cancelled = conn.transaction(|conn| {
+        let latest = comment_actions::latest(conn, tenant, &[comment])?;
+        match latest.get(&comment) {
+            Some(a) if a.action == ModerationAction::Hide && a.state == ActionState::Pending => {
+                comment_actions::fail(conn, tenant, a.id, "Undone before it reached Meta.")?;
+                live::notify(conn, tenant, comment)?;
+                Ok::<_, CommentError>(true)
+            }
+            _ => Ok(false),
+        }
+    })?;
+    if cancelled {
+        return Ok(());
+    }
+    request(
+        conn,
+        tenant,
+        comment,
+        ModerationAction::Unhide,
+        None,
+        Actor::User(user),
+    )
+    .map(|_| ())
+}

@@ -95,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/comments/count", web::get().to(comments::count))
         .route("/comments/audit", web::get().to(comments_audit::list))
         .route("/comments/audit.csv", web::get().to(comments_audit::csv))
+        .route("/comments/live", web::get().to(inbox::live::comments_live))
         .route("/comments/bulk", web::post().to(comments_bulk::start))
         .route("/comments/bulk/{id}", web::get().to(comments_bulk::show))
         .route("/comments/sync", web::get().to(comments_sync::status))
@@ -148,6 +149,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/comments/{id}/private-reply",
             web::post().to(comments_ask::private_reply),
         )
+        .route("/comments/{id}/undo", web::post().to(comments::undo))
         .route(
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),

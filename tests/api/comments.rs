@@ -257,3 +257,96 @@ async fn the_queue_filters_by_answer_question_date_post_and_search() {
         "{tab}"
     );
 }
+
+#[tokio::test]
+async fn new_comments_reach_an_open_moderation_page_live() {
+    let app = TestApp::spawn().await;
+    let (moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    let since = chrono::Utc::now().timestamp_millis();
+    let mut stream = moderator
+        .http
+        .get(format!("{}/comments/live?since={since}", moderator.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let (_, html) = app.copy_of(&moderator).page("/comments").await;
+    let page = HtmlPage::parse(&html);
+    assert_eq!(page.attrs("[sse-connect]", "sse-connect").len(), 1);
+    assert_eq!(
+        page.attrs("#comment-queue", "hx-trigger"),
+        ["sse:comments throttle:1s, sse:resync"]
+    );
+
+    app.post_webhook(&feed("P1", "add", "P1_1_a", "P1_1", "Live!", 1_700_000_000))
+        .await;
+    app.process_webhooks().await;
+    let id = crate::comment_actions::row_id(&app, "P1_1_a").await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(&format!("event: m{id}")) {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains(&format!("event: comments\ndata: {id}")));
+
+    // Agents and analysts have no moderation stream.
+    let (agent, _, _) = app.signed_in("Acme", "a@acme.test", Role::Agent).await;
+    let res = agent
+        .http
+        .get(format!("{}/comments/live", agent.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_hide_can_be_undone_before_it_reaches_meta() {
+    let app = TestApp::spawn().await;
+    let (mut moderator, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    app.post_webhook(&feed("P1", "add", "P1_1_a", "P1_1", "Oops", 1_700_000_000))
+        .await;
+    app.process_webhooks().await;
+    let id = crate::comment_actions::row_id(&app, "P1_1_a").await;
+    moderator.page("/comments").await;
+    let res = moderator
+        .post_form(&format!("/comments/{id}/hide"), &[("back", "state=all")])
+        .await;
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(back, format!("/comments?state=all&undo={id}"));
+    let (_, html) = moderator.page(&back).await;
+    let page = HtmlPage::parse(&html);
+    assert_eq!(
+        page.attrs("#undo-bar form", "action"),
+        [format!("/comments/{id}/undo")]
+    );
+    moderator
+        .post_form(&format!("/comments/{id}/undo"), &[("back", "state=all")])
+        .await;
+    let (_, html) = moderator.page("/comments?state=all").await;
+    assert!(html.contains("Hide undone."));
+    let chip = HtmlPage::parse(&html)
+        .text(&format!("li#comment-{id} .chip-failed"))
+        .unwrap_or_default();
+    assert_eq!(chip, "hide failed: Undone before it reached Meta.");
+    // The queued job finds nothing to do: Meta is never asked.
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert_eq!(outcomes, [Ok(())]);
+    assert_eq!(
+        crate::support::count(&app, "SELECT count(*) AS n FROM comments WHERE hidden").await,
+        0
+    );
+}

@@ -79,6 +79,12 @@ struct QueuePage {
     /// Comments matching the view, for "all matching" in the bulk bar (counted up to the cap).
     matching: i64,
     max_bulk: i64,
+    /// When the page was rendered (ms), for the live stream.
+    since: i64,
+    /// This very page's URL, which the live refresh fetches again.
+    self_url: String,
+    /// A comment just hidden, with its text: the page offers to undo it.
+    undo: Option<CommentId>,
 }
 
 impl QueuePage {
@@ -181,12 +187,22 @@ pub async fn list(
         has_channels: !channels.is_empty(),
         channels,
         states: QueueState::ALL,
-        filter,
         actions,
         rule_names,
         sync_panel,
         matching,
         max_bulk: MAX_BULK,
+        since: chrono::Utc::now().timestamp_millis(),
+        self_url: match query.after_raw() {
+            Some(after) => format!(
+                "/comments?{}&after={}",
+                query_string(&filter),
+                urlencode(after)
+            ),
+            None => format!("/comments?{}", query_string(&filter)),
+        },
+        undo: query.undo(),
+        filter,
     })
 }
 
@@ -244,6 +260,14 @@ pub async fn moderate(
     })
     .await;
     match result {
+        // A hide offers its undo on the page it returns to.
+        Ok(_) if action == ModerationAction::Hide && form.to != "audit" => {
+            session::flash(&user.session, FlashLevel::Success, action.queued_message());
+            return Ok(render::see_other(&format!(
+                "/comments?{}&undo={id}",
+                back_to(&form.back)
+            )));
+        }
         Ok(_) => session::flash(&user.session, FlashLevel::Success, action.queued_message()),
         Err(CommentError::NotFound) => return Err(AppError::NotFound),
         Err(CommentError::Refused(why)) => session::flash(&user.session, FlashLevel::Error, why),
@@ -280,4 +304,35 @@ pub async fn count(
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(text))
+}
+
+/// POST /comments/{id}/undo: undoes a hide. One still waiting for the queue is cancelled before
+/// Meta is asked; one Meta has done is reversed with an unhide.
+pub async fn undo(
+    state: web::Data<AppState>,
+    user: Authorized<CommentRoles>,
+    path: web::Path<CommentId>,
+    form: web::Form<ReviewedForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
+    let result = crate::db::run_as(&state.pool, move |conn| {
+        crate::comments::undo_hide(conn, tenant, id, me)
+    })
+    .await;
+    match result {
+        Ok(()) => session::flash(&user.session, FlashLevel::Success, "Hide undone."),
+        Err(CommentError::NotFound) => return Err(AppError::NotFound),
+        Err(CommentError::Refused(why)) => session::flash(&user.session, FlashLevel::Error, why),
+        Err(CommentError::Db(e)) => return Err(e.into()),
+    }
+    Ok(render::see_other(&format!(
+        "/comments?{}",
+        back_to(&form.back)
+    )))
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)])
+        .map(|s| s.trim_start_matches('=').to_string())
+        .unwrap_or_default()
 }

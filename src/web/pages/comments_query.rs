@@ -21,6 +21,8 @@ pub struct QueueQuery {
     post: Option<String>,
     q: Option<String>,
     after: Option<String>,
+    /// A comment just hidden: the page offers to undo it.
+    undo: Option<String>,
 }
 
 /// The longest search kept from a URL.
@@ -59,6 +61,16 @@ impl QueueQuery {
             search: text(&self.q).map(|q| q.chars().take(MAX_SEARCH_CHARS).collect()),
             ids: Vec::new(),
         }
+    }
+
+    /// The cursor as it came (kept by the live refresh).
+    pub fn after_raw(&self) -> Option<&str> {
+        self.after.as_deref()
+    }
+
+    /// The comment the page offers to undo the hiding of.
+    pub fn undo(&self) -> Option<CommentId> {
+        self.undo.as_deref()?.parse().ok().map(CommentId)
     }
 
     pub fn after(&self) -> Option<QueueCursor> {

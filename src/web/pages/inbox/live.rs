@@ -9,7 +9,8 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::auth::Authorized;
-use crate::auth::roles::InboxRoles;
+use crate::auth::roles::{CommentRoles, InboxRoles};
+use crate::db::ids::{SessionId, TenantId, UserId};
 use crate::error::AppError;
 use crate::inbox::live::{Live, LiveEvent, StreamRefused, StreamSlot};
 use crate::state::AppState;
@@ -25,6 +26,30 @@ pub struct LiveQuery {
 /// when sessions of its user end (idle and absolute limits pass without a notification).
 const SESSION_RECHECK: Duration = Duration::from_secs(60);
 
+/// Which page a stream feeds, and so which events it passes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// The inbox: `inbox` for the list, `c{id}` for an open conversation.
+    Inbox,
+    /// The moderation queue: `comments` for the queue, `m{id}` for one comment.
+    Comments,
+}
+
+impl Feed {
+    /// The events a change of the stream's tenant becomes, if the page wants it.
+    fn chunk(self, event: &LiveEvent, tenant: TenantId) -> Option<String> {
+        match (self, event) {
+            (Feed::Inbox, LiveEvent::Conversation { tenant: t, id }) if *t == tenant => Some(
+                format!("event: inbox\ndata: {id}\n\nevent: c{id}\ndata: {id}\n\n"),
+            ),
+            (Feed::Comments, LiveEvent::Comment { tenant: t, id }) if *t == tenant => Some(
+                format!("event: comments\ndata: {id}\n\nevent: m{id}\ndata: {id}\n\n"),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// GET /inbox/live: server-sent events for the signed-in user's tenant. Streams are capped per
 /// process (429 beyond) and per user (a new one ends the user's oldest), and a stream ends when
 /// its session does (signed out here or everywhere, expired, or the user deactivated).
@@ -34,16 +59,36 @@ pub async fn live(
     user: Authorized<InboxRoles>,
     q: web::Query<LiveQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let slot = hub.reserve(user.id).map_err(|StreamRefused::ProcessFull| {
+    let who = (user.id, user.tenant_id, user.session_id);
+    stream(state, hub, who, q.since, Feed::Inbox)
+}
+
+/// GET /comments/live: the moderation queue's stream (new comments, edits, hides by others,
+/// moderation results), under the same caps and session rules as the inbox's.
+pub async fn comments_live(
+    state: web::Data<AppState>,
+    hub: web::Data<Live>,
+    user: Authorized<CommentRoles>,
+    q: web::Query<LiveQuery>,
+) -> Result<HttpResponse, AppError> {
+    let who = (user.id, user.tenant_id, user.session_id);
+    stream(state, hub, who, q.since, Feed::Comments)
+}
+
+fn stream(
+    state: web::Data<AppState>,
+    hub: web::Data<Live>,
+    (me, tenant, session_id): (UserId, TenantId, SessionId),
+    since: Option<i64>,
+    feed: Feed,
+) -> Result<HttpResponse, AppError> {
+    let slot = hub.reserve(me).map_err(|StreamRefused::ProcessFull| {
         AppError::TooManyRequests(
             "Parley serves as many live pages as it can right now. Reload in a moment.",
         )
     })?;
-    let (tenant, me, session_id) = (user.tenant_id, user.id, user.session_id);
     let rx = hub.subscribe();
-    let stale = q
-        .since
-        .is_none_or(|s| Utc::now().timestamp_millis().saturating_sub(s) > 3_000);
+    let stale = since.is_none_or(|s| Utc::now().timestamp_millis().saturating_sub(s) > 3_000);
     let hello = if stale {
         "retry: 2000\nevent: resync\ndata: reconnected\n\n"
     } else {
@@ -100,9 +145,6 @@ pub async fn live(
                 };
                 let chunk = match next {
                     Err(_) => ": keep-alive\n\n".to_string(),
-                    Ok(Ok(LiveEvent::Conversation { tenant: t, id })) if t == tenant => {
-                        format!("event: inbox\ndata: {id}\n\nevent: c{id}\ndata: {id}\n\n")
-                    }
                     Ok(Ok(LiveEvent::SessionsEnded { tenant: t, user }))
                         if t == tenant && user == me =>
                     {
@@ -112,12 +154,12 @@ pub async fn live(
                         continue;
                     }
                     Ok(Ok(
-                        LiveEvent::Conversation { .. }
-                        | LiveEvent::SessionsEnded { .. }
-                        | LiveEvent::Comment { .. },
-                    )) => {
-                        continue;
-                    }
+                        event @ (LiveEvent::Conversation { .. } | LiveEvent::Comment { .. }),
+                    )) => match feed.chunk(&event, tenant) {
+                        Some(chunk) => chunk,
+                        None => continue,
+                    },
+                    Ok(Ok(LiveEvent::SessionsEnded { .. })) => continue,
                     Ok(Ok(LiveEvent::Resync)) | Ok(Err(RecvError::Lagged(_))) => {
                         "event: resync\ndata: missed\n\n".to_string()
                     }
