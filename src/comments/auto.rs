@@ -99,7 +99,10 @@ pub fn on_new_comment(
         return Ok(None);
     };
     moderation_rules::set_matched(conn, tenant, comment, rule.id)?;
-    act(conn, tenant, comment, rule)?;
+    // Hidden already (at Meta, as the backfill found it): the rule has nothing to do.
+    if !(rule.action == RuleAction::Hide && subject.hidden) {
+        act(conn, tenant, comment, rule)?;
+    }
     crate::comments::live::notify(conn, tenant, comment)?;
     Ok(Some(rule.id))
 }

@@ -230,15 +230,16 @@ fn record_post(
                     },
                 },
             )?;
-            if c.from_business
-                && let Some(parent) = &c.parent
-            {
-                comments::mark_replied_publicly(conn, tenant, channel_id, parent)?;
-            }
             if c.at >= rules_from {
                 crate::comments::auto::on_new_comment(conn, tenant, channel_id, &c.id)?;
             } else {
                 crate::models::moderation_rules::claim(conn, tenant, channel_id, &c.id)?;
+            }
+        }
+        // Replies are listed before the comments they answer (newest first): mark those last.
+        for c in listed.iter().filter(|c| c.from_business) {
+            if let Some(parent) = &c.parent {
+                comments::mark_replied_publicly(conn, tenant, channel_id, parent)?;
             }
         }
         comment_syncs::post_done(conn, sync, i32::try_from(listed.len()).unwrap_or(i32::MAX))

@@ -188,6 +188,7 @@ pub struct RuleSubject {
     pub author_name: Option<String>,
     pub text: Option<String>,
     pub commented_at: DateTime<Utc>,
+    pub hidden: bool,
 }
 
 /// Claims a newly seen comment for the rules: marks it checked and returns it, once. A
@@ -241,6 +242,7 @@ pub fn subjects(
             c::author_name,
             c::text,
             c::commented_at,
+            c::hidden,
         ))
         .load(conn)
 }

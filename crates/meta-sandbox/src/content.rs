@@ -230,4 +230,159 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
             }
         }
     }
+    seed_crowd(seed, state);
+}
+
+/// People outside the seeded customers who comment on posts: questions, praise and spam, some
+/// hidden by the business, some answered, on old posts too (past the private-reply week), so a
+/// moderation queue has every kind of comment from the start.
+/// Name, text, hidden, the Page's reply.
+type CrowdComment = (&'static str, &'static str, bool, Option<&'static str>);
+
+const FB_CROWD: [&[CrowdComment]; 3] = [
+    &[
+        ("Nadia Farouk", "Do you have decaf options?", false, None),
+        (
+            "Promo Bot",
+            "Get 10k followers FREE \u{1F449} cheap-likes.biz",
+            true,
+            None,
+        ),
+        (
+            "Earn Daily",
+            "DM me to earn $500/day from home!!! \u{1F4B0}\u{1F4B0}",
+            false,
+            None,
+        ),
+        (
+            "Tom Becker",
+            "Best coffee in town, no question.",
+            false,
+            None,
+        ),
+    ],
+    &[
+        (
+            "Lea Moreau",
+            "Are you open on the holiday Monday?",
+            false,
+            Some("Yes, 9 to 3!"),
+        ),
+        ("Sven Ek", "Price for 1 kg?", false, None),
+    ],
+    &[
+        (
+            "Marta Silva",
+            "Loved the event last week!",
+            false,
+            Some("Thank you for coming!"),
+        ),
+        (
+            "Crypto King",
+            "Invest in crypto now \u{2192} crypto-gains.xyz",
+            true,
+            None,
+        ),
+        ("Jon Park", "Any vegan pastries?", false, None),
+    ],
+];
+
+const IG_CROWD: [(&str, &str, bool); 3] = [
+    (
+        "daily.deals.4u",
+        "Check my bio for free iPhones \u{1F4F1}",
+        false,
+    ),
+    ("nina.roasts", "Which beans are these?", false),
+    ("spam_account_22", "follow for follow? f4f", true),
+];
+
+fn seed_crowd(seed: &Seed, state: &mut State) {
+    let mut seq = 0u64;
+    let posts: Vec<(String, String, DateTime<Utc>, String)> = state
+        .posts
+        .iter()
+        .map(|p| {
+            (
+                p.id.clone(),
+                p.page_id.clone(),
+                p.created,
+                p.message.clone(),
+            )
+        })
+        .collect();
+    let mut per_page: std::collections::HashMap<String, usize> = Default::default();
+    for (post_id, page_id, created, _) in posts {
+        let k = *per_page
+            .entry(page_id.clone())
+            .and_modify(|k| *k += 1)
+            .or_insert(0);
+        let Some(crowd) = FB_CROWD.get(k) else {
+            continue;
+        };
+        let local = post_id.split('_').nth(1).unwrap_or(&post_id).to_string();
+        for (j, (name, text, hidden, reply)) in crowd.iter().enumerate() {
+            seq += 1;
+            let id = format!("{local}_7{seq:010}");
+            let at = created + TimeDelta::hours(j as i64 * 3 + 2);
+            state.fb_comments.push(FbComment {
+                id: id.clone(),
+                page_id: page_id.clone(),
+                post_id: post_id.clone(),
+                parent_id: None,
+                from_id: format!("70000{seq:010}"),
+                from_name: (*name).into(),
+                message: (*text).into(),
+                created: at,
+                hidden: *hidden,
+                deleted: false,
+                likes: (seq % 4) as u32,
+                page_liked: false,
+            });
+            if let Some(reply) = reply {
+                seq += 1;
+                state.fb_comments.push(FbComment {
+                    id: format!("{local}_7{seq:010}"),
+                    page_id: page_id.clone(),
+                    post_id: post_id.clone(),
+                    parent_id: Some(id),
+                    from_id: page_id.clone(),
+                    from_name: seed
+                        .page(&page_id)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    message: (*reply).into(),
+                    created: at + TimeDelta::minutes(45),
+                    hidden: false,
+                    deleted: false,
+                    likes: 0,
+                    page_liked: false,
+                });
+            }
+        }
+    }
+    let media: Vec<(String, String, DateTime<Utc>)> = state
+        .ig_media
+        .iter()
+        .filter(|m| m.product_type != "STORY")
+        .map(|m| (m.id.clone(), m.ig_id.clone(), m.created))
+        .collect();
+    for (media_id, ig_id, created) in media {
+        for (j, (username, text, hidden)) in IG_CROWD.iter().enumerate() {
+            seq += 1;
+            state.ig_comments.push(IgComment {
+                id: format!("1807{seq:011}"),
+                ig_id: ig_id.clone(),
+                media_id: media_id.clone(),
+                parent_id: None,
+                from_id: format!("1784100{seq:08}"),
+                username: (*username).into(),
+                text: (*text).into(),
+                created: created + TimeDelta::hours(j as i64 * 2 + 1),
+                hidden: *hidden,
+                deleted: false,
+                likes: 0,
+            });
+        }
+    }
 }

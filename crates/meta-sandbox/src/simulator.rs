@@ -38,6 +38,14 @@ const STORE: &[&str] = &[
     "Do you have gift cards?",
     "Can I return something I bought online in the store?",
 ];
+/// Comments that moderators hide: links, money, follower offers.
+const SPAM: &[&str] = &[
+    "Get 10k followers FREE \u{1F449} cheap-likes.biz",
+    "DM me to earn $500/day from home!!! \u{1F4B0}",
+    "Check my bio for free gift cards \u{1F381}",
+    "Invest in crypto now \u{2192} crypto-gains.xyz",
+    "WhatsApp me +44 7700 900123 for wholesale prices",
+];
 const EMOJIS: &[&str] = &[
     "\u{2764}\u{FE0F}",
     "\u{1F44D}",
@@ -166,7 +174,11 @@ pub(crate) fn next_event(inner: &Inner, rng: &mut Prng) -> Option<CustomerEvent>
                     customer,
                     text: "Thanks for your message! We'll reply shortly.".into(),
                 },
-                87..=92 => CustomerEvent::Comment { customer, text },
+                87..=89 => CustomerEvent::Comment { customer, text },
+                90..=92 => CustomerEvent::Comment {
+                    customer,
+                    text: rng.pick(SPAM).map(|s| s.to_string()).unwrap_or_default(),
+                },
                 93..=95 if ig => CustomerEvent::StoryMention { customer },
                 96..=97 if ig => CustomerEvent::StoryReply {
                     customer,

@@ -14,6 +14,7 @@ use crate::keyfiles::Missing;
 use crate::models::{tenants, users};
 use meta_sandbox::{DEFAULT_APP_ID, DEFAULT_APP_SECRET, Sandbox, SandboxConfig, Simulator};
 
+mod history;
 mod wizard;
 
 /// Name of the demo tenant.
@@ -55,6 +56,8 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
             app_secret: app_secret.clone(),
             graph_version: config.meta.graph_version.clone(),
             webhook_url: None,
+            // Five Pages: enough customers for a few dozen conversations.
+            page_count: 5,
             ..SandboxConfig::default()
         },
         sandbox_listener,
@@ -74,7 +77,7 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
 
     let runtime = app::prepare(config, Missing::Generate)?;
     let password = crate::crypto::random_hex(8);
-    ensure_demo_admin(&runtime, &password).await?;
+    let (tenant, admin) = ensure_demo_admin(&runtime, &password).await?;
 
     let addr = runtime.state.config.bind;
     let listener = TcpListener::bind(addr).map_err(|e| StartError::Listen {
@@ -89,12 +92,26 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     let workers = crate::jobs::worker::WorkerPool::start(runtime.state.clone(), 4);
     sandbox.set_webhook_url(Some(format!("http://{local}/webhooks/meta")));
 
+    let fresh = match history::prepare(&runtime.state, tenant, admin).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            tracing::error!(error = %e, "could not prepare the demo tenant");
+            false
+        }
+    };
     // Connect the demo channels the way an admin would: through the wizard.
     let base = format!("http://{local}");
     match wizard::connect_demo_channels(&base, DEMO_ADMIN_EMAIL, &password).await {
         Ok(summary) => tracing::info!(%summary, "demo channels connected through the wizard"),
         Err(e) => {
             tracing::error!(error = %e, "could not connect the demo channels; connect them on the Channels page")
+        }
+    }
+    // The demo's past, so every page has something to show from the first second.
+    if fresh {
+        match history::seed(&base, &runtime.state, &sandbox, tenant, admin).await {
+            Ok(summary) => tracing::info!(%summary, "demo history seeded"),
+            Err(e) => tracing::error!(error = %e, "could not seed the demo's history"),
         }
     }
     let simulator = Simulator::start(&sandbox, simulate_rate(), 1);
@@ -122,15 +139,19 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     }
 }
 
-async fn ensure_demo_admin(runtime: &app::Runtime, password: &str) -> Result<(), StartError> {
+async fn ensure_demo_admin(
+    runtime: &app::Runtime,
+    password: &str,
+) -> Result<(crate::db::ids::TenantId, crate::db::ids::UserId), StartError> {
     let hash = password::hash(password).map_err(|e| StartError::Other(e.to_string()))?;
     crate::db::run(&runtime.state.pool, move |conn| {
         let tenant = tenants::find_or_create(conn, DEMO_TENANT)?;
-        match users::find_for_login(conn, DEMO_ADMIN_EMAIL)? {
+        let admin = match users::find_for_login(conn, DEMO_ADMIN_EMAIL)? {
             Some(user) => {
                 users::replace_password_hash(conn, user.tenant_id, user.id, &hash)?;
                 users::set_active(conn, user.tenant_id, user.id, true)?;
                 users::set_role(conn, user.tenant_id, user.id, Role::Admin)?;
+                user.id
             }
             None => {
                 users::create(
@@ -142,13 +163,14 @@ async fn ensure_demo_admin(runtime: &app::Runtime, password: &str) -> Result<(),
                         password_hash: &hash,
                         role: Role::Admin,
                     },
-                )?;
+                )?
+                .id
             }
-        }
+        };
         // Sign-in throttling must not lock the demo's own wizard driver out.
         crate::models::login_throttle::clear(conn, &format!("account:{DEMO_ADMIN_EMAIL}"))?;
-        Ok(())
+        Ok((tenant.id, admin))
     })
-    .await?;
-    Ok(())
+    .await
+    .map_err(Into::into)
 }
