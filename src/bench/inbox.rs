@@ -2,8 +2,6 @@
 //! conversation view for a large tenant and for one with 10x fewer rows, in the same database,
 //! through real HTTP (signed in, rendered pages).
 
-use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -107,20 +105,7 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
     let url = pg.database_url().expose_secret().to_string();
     let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
     crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("PARLEY_DATA_DIR", dir.join("data").display().to_string()),
-        ("PARLEY_SESSION_KEY", crate::crypto::random_hex(64)),
-        ("PARLEY_ENCRYPTION_KEY", crate::crypto::random_hex(32)),
-        ("META_APP_ID", "1000000000000001".into()),
-        ("META_APP_SECRET", "bench".into()),
-        ("RUST_LOG", "warn".into()),
-    ]);
-    let config =
-        crate::config::Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())?;
-    let pool = crate::db::build_pool(&url, 8).map_err(|e| e.to_string())?;
-    let state = crate::state::AppState::new(pool, config).map_err(|e| e.to_string())?;
-    let hash = crate::auth::password::hash(PASSWORD).map_err(|e| e.to_string())?;
+    let state = super::setup::state(&url, dir, "bench", None, 8)?;
 
     let sizes = [
         ("large", args.conversations, args.messages),
@@ -136,39 +121,11 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
             .enumerate()
         {
             let id = format!("{}{}", tenant.id.0, 90_000_000 + i);
-            let ch = crate::models::channels::upsert_connected(
-                &mut conn,
-                &crate::models::channels::NewChannel {
-                    tenant_id: tenant.id,
-                    platform,
-                    platform_id: id.clone(),
-                    name: format!("{} {name}", platform.label()),
-                    username: None,
-                    picture_url: None,
-                    page_id: (platform != Platform::Whatsapp).then(|| id.clone()),
-                    waba_id: None,
-                    display_phone_number: None,
-                    token_ciphertext: None,
-                    token_key_id: None,
-                    subscribed_fields: vec![],
-                    connected_by: None,
-                },
-            )
-            .map_err(|e| e.to_string())?;
+            let ch = super::setup::channel(&mut conn, &state, tenant.id, platform, &id, "bench")?;
             channels.push(ch.id.0);
         }
         let email = format!("agent@{name}.bench");
-        crate::models::users::create(
-            &mut conn,
-            &crate::models::users::NewUser {
-                tenant_id: tenant.id,
-                email: &email,
-                display_name: "Bench agent",
-                password_hash: &hash,
-                role: crate::auth::Role::Agent,
-            },
-        )
-        .map_err(|e| e.to_string())?;
+        super::setup::user(&mut conn, tenant.id, &email, crate::auth::Role::Agent)?;
         let started = Instant::now();
         println!("seeding {name}: {convs} conversations, {msgs} messages…");
         seed(&mut conn, tenant.id, &channels, convs, msgs)?;
@@ -179,14 +136,7 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
 
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let server = crate::web::server::build(state.clone(), listener).map_err(|e| e.to_string())?;
-    let handle = server.handle();
-    tokio::spawn(server);
+    let (base, handle) = super::setup::serve(&state)?;
 
     let mut figures = Vec::new();
     for (name, tenant, email, convs, msgs) in &tenants {
@@ -228,21 +178,7 @@ async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String
             ),
         ];
         for (page, urls) in pages {
-            let mut samples = Vec::with_capacity(args.requests);
-            for i in 0..args.requests + 5 {
-                let url = format!("{base}{}", urls[i % urls.len()]);
-                let t = Instant::now();
-                let res = client.get(&url).send().await.map_err(|e| e.to_string())?;
-                let status = res.status();
-                let _ = res.bytes().await;
-                if !status.is_success() {
-                    return Err(format!("{url} answered {status}"));
-                }
-                if i >= 5 {
-                    samples.push(t.elapsed().as_secs_f64() * 1000.0);
-                }
-            }
-            samples.sort_by(f64::total_cmp);
+            let samples = super::setup::time_pages(&client, &base, &urls, args.requests).await?;
             figures.push(Figure {
                 page,
                 rows: rows.clone(),

@@ -2,8 +2,12 @@
 //! ceilings measured in the same run so the figures survive a noisy machine.
 
 pub mod ceilings;
+#[cfg(feature = "sandbox")]
+mod comment_rules;
+pub mod comments;
 pub mod inbox;
 pub mod load;
+pub mod setup;
 pub mod webhooks;
 pub mod webhooks_report;
 

@@ -206,62 +206,24 @@ async fn run_in(args: &WebhookBenchArgs, dir: &Path) -> Result<Report, String> {
             .and_then(|_| diesel::sql_query("SELECT pg_stat_statements_reset()").execute(&mut conn))
             .map_err(|e| e.to_string())?;
     }
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("PARLEY_DATA_DIR", dir.join("data").display().to_string()),
-        ("PARLEY_SESSION_KEY", crate::crypto::random_hex(64)),
-        ("PARLEY_ENCRYPTION_KEY", crate::crypto::random_hex(32)),
-        ("META_APP_ID", "1000000000000001".into()),
-        ("META_APP_SECRET", SECRET.into()),
-        ("RUST_LOG", "warn".into()),
-    ]);
-    let config =
-        crate::config::Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())?;
-    let pool = crate::db::build_pool(&url, 24).map_err(|e| e.to_string())?;
-    let state = crate::state::AppState::new(pool, config).map_err(|e| e.to_string())?;
+    let state = super::setup::state(&url, dir, SECRET, None, 24)?;
     let tenant =
         crate::models::tenants::find_or_create(&mut conn, "Bench").map_err(|e| e.to_string())?;
-    let sealed = crate::channels::seal_token(
-        &state.cipher,
+    super::setup::channel(
+        &mut conn,
+        &state,
         tenant.id,
         crate::models::channels::Platform::Messenger,
         PAGE,
-        &crate::meta::AccessToken::new("bench"),
-    )
-    .map_err(|e| e.to_string())?;
-    crate::models::channels::upsert_connected(
-        &mut conn,
-        &crate::models::channels::NewChannel {
-            tenant_id: tenant.id,
-            platform: crate::models::channels::Platform::Messenger,
-            platform_id: PAGE.into(),
-            name: "Bench Page".into(),
-            username: None,
-            picture_url: None,
-            page_id: Some(PAGE.into()),
-            waba_id: None,
-            display_phone_number: None,
-            token_ciphertext: Some(sealed.blob),
-            token_key_id: Some(sealed.key_id),
-            subscribed_fields: vec![],
-            connected_by: None,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+        "bench",
+    )?;
     if args.pages {
-        let hash = crate::auth::password::hash(crate::bench::inbox::PASSWORD)
-            .map_err(|e| e.to_string())?;
-        crate::models::users::create(
+        super::setup::user(
             &mut conn,
-            &crate::models::users::NewUser {
-                tenant_id: tenant.id,
-                email: "agent@bench.test",
-                display_name: "Bench Agent",
-                password_hash: &hash,
-                role: crate::auth::roles::Role::Agent,
-            },
-        )
-        .map_err(|e| e.to_string())?;
+            tenant.id,
+            "agent@bench.test",
+            crate::auth::roles::Role::Agent,
+        )?;
     }
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

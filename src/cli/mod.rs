@@ -84,6 +84,8 @@ pub enum BenchCommand {
     Webhooks(crate::bench::webhooks::WebhookBenchArgs),
     /// A large seeded tenant (and one 10x smaller): inbox list, filters, search, conversation view.
     Inbox(crate::bench::inbox::InboxBenchArgs),
+    /// Moderation queue pages, rule matching and rule latency (see docs/PERFORMANCE.md).
+    Comments(crate::bench::comments::CommentBenchArgs),
 }
 
 /// Runs one command to completion.
@@ -133,6 +135,15 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
                 .await
                 .map_err(StartError::Other)?;
             crate::bench::inbox::print(&figures);
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Comments(args),
+        } => {
+            let figures = crate::bench::comments::run(args)
+                .await
+                .map_err(StartError::Other)?;
+            crate::bench::comments::print(&figures);
             Ok(())
         }
     }

@@ -247,6 +247,9 @@ fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, stop: Arc<AtomicBo
         'session: while !stop.load(Ordering::Relaxed) {
             for n in conn.notifications_iter() {
                 match n {
+                    Ok(n) if n.payload == crate::models::jobs::WAKE_PAYLOAD => {
+                        crate::jobs::worker::wake();
+                    }
                     Ok(n) => {
                         if let Some(ev) = LiveEvent::parse(&n.payload) {
                             let _ = sender.send(ev);

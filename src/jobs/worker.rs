@@ -63,6 +63,15 @@ impl WorkerPool {
     }
 }
 
+/// Idle workers of this process wait on this besides their poll.
+static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Wakes this process's idle workers: jobs were enqueued (told by the live listener, which
+/// hears every process's enqueues).
+pub fn wake() {
+    WAKE.notify_waiters();
+}
+
 async fn run_loop(
     state: AppState,
     worker: String,
@@ -72,11 +81,20 @@ async fn run_loop(
     tracing::debug!(worker, "job worker started");
     while !*stopped.borrow() {
         let id = worker.clone();
+        // Listening starts before the claim, so a wake between the two is not lost.
+        let woken = WAKE.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let claimed =
             crate::db::run(&state.pool, move |conn| Ok(queue::claim(conn, &id, LEASE)?)).await;
         match claimed {
             Ok(Some(job)) => run_one(&state, &worker, job, &mut stopped, grace).await,
-            Ok(None) => idle(&mut stopped, IDLE_POLL).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = &mut woken => {}
+                    () = idle(&mut stopped, IDLE_POLL) => {}
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim a job; retrying shortly");
                 idle(&mut stopped, StdDuration::from_secs(2)).await;

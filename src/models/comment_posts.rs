@@ -30,6 +30,8 @@ pub struct PostRow {
     pub thumbnail_url: Option<String>,
     pub permalink: Option<String>,
     pub posted_at: Option<DateTime<Utc>>,
+    /// When Meta's details were read (none: only the id is known so far).
+    pub fetched_at: Option<DateTime<Utc>>,
 }
 
 /// Notes a post a comment named; true when it is new to Parley (its details are to be fetched).

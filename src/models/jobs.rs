@@ -79,12 +79,29 @@ impl NewJob {
 
 /// Enqueues a job. With a dedupe key already live, nothing is added and `None` is returned.
 pub fn enqueue(conn: &mut PgConnection, job: &NewJob) -> QueryResult<Option<JobId>> {
-    diesel::insert_into(jobs::table)
+    let id = diesel::insert_into(jobs::table)
         .values(job)
         .on_conflict_do_nothing()
         .returning(jobs::id)
         .get_result::<JobId>(conn)
-        .optional()
+        .optional()?;
+    if id.is_some() {
+        wake_workers(conn)?;
+    }
+    Ok(id)
+}
+
+/// The notification that wakes idle job workers (in every process that listens).
+pub const WAKE_PAYLOAD: &str = "jobs";
+
+/// Wakes idle workers when the enqueuing transaction commits (PostgreSQL delivers NOTIFY then,
+/// once per transaction however many jobs it added), instead of their next poll.
+fn wake_workers(conn: &mut PgConnection) -> QueryResult<()> {
+    crate::models::notifications::notify(
+        conn,
+        crate::inbox::live::CHANNEL,
+        &[WAKE_PAYLOAD.to_string()],
+    )
 }
 
 /// Enqueues many jobs in one statement per 5,000; those whose dedupe key is live, or repeats
@@ -106,6 +123,9 @@ pub fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> QueryResult<usi
             .values(chunk.iter().copied().cloned().collect::<Vec<_>>())
             .on_conflict_do_nothing()
             .execute(conn)?;
+    }
+    if added > 0 {
+        wake_workers(conn)?;
     }
     Ok(added)
 }

@@ -98,8 +98,18 @@ async fn a_private_reply_opens_the_authors_conversation_once_within_seven_days()
             .texts(&format!("li#comment-{id} .chip"))
             .contains(&"replied privately".to_string())
     );
+    // Moderators have no inbox; an admin's queue links the conversation.
+    assert!(
+        queue
+            .attrs(&format!("li#comment-{id} a[href^='/inbox/']"), "href")
+            .is_empty()
+    );
+    let (mut admin, _, _) = app
+        .signed_in("Acme", "admin@acme.test", parley::auth::Role::Admin)
+        .await;
+    let (_, admin_queue) = admin.page("/comments?state=all").await;
     assert_eq!(
-        queue.attrs(&format!("li#comment-{id} a[href^='/inbox/']"), "href"),
+        HtmlPage::parse(&admin_queue).attrs(&format!("li#comment-{id} a[href^='/inbox/']"), "href"),
         [format!("/inbox/{conversation}")]
     );
 

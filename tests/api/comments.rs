@@ -350,3 +350,94 @@ async fn a_hide_can_be_undone_before_it_reaches_meta() {
         0
     );
 }
+
+#[tokio::test]
+async fn every_comment_route_checks_the_role_and_the_tenant() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    let channel = app
+        .connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    app.post_webhook(&feed("P1", "add", "P1_1_a", "P1_1", "Hi", 1_700_000_000))
+        .await;
+    app.process_webhooks().await;
+    let id = crate::comment_actions::row_id(&app, "P1_1_a").await;
+    let posts = [
+        format!("/comments/{id}/hide"),
+        format!("/comments/{id}/unhide"),
+        format!("/comments/{id}/delete"),
+        format!("/comments/{id}/like"),
+        format!("/comments/{id}/reviewed"),
+        format!("/comments/{id}/reply"),
+        format!("/comments/{id}/private-reply"),
+        format!("/comments/{id}/undo"),
+        format!("/comments/sync/{}", channel.id),
+    ];
+    let gets = [
+        format!("/comments/{id}/reply"),
+        format!("/comments/{id}/private-reply"),
+        format!("/comments/{id}/delete"),
+        "/comments/count".to_string(),
+        "/comments/sync".to_string(),
+    ];
+    for role in [Role::Agent, Role::Analyst] {
+        let (mut other, _, _) = app
+            .signed_in("Acme", &format!("{}@acme.test", role.as_str()), role)
+            .await;
+        for path in &posts {
+            let res = other
+                .post_form(path, &[("message", "x"), ("back", "")])
+                .await;
+            assert_eq!(res.status(), 403, "{role} POST {path}");
+        }
+        let res = other
+            .post_form(
+                "/comments/bulk",
+                &[
+                    ("action", "hide"),
+                    ("scope", "chosen"),
+                    ("ids", &id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 403, "{role} bulk");
+        for path in &gets {
+            assert_eq!(other.get(path).await.status(), 403, "{role} GET {path}");
+        }
+    }
+    // A moderator of another tenant finds nothing of Acme's.
+    let (mut stranger, _, _) = app
+        .signed_in("Other", "mod@other.test", Role::Moderator)
+        .await;
+    stranger.page("/comments").await;
+    for path in &posts {
+        let res = stranger
+            .post_form(path, &[("message", "x"), ("back", "")])
+            .await;
+        assert_eq!(res.status(), 404, "stranger POST {path}");
+    }
+    for path in &gets[..3] {
+        assert_eq!(
+            stranger.get(path).await.status(),
+            404,
+            "stranger GET {path}"
+        );
+    }
+    stranger
+        .post_form(
+            "/comments/bulk",
+            &[
+                ("action", "hide"),
+                ("scope", "chosen"),
+                ("ids", &id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        crate::support::count(&app, "SELECT count(*) AS n FROM comment_actions").await,
+        0,
+        "nothing was asked of Meta for Acme's comment"
+    );
+}

@@ -167,3 +167,64 @@ async fn redelivering_every_real_payload_doubles_nothing() {
     assert_eq!(counts(&app).await, once, "a redelivery added rows");
     assert!(once.messages > 25, "{once:?}");
 }
+
+/// The comment ids a payload's comment and mention changes name (caption mentions have none).
+fn comment_ids(body: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for entry in body["entry"].as_array().into_iter().flatten() {
+        let changes = entry["changes"].as_array().cloned().unwrap_or_else(|| {
+            // Business Login puts `field`/`value` on the entry itself.
+            if entry.get("field").is_some() {
+                vec![entry.clone()]
+            } else {
+                vec![]
+            }
+        });
+        for change in changes {
+            let v = &change["value"];
+            let id = match change["field"].as_str() {
+                Some("feed") if v["item"] == "comment" => v["comment_id"].as_str(),
+                Some("comments" | "live_comments") => v["id"].as_str().or(v["comment_id"].as_str()),
+                Some("mentions") => v["comment_id"].as_str(),
+                _ => None,
+            };
+            ids.extend(id.map(str::to_string));
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn every_real_comment_and_mention_payload_lands_as_a_comment() {
+    let Some(files) = real_payload_files() else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let bodies = connect_accounts_of(&app, &files).await;
+    let mut expected = Vec::new();
+    for raw in &bodies {
+        let body: Value = serde_json::from_slice(raw).unwrap();
+        let ids = comment_ids(&body);
+        if !ids.is_empty() {
+            assert_eq!(app.post_webhook(raw).await.status(), 200);
+            expected.extend(ids);
+        }
+    }
+    app.process_webhooks().await;
+    expected.sort();
+    expected.dedup();
+    assert!(expected.len() >= 5, "{expected:?}");
+    let stored: Vec<String> = app
+        .query(|c| {
+            use parley::db::schema::comments::dsl as c_;
+            c_::comments
+                .select(c_::platform_comment_id)
+                .order(c_::platform_comment_id)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    for id in &expected {
+        assert!(stored.contains(id), "comment {id} did not land: {stored:?}");
+    }
+}

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod comments;
 mod connect;
 mod harness;
 mod inbox;

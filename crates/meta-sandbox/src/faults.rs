@@ -175,7 +175,8 @@ pub(crate) fn server_error(status: u16, json_body: bool) -> HttpResponse {
 }
 
 /// Calls per rolling hour that make 100% of a budget.
-const BUDGET: usize = 200;
+/// Calls per hour of a small Page (the default budget of a business object).
+pub const SMALL_PAGE_CALLS_PER_HOUR: usize = 200;
 
 /// Calls per usage key in the last hour.
 #[derive(Default)]
@@ -208,6 +209,7 @@ pub(crate) fn usage_header(
     state: &mut State,
     scope: &UsageScope,
     throttled: Option<u32>,
+    budget: usize,
 ) -> (&'static str, String) {
     let now = Utc::now();
     let key = match scope {
@@ -215,7 +217,11 @@ pub(crate) fn usage_header(
         UsageScope::Business { id, kind } => format!("{id}:{kind}"),
     };
     let calls = state.usage.record(&key, now);
-    let mut pct = (calls * 100 / BUDGET).min(99);
+    let budget = match scope {
+        UsageScope::App => SMALL_PAGE_CALLS_PER_HOUR,
+        UsageScope::Business { .. } => budget.max(1),
+    };
+    let mut pct = (calls * 100 / budget).min(99);
     let regain = throttled.unwrap_or(0);
     if throttled.is_some() {
         pct = 100 + calls % 20;
@@ -270,12 +276,12 @@ mod tests {
             kind: "pages",
         };
         for _ in 0..20 {
-            usage_header(&mut state, &scope, None);
+            usage_header(&mut state, &scope, None, SMALL_PAGE_CALLS_PER_HOUR);
         }
-        let (_, v) = usage_header(&mut state, &scope, None);
+        let (_, v) = usage_header(&mut state, &scope, None, SMALL_PAGE_CALLS_PER_HOUR);
         let v: serde_json::Value = serde_json::from_str(&v).unwrap();
         assert_eq!(v["1"][0]["call_count"], 10);
-        let (_, v) = usage_header(&mut state, &scope, Some(7));
+        let (_, v) = usage_header(&mut state, &scope, Some(7), SMALL_PAGE_CALLS_PER_HOUR);
         let v: serde_json::Value = serde_json::from_str(&v).unwrap();
         assert!(v["1"][0]["call_count"].as_u64().unwrap() >= 100);
         assert_eq!(v["1"][0]["estimated_time_to_regain_access"], 7);

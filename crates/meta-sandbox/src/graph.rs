@@ -194,8 +194,12 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
         }) => {
             let kind = peek_kind(&inner, &greq);
             let scope = usage_scope(&inner, &greq, &node, kind);
-            let header =
-                faults::usage_header(&mut inner.world.lock(), &scope, Some(regain_minutes));
+            let header = faults::usage_header(
+                &mut inner.world.lock(),
+                &scope,
+                Some(regain_minutes),
+                inner.config.business_calls_per_hour,
+            );
             let mut resp = faults::rate_limit_error(code).response();
             insert_header(&mut resp, header);
             return resp;
@@ -224,7 +228,12 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
     };
     let scope = usage_scope(&inner, &greq, &node, caller.kind);
     let result = dispatch(&inner, &greq, &caller, &node).await;
-    let header = faults::usage_header(&mut inner.world.lock(), &scope, None);
+    let header = faults::usage_header(
+        &mut inner.world.lock(),
+        &scope,
+        None,
+        inner.config.business_calls_per_hour,
+    );
     let mut resp = into_response(result);
     insert_header(&mut resp, header);
     resp

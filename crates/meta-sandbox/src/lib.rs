@@ -71,6 +71,10 @@ pub struct SandboxConfig {
     pub receipt_delay: Duration,
     /// Backoff before the first webhook retry; doubles for each of the 3 retries.
     pub webhook_retry_backoff: Duration,
+    /// Calls per hour a business object (Page, IG account, WABA) may make before its usage
+    /// header reaches 100%: Meta grants a Page 4,800 per engaged user, so a small Page has few
+    /// and a busy one many. The default plays a small Page.
+    pub business_calls_per_hour: usize,
 }
 
 impl Default for SandboxConfig {
@@ -84,6 +88,7 @@ impl Default for SandboxConfig {
             page_count: 3,
             receipt_delay: Duration::from_millis(800),
             webhook_retry_backoff: Duration::from_secs(1),
+            business_calls_per_hour: faults::SMALL_PAGE_CALLS_PER_HOUR,
         }
     }
 }

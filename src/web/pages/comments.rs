@@ -76,8 +76,7 @@ struct QueuePage {
     rule_names: HashMap<i64, String>,
     /// The sync panel, rendered on its own (htmx polls it alone).
     sync_panel: String,
-    /// Comments matching the view, for "all matching" in the bulk bar (counted up to the cap).
-    matching: i64,
+    /// The most comments one bulk run takes.
     max_bulk: i64,
     /// When the page was rendered (ms), for the live stream.
     since: i64,
@@ -139,7 +138,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels, actions, rule_names, posts, matching) =
+    let ((rows, next), channels, actions, rule_names, posts) =
         crate::db::run(&state.pool, move |conn| {
             let page = comment_queue::queue(conn, tenant, &f, after, PAGE_SIZE)?;
             let keys: Vec<(ChannelId, String)> = page
@@ -148,7 +147,6 @@ pub async fn list(
                 .filter_map(|r| r.post_id.clone().map(|p| (r.channel_id, p)))
                 .collect();
             let posts = comment_posts::of(conn, tenant, &keys)?;
-            let matching = comment_queue::count(conn, tenant, &f, MAX_BULK)?;
             let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
             let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
             let actions = comment_actions::latest(conn, tenant, &ids)?;
@@ -162,7 +160,7 @@ pub async fn list(
                     )
                 })
                 .collect::<Vec<_>>();
-            Ok((page, channels, actions, rule_names, posts, matching))
+            Ok((page, channels, actions, rule_names, posts))
         })
         .await?;
     let mut groups = group_by_post(rows);
@@ -171,7 +169,10 @@ pub async fn list(
         g.post = g
             .post_id
             .as_ref()
-            .and_then(|p| posts.get(&(channel, p.clone())).cloned());
+            .and_then(|p| posts.get(&(channel, p.clone())))
+            // A post known by id only (its details are on their way) shows its id.
+            .filter(|p| p.fetched_at.is_some())
+            .cloned();
     }
     let sync_panel = SyncPanel {
         lines: comments_sync::lines(&state, tenant).await?,
@@ -190,7 +191,6 @@ pub async fn list(
         actions,
         rule_names,
         sync_panel,
-        matching,
         max_bulk: MAX_BULK,
         since: chrono::Utc::now().timestamp_millis(),
         self_url: match query.after_raw() {
