@@ -175,6 +175,17 @@ async fn a_private_reply_opens_the_authors_conversation_once_within_seven_days()
         .unwrap_or_default();
     assert!(chip.starts_with("private reply failed: "), "{chip}");
     assert!(chip.contains("Cannot message this user"), "{chip}");
+    // "Try again" opens the reply with the failed text.
+    let (_, queue) = moderator.page("/comments?state=all").await;
+    let again = HtmlPage::parse(&queue).attrs(&format!("li#comment-{other_id} a.retry"), "href");
+    assert_eq!(again.len(), 1, "{queue}");
+    let (_, form) = moderator.page(&again[0]).await;
+    assert_eq!(
+        HtmlPage::parse(&form)
+            .text("textarea#reply-message")
+            .as_deref(),
+        Some("Hello")
+    );
 }
 
 #[tokio::test]

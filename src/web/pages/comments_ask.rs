@@ -109,10 +109,22 @@ async fn reply_page(
 ) -> Result<ReplyPage, AppError> {
     let tenant = user.tenant_id;
     let comment = comment(state, tenant, id).await?;
-    let saved_replies = crate::db::run(&state.pool, move |conn| {
-        Ok(saved_replies::all(conn, tenant)?)
+    let (saved_replies, failed) = crate::db::run(&state.pool, move |conn| {
+        let latest = crate::models::comment_actions::latest(conn, tenant, &[id])?;
+        Ok((saved_replies::all(conn, tenant)?, latest.get(&id).cloned()))
     })
     .await?;
+    // Trying a failed reply again starts from its text.
+    let message = match failed {
+        Some(a)
+            if message.is_empty()
+                && a.action == kind.action()
+                && a.state == crate::db::statuses::ActionState::Failed =>
+        {
+            a.message.unwrap_or_default()
+        }
+        _ => message,
+    };
     Ok(ReplyPage {
         layout: Layout::new(user, "comments"),
         comment,
