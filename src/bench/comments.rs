@@ -8,12 +8,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use diesel::RunQueryDsl;
-use secrecy::ExposeSecret;
 
 use crate::comments::rules::{CommentFacts, CompiledRule, Conditions, RuleSpec, first_match};
 use crate::db::ids::{ChannelId, TenantId};
 use crate::db::statuses::RuleAction;
-use crate::embedded_pg::{Durability, EmbeddedPostgres};
 use crate::models::channels::Platform;
 
 /// Options of the benchmark.
@@ -91,21 +89,11 @@ fn seed(
                FROM generate_series(1, {comments}) g"
         ),
     ];
-    for sql in statements {
-        diesel::sql_query(sql)
-            .execute(conn)
-            .map_err(|e| format!("seeding: {e}"))?;
-    }
-    Ok(())
+    super::setup::execute_all(conn, &statements)
 }
 
 async fn run_in(args: &CommentBenchArgs, dir: &Path) -> Result<Vec<Figure>, String> {
-    println!("starting a private PostgreSQL…");
-    let pg = EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
-        .map_err(|e| e.to_string())?;
-    let url = pg.database_url().expose_secret().to_string();
-    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
-    crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    let (pg, url, mut conn) = super::setup::database(dir)?;
     let state = super::setup::state(&url, dir, "bench", None, 8)?;
     let mut figures = Vec::new();
     let sizes = [

@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use diesel::sql_types::BigInt;
-use secrecy::ExposeSecret;
 
 use crate::db::ids::TenantId;
-use crate::embedded_pg::{Durability, EmbeddedPostgres};
 use crate::models::channels::Platform;
 
 /// Options of the benchmark.
@@ -90,21 +88,12 @@ fn seed(
                FROM conversations v, generate_series(1, {per}) g WHERE v.tenant_id = {t}"
         ),
     ];
-    for sql in statements {
-        diesel::sql_query(sql)
-            .execute(conn)
-            .map_err(|e| format!("seeding: {e}"))?;
-    }
-    Ok(())
+    super::setup::execute_all(conn, &statements)
 }
 
 async fn run_in(args: &InboxBenchArgs, dir: &Path) -> Result<Vec<Figure>, String> {
-    println!("starting a private PostgreSQL…");
-    let pg = EmbeddedPostgres::start_with(&dir.join("pg"), Durability::Durable)
-        .map_err(|e| e.to_string())?;
-    let url = pg.database_url().expose_secret().to_string();
-    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
-    crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    // Kept until the end: dropping it stops the database.
+    let (_pg, url, mut conn) = super::setup::database(dir)?;
     let state = super::setup::state(&url, dir, "bench", None, 8)?;
 
     let sizes = [

@@ -10,6 +10,41 @@ use crate::db::ids::TenantId;
 use crate::models::channels::{Channel, NewChannel, Platform};
 use crate::state::AppState;
 
+/// A private PostgreSQL (durable settings) in `dir`, migrated; its URL and a connection.
+pub fn database(
+    dir: &Path,
+) -> Result<
+    (
+        crate::embedded_pg::EmbeddedPostgres,
+        String,
+        diesel::PgConnection,
+    ),
+    String,
+> {
+    use secrecy::ExposeSecret;
+    println!("starting a private PostgreSQL…");
+    let pg = crate::embedded_pg::EmbeddedPostgres::start_with(
+        &dir.join("pg"),
+        crate::embedded_pg::Durability::Durable,
+    )
+    .map_err(|e| e.to_string())?;
+    let url = pg.database_url().expose_secret().to_string();
+    let mut conn = crate::db::connect(&url).map_err(|e| e.to_string())?;
+    crate::db::migrate(&mut conn).map_err(|e| e.to_string())?;
+    Ok((pg, url, conn))
+}
+
+/// Runs seeding statements in order.
+pub fn execute_all(conn: &mut diesel::PgConnection, statements: &[String]) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    for sql in statements {
+        diesel::sql_query(sql)
+            .execute(conn)
+            .map_err(|e| format!("seeding: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Parley's state for a benchmark: its database, a throwaway data folder, fresh keys, `secret`
 /// as the app secret and, when given, `graph_url` as Meta.
 pub fn state(

@@ -37,6 +37,18 @@ pub fn compile(row: &RuleRow) -> Result<CompiledRule, RuleError> {
     })
 }
 
+/// Compiles a rule as typed (not saved yet): what saving checks, and what a dry run runs.
+pub fn compile_input(rule: &RuleInput) -> Result<CompiledRule, RuleError> {
+    CompiledRule::compile(&RuleSpec {
+        id: 0,
+        name: &rule.name,
+        match_all: rule.match_all,
+        conditions: &rule.conditions,
+        action: rule.action,
+        saved_reply_id: rule.saved_reply_id,
+    })
+}
+
 /// The tenant's enabled rules, compiled, in order.
 pub fn compiled(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Arc<Vec<CompiledRule>>> {
     let version = moderation_rules::version(conn, tenant)?;
@@ -167,14 +179,7 @@ pub fn dry_run(
     tenant: TenantId,
     rule: &RuleInput,
 ) -> Result<DryRun, DryRunError> {
-    let compiled = CompiledRule::compile(&RuleSpec {
-        id: 0,
-        name: &rule.name,
-        match_all: rule.match_all,
-        conditions: &rule.conditions,
-        action: rule.action,
-        saved_reply_id: rule.saved_reply_id,
-    })?;
+    let compiled = compile_input(rule)?;
     let subjects = moderation_rules::subjects(conn, tenant, None, DRY_RUN_COMMENTS)?;
     let examined = subjects.len();
     let matches = subjects

@@ -178,6 +178,24 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Channe
         .load(conn)
 }
 
+/// The tenant's Facebook Pages and Instagram accounts as (id, "Platform · name"), for the
+/// comment pages' channel choices.
+pub fn comment_channel_choices(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> QueryResult<Vec<(i64, String)>> {
+    Ok(list(conn, tenant)?
+        .into_iter()
+        .filter(|c| c.platform != Platform::Whatsapp)
+        .map(|c| {
+            (
+                c.id.0,
+                format!("{} · {}", c.platform.label(), c.display_name()),
+            )
+        })
+        .collect())
+}
+
 /// Every connected Facebook Page and Instagram account, of every tenant (their comments are
 /// re-synced periodically).
 pub fn with_comments(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {

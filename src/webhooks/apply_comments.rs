@@ -28,7 +28,9 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
             action: c.verb,
         },
     )?;
-    if let Some(post) = c.post_id.as_deref() {
+    // A mention is on someone else's media, which the account cannot read.
+    let mention = c.extra.get("mention").and_then(serde_json::Value::as_bool) == Some(true);
+    if let Some(post) = c.post_id.as_deref().filter(|_| !mention) {
         crate::comments::posts::note(conn, ch.tenant_id, ch.id, post)?;
     }
     // A reply from the business answers its parent comment.

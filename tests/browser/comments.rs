@@ -8,24 +8,8 @@ use fantoccini::Locator;
 use meta_sandbox::{Channel, CustomerEvent};
 use parley::auth::Role;
 
-use crate::harness::Browser;
+use crate::harness::{Browser, eventually};
 use crate::support::{PASSWORD, app_with_sandbox, sandbox_customer};
-
-/// Polls `f` until it is true or `secs` pass.
-async fn eventually<F, Fut>(secs: u64, mut f: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if f().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-    false
-}
 
 /// The text of the moderation queue as the page shows it now.
 async fn queue_text(c: &fantoccini::Client) -> String {

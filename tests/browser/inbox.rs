@@ -8,7 +8,7 @@ use fantoccini::Locator;
 use meta_sandbox::{Channel, CustomerMessage};
 use parley::auth::Role;
 
-use crate::harness::Browser;
+use crate::harness::{Browser, eventually};
 use crate::support::{PASSWORD, app_with_sandbox, sandbox_customer};
 
 /// Whether the open thread shows `text` within 10 s (it updates live, without a reload).
@@ -23,22 +23,6 @@ async fn thread_shows(c: &fantoccini::Client, text: &str) -> bool {
             .contains(text)
     })
     .await
-}
-
-/// Polls `f` until it is true or `secs` pass.
-async fn eventually<F, Fut>(secs: u64, mut f: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if f().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-    false
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The auto-moderation rule form: what a moderator typed, read into a rule (or kept as typed
 //! when it is refused), and the choices the form offers.
 
-use crate::comments::rules::{Conditions, RuleError};
+use crate::comments::rules::Conditions;
 use crate::db::ids::ChannelId;
 use crate::db::statuses::RuleAction;
 use crate::models::channels::Platform;
@@ -143,7 +143,7 @@ impl RuleFields {
             saved_reply_id: saved_reply_id
                 .filter(|_| matches!(action, RuleAction::Reply | RuleAction::PrivateReply)),
         };
-        check(&rule).map_err(|e| e.to_string())?;
+        crate::comments::auto::compile_input(&rule).map_err(|e| e.to_string())?;
         Ok(rule)
     }
 
@@ -158,19 +158,6 @@ impl RuleFields {
     pub fn is_saved_reply(&self, id: &i64) -> bool {
         self.saved_reply_id == id.to_string()
     }
-}
-
-/// Compiles the rule to check it, as it would run.
-pub fn check(rule: &RuleInput) -> Result<(), RuleError> {
-    crate::comments::rules::CompiledRule::compile(&crate::comments::rules::RuleSpec {
-        id: 0,
-        name: &rule.name,
-        match_all: rule.match_all,
-        conditions: &rule.conditions,
-        action: rule.action,
-        saved_reply_id: rule.saved_reply_id,
-    })
-    .map(|_| ())
 }
 
 /// How the form names each action.

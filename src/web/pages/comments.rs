@@ -150,16 +150,7 @@ pub async fn list(
             let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
             let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
             let actions = comment_actions::latest(conn, tenant, &ids)?;
-            let channels = crate::models::channels::list(conn, tenant)?
-                .into_iter()
-                .filter(|c| c.platform != Platform::Whatsapp)
-                .map(|c| {
-                    (
-                        c.id.0,
-                        format!("{} · {}", c.platform.label(), c.display_name()),
-                    )
-                })
-                .collect::<Vec<_>>();
+            let channels = crate::models::channels::comment_channel_choices(conn, tenant)?;
             Ok((page, channels, actions, rule_names, posts))
         })
         .await?;
