@@ -60,7 +60,19 @@ impl Job for ModerateComment {
         let account = channel.platform_id.as_str();
         let text = action.message.clone().unwrap_or_default();
         let graph = &state.graph;
+        let mention = crate::comments::mentions::is_mention(&target.extra);
         let answer = match (action.action, channel.platform) {
+            // A mention is on someone else's media: replies go through the account's mentions.
+            (ModerationAction::Reply, Platform::Instagram) if mention => graph
+                .reply_to_instagram_mention(
+                    account,
+                    target.post_id.as_deref().unwrap_or_default(),
+                    comment_id,
+                    &token,
+                    &text,
+                )
+                .await
+                .map(|_| None),
             (ModerationAction::Reply, Platform::Instagram) => graph
                 .reply_to_instagram_comment(comment_id, &token, account, &text)
                 .await

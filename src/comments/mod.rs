@@ -6,6 +6,7 @@ pub mod auto;
 pub mod bulk;
 mod job;
 pub mod live;
+pub mod mentions;
 pub mod posts;
 pub mod private_reply;
 pub mod rules;

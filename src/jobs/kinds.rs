@@ -39,6 +39,7 @@ registry![
     crate::comments::sync::SyncComments,
     crate::comments::bulk::BulkModerate,
     crate::comments::posts::FetchCommentPost,
+    crate::comments::mentions::FetchMention,
     ResyncComments,
     CleanupLoginThrottle,
     TokenHealth,

@@ -36,6 +36,9 @@ pub struct ActionTarget {
     pub deleted_at: Option<DateTime<Utc>>,
     pub author_id: Option<String>,
     pub author_name: Option<String>,
+    /// The post or media it is on (for a mention, someone else's media).
+    pub post_id: Option<String>,
+    pub extra: serde_json::Value,
 }
 
 /// Records a pending action, asked for by a moderator (`user`) or a rule; returns its id.
@@ -86,6 +89,8 @@ pub fn pending(
                 c::deleted_at,
                 c::author_id,
                 c::author_name,
+                c::post_id,
+                c::extra,
             ),
         ))
         .first(conn)

@@ -160,3 +160,36 @@ pub fn mark_replied_privately(
     .execute(conn)
     .map(|_| ())
 }
+
+/// What Meta says about a mention that arrived with its id only (no text yet): its text,
+/// author, time and media. Returns the comment's id when it was filled.
+#[allow(clippy::too_many_arguments)]
+pub fn fill_mention(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    platform_comment_id: &str,
+    text: Option<&str>,
+    author: Option<&str>,
+    at: DateTime<Utc>,
+    media: Option<&str>,
+) -> QueryResult<Option<CommentId>> {
+    use crate::db::schema::comments as c;
+    diesel::update(
+        c::table
+            .filter(c::tenant_id.eq(tenant))
+            .filter(c::channel_id.eq(channel))
+            .filter(c::platform_comment_id.eq(platform_comment_id))
+            .filter(c::text.is_null()),
+    )
+    .set((
+        c::text.eq(text),
+        c::author_name.eq(author),
+        c::post_id.eq(media),
+        c::commented_at.eq(at),
+        c::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(c::id)
+    .get_result(conn)
+    .optional()
+}

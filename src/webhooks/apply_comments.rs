@@ -28,10 +28,14 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
             action: c.verb,
         },
     )?;
-    // A mention is on someone else's media, which the account cannot read.
-    let mention = c.extra.get("mention").and_then(serde_json::Value::as_bool) == Some(true);
+    // A mention is on someone else's media, which the account cannot read as a post; the
+    // mention itself arrives with its id only.
+    let mention = crate::comments::mentions::is_mention(&c.extra);
     if let Some(post) = c.post_id.as_deref().filter(|_| !mention) {
         crate::comments::posts::note(conn, ch.tenant_id, ch.id, post)?;
+    }
+    if mention && c.text.is_none() {
+        crate::comments::mentions::queue_fetch(conn, ch.tenant_id, ch.id, &c.comment_id)?;
     }
     // A reply from the business answers its parent comment.
     if c.from_business

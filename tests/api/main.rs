@@ -11,6 +11,7 @@ mod channels;
 mod cli;
 mod comment_actions;
 mod comment_bulk;
+mod comment_mentions;
 mod comment_replies;
 mod comment_rules;
 mod comment_sync;

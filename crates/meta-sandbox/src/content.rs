@@ -44,6 +44,10 @@ pub(crate) struct IgMedia {
     pub low_viewers: bool,
 }
 
+/// The Instagram account whose media carries the customers' mentions of the business (someone
+/// else's media, which the business can read and reply to, never moderate).
+pub(crate) const FOREIGN_IG_OWNER: &str = "17841499999999999";
+
 #[derive(Clone)]
 pub(crate) struct IgComment {
     pub id: String,
@@ -57,6 +61,8 @@ pub(crate) struct IgComment {
     pub hidden: bool,
     pub deleted: bool,
     pub likes: u32,
+    /// The account this comment @mentions, on someone else's media (a mention).
+    pub mention_of: Option<String>,
 }
 
 const COFFEE_POSTS: [&str; 3] = [
@@ -211,6 +217,7 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
                     hidden: false,
                     deleted: false,
                     likes: j as u32,
+                    mention_of: None,
                 });
                 if k == 0 && j == 0 {
                     state.ig_comments.push(IgComment {
@@ -225,6 +232,7 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
                         hidden: false,
                         deleted: false,
                         likes: 0,
+                        mention_of: None,
                     });
                 }
             }
@@ -382,6 +390,7 @@ fn seed_crowd(seed: &Seed, state: &mut State) {
                 hidden: *hidden,
                 deleted: false,
                 likes: 0,
+                mention_of: None,
             });
         }
     }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::content::{FOREIGN_IG_OWNER, IgComment};
 use super::seed::{Channel, Customer};
 use super::util::random_alnum;
 use super::webhooks::{self, Target};
@@ -361,9 +362,32 @@ fn social(
         }
         CustomerEvent::Comment { text, .. } => inbound::comment(inner, c, text, at)?,
         CustomerEvent::Mention { .. } if ig => {
+            let username = inner
+                .world
+                .seed()
+                .ig(&account)
+                .map(|(_, ig)| ig.username.clone())
+                .unwrap_or_default();
             let (comment_id, media_id) = {
                 let mut state = inner.world.lock();
-                (state.next_id("17887498", 9), state.next_id("17918195", 9))
+                let ids = (state.next_id("17887498", 9), state.next_id("17918195", 9));
+                // The comment lives on the customer's own media, which the business cannot
+                // moderate; it can read it (as a mention) and reply to it.
+                state.ig_comments.push(IgComment {
+                    id: ids.0.clone(),
+                    ig_id: FOREIGN_IG_OWNER.into(),
+                    media_id: ids.1.clone(),
+                    parent_id: None,
+                    from_id: c.id.clone(),
+                    username: c.username.clone().unwrap_or_default(),
+                    text: format!("@{username} you have to try this place!"),
+                    created: at,
+                    hidden: false,
+                    deleted: false,
+                    likes: 0,
+                    mention_of: Some(account.clone()),
+                });
+                ids
             };
             let body = webhooks::changes_envelope(
                 "instagram",

@@ -418,6 +418,15 @@ async fn dispatch(
             Some("media" | "stories") => instagram::media_list(&ctx),
             Some("insights") => insights::ig_user(&ctx),
             Some("messages") => messaging::send(&ctx),
+            Some("mentions") if ctx.method() == "POST" => {
+                let ig = ctx.id.clone();
+                ctx.seed()
+                    .ig(&ig)
+                    .map(|(page, _)| page.id.clone())
+                    .ok_or_else(|| ctx.unsupported())
+                    .and_then(|page| ctx.require_page_access(&page))
+                    .and_then(|()| instagram::reply_to_mention(&ctx, &ig))
+            }
             _ => Err(ctx.no_such_edge("IGUser")),
         },
         Node::Customer(_) => pages::profile(&ctx),

@@ -45,6 +45,7 @@ pub(crate) fn comment(
             hidden: false,
             deleted: false,
             likes: 0,
+            mention_of: None,
         });
         let value = json!({"from": {"id": c.id, "username": username}, "media": {"id": media_id, "media_product_type": product}, "id": id, "text": text});
         let body = webhooks::changes_envelope("instagram", &c.account_id, "comments", value);

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::MetaError;
-use super::content::{IgComment, IgMedia};
+use super::content::{FOREIGN_IG_OWNER, IgComment, IgMedia};
 use super::fields::{paginate, select, select_all};
 use super::graph::{Ctx, Node};
 use super::util::graph_time;
@@ -109,6 +109,28 @@ pub(crate) fn media_list(ctx: &Ctx) -> Result<Value, MetaError> {
 /// IG media and IG comment nodes and their `comments` / `replies` edges.
 pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
     let is_media = matches!(node, Node::IgMedia(_));
+    // A mention of the business on someone else's media: readable, never moderated.
+    let mentioned = (!is_media)
+        .then(|| {
+            ctx.inner
+                .world
+                .lock()
+                .ig_comments
+                .iter()
+                .find(|c| c.id == ctx.id)
+                .and_then(|c| c.mention_of.clone())
+        })
+        .flatten();
+    if let Some(account) = mentioned {
+        let (page_id, _) = page_of_ig(ctx, &account)?;
+        ctx.require_page_access(&page_id)?;
+        if ctx.method() != "GET" {
+            return Err(MetaError::new(
+                10,
+                "(#10) Application does not have permission for this action",
+            ));
+        }
+    }
     let ig_id = {
         let state = ctx.inner.world.lock();
         if is_media {
@@ -126,6 +148,24 @@ pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
         }
     }
     .ok_or_else(|| ctx.unsupported())?;
+    if ig_id == FOREIGN_IG_OWNER {
+        // Only reads reach here (a mention): its replies, or the comment itself.
+        if ctx.edge.as_deref() == Some("replies") {
+            return list(ctx, is_media);
+        }
+        let state = ctx.inner.world.lock();
+        let c = state
+            .ig_comments
+            .iter()
+            .find(|c| c.id == ctx.id)
+            .ok_or_else(|| ctx.unsupported())?;
+        return select(
+            &comment_json(c, &state),
+            &ctx.req.fields("timestamp,text,id")?,
+            "IGComment",
+            COMMENT_KNOWN,
+        );
+    }
     let (page_id, username) = page_of_ig(ctx, &ig_id)?;
     ctx.require_page_access(&page_id)?;
     match (ctx.edge.as_deref(), ctx.method(), is_media) {
@@ -276,6 +316,7 @@ fn reply(ctx: &Ctx, ig_id: &str, username: &str, on_media: bool) -> Result<Value
             hidden: false,
             deleted: false,
             likes: 0,
+            mention_of: None,
         };
         state.ig_comments.push(c.clone());
         c
@@ -302,4 +343,84 @@ fn reply(ctx: &Ctx, ig_id: &str, username: &str, on_media: bool) -> Result<Value
         std::time::Duration::ZERO,
     );
     Ok(json!({"id": comment.id}))
+}
+
+/// `GET /{ig-user-id}?fields=mentioned_comment.comment_id(<id>){…}`: a comment that mentions the
+/// account, on someone else's media.
+pub(crate) fn mentioned_comment(ctx: &Ctx, ig_id: &str) -> Result<Value, MetaError> {
+    let raw = ctx.req.param("fields").unwrap_or_default();
+    let Some(id) = raw
+        .split("mentioned_comment.comment_id(")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+    else {
+        return Err(MetaError::required("comment_id"));
+    };
+    let state = ctx.inner.world.lock();
+    let c = state
+        .ig_comments
+        .iter()
+        .find(|c| c.id == id && c.mention_of.as_deref() == Some(ig_id) && !c.deleted)
+        .ok_or_else(|| {
+            MetaError::param(format!(
+                "Comment {id} does not mention this account or is not accessible"
+            ))
+        })?;
+    Ok(json!({
+        "id": ig_id,
+        "mentioned_comment": {
+            "id": c.id,
+            "text": c.text,
+            "timestamp": graph_time(c.created),
+            "username": c.username,
+            "like_count": c.likes,
+            "media": {"id": c.media_id, "media_product_type": "FEED", "permalink": format!("https://www.instagram.com/p/{}/", c.media_id)},
+        }
+    }))
+}
+
+/// `POST /{ig-user-id}/mentions` with `media_id`, `comment_id` and `message`: a reply to a
+/// comment that mentions the account.
+pub(crate) fn reply_to_mention(ctx: &Ctx, ig_id: &str) -> Result<Value, MetaError> {
+    let comment_id = ctx
+        .req
+        .text("comment_id")
+        .ok_or_else(|| MetaError::required("comment_id"))?;
+    let message = ctx
+        .req
+        .text("message")
+        .filter(|m| !m.trim().is_empty())
+        .ok_or_else(|| MetaError::required("message"))?;
+    let username = ctx
+        .seed()
+        .ig(ig_id)
+        .map(|(_, ig)| ig.username.clone())
+        .unwrap_or_default();
+    let mut state = ctx.inner.world.lock();
+    let media_id = state
+        .ig_comments
+        .iter()
+        .find(|c| c.id == comment_id && c.mention_of.as_deref() == Some(ig_id) && !c.deleted)
+        .map(|c| c.media_id.clone())
+        .ok_or_else(|| {
+            MetaError::param(format!(
+                "Comment {comment_id} does not mention this account"
+            ))
+        })?;
+    let id = state.next_id("18099", 12);
+    state.ig_comments.push(IgComment {
+        id: id.clone(),
+        ig_id: FOREIGN_IG_OWNER.into(),
+        media_id,
+        parent_id: Some(comment_id),
+        from_id: ig_id.to_string(),
+        username,
+        text: message,
+        created: Utc::now(),
+        hidden: false,
+        deleted: false,
+        likes: 0,
+        mention_of: None,
+    });
+    Ok(json!({"id": id}))
 }

@@ -260,6 +260,13 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
         return Err(ctx.unsupported());
     }
     ctx.require_page_access(&page.id)?;
+    if ctx
+        .req
+        .param("fields")
+        .is_some_and(|f| f.contains("mentioned_comment"))
+    {
+        return super::instagram::mentioned_comment(ctx, &ig.id);
+    }
     let media_count = ctx
         .inner
         .world
