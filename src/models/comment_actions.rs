@@ -231,14 +231,24 @@ pub struct AuditEntry {
     pub hidden_now: bool,
 }
 
+/// Which moderation actions the log shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter {
+    pub action: Option<ModerationAction>,
+    pub state: Option<ActionState>,
+    /// `Some(true)`: only rules' actions; `Some(false)`: only moderators'.
+    pub by_rule: Option<bool>,
+}
+
 /// The tenant's moderation actions, newest first, before `before` (an action id).
 pub fn audit(
     conn: &mut PgConnection,
     tenant: TenantId,
-    action: Option<ModerationAction>,
+    filter: AuditFilter,
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
+    let action = filter.action;
     use crate::db::schema::{moderation_rules as r, users as u};
     let mut q = a::table
         .inner_join(c::table)
@@ -248,6 +258,14 @@ pub fn audit(
         .into_boxed();
     if let Some(action) = action {
         q = q.filter(a::action.eq(action));
+    }
+    if let Some(state) = filter.state {
+        q = q.filter(a::state.eq(state));
+    }
+    match filter.by_rule {
+        Some(true) => q = q.filter(a::rule_id.is_not_null()),
+        Some(false) => q = q.filter(a::rule_id.is_null()),
+        None => {}
     }
     if let Some(before) = before {
         q = q.filter(a::id.lt(before));

@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use crate::auth::Authorized;
 use crate::auth::roles::CommentRoles;
-use crate::db::statuses::ModerationAction;
+use crate::db::statuses::{ActionState, ModerationAction};
 use crate::error::AppError;
-use crate::models::comment_actions::{self, AuditEntry};
+use crate::models::comment_actions::{self, AuditEntry, AuditFilter};
 use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::render;
@@ -22,12 +22,42 @@ const CSV_ROWS: i64 = 50_000;
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
     action: Option<String>,
+    result: Option<String>,
+    by: Option<String>,
     before: Option<i64>,
 }
 
 impl AuditQuery {
-    fn action(&self) -> Option<ModerationAction> {
-        self.action.as_deref().and_then(ModerationAction::parse)
+    fn filter(&self) -> AuditFilter {
+        AuditFilter {
+            action: self.action.as_deref().and_then(ModerationAction::parse),
+            state: self.result.as_deref().and_then(ActionState::parse),
+            by_rule: match self.by.as_deref() {
+                Some("rules") => Some(true),
+                Some("people") => Some(false),
+                _ => None,
+            },
+        }
+    }
+
+    /// The filters as a query string (for the tabs, the form and the CSV link).
+    fn query_string(&self, action: Option<ModerationAction>) -> String {
+        let f = self.filter();
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(a) = action {
+            pairs.push(("action", a.as_str().into()));
+        }
+        if let Some(s) = f.state {
+            pairs.push(("result", s.as_str().into()));
+        }
+        if let Some(by) = self
+            .by
+            .as_deref()
+            .filter(|b| matches!(*b, "rules" | "people"))
+        {
+            pairs.push(("by", by.into()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 }
 
@@ -39,11 +69,24 @@ struct AuditPage {
     action: Option<ModerationAction>,
     actions: &'static [ModerationAction],
     next_before: Option<i64>,
+    filter: AuditFilter,
+    /// The result and author filters as a query string, kept by the action tabs.
+    rest: String,
+    /// Every filter, kept by the CSV link and the next page.
+    qs: String,
 }
 
 impl AuditPage {
     fn is_action(&self, action: ModerationAction) -> bool {
         self.action == Some(action)
+    }
+
+    fn is_result(&self, state: &str) -> bool {
+        self.filter.state.map(ActionState::as_str) == Some(state)
+    }
+
+    fn is_by(&self, rules: bool) -> bool {
+        self.filter.by_rule == Some(rules)
     }
 
     /// A hide that Meta carried out and that still stands can be undone.
@@ -60,10 +103,10 @@ pub async fn list(
     user: Authorized<CommentRoles>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, action, before) = (user.tenant_id, query.action(), query.before);
+    let (tenant, filter, before) = (user.tenant_id, query.filter(), query.before);
     let entries = crate::db::run(&state.pool, move |conn| {
         Ok(comment_actions::audit(
-            conn, tenant, action, before, PAGE_SIZE,
+            conn, tenant, filter, before, PAGE_SIZE,
         )?)
     })
     .await?;
@@ -73,9 +116,12 @@ pub async fn list(
     render::html(&AuditPage {
         layout: Layout::new(&user, "comments"),
         entries,
-        action,
+        action: filter.action,
         actions: ModerationAction::ALL,
         next_before,
+        filter,
+        rest: query.query_string(None),
+        qs: query.query_string(filter.action),
     })
 }
 
@@ -85,10 +131,10 @@ pub async fn csv(
     user: Authorized<CommentRoles>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, action) = (user.tenant_id, query.action());
+    let (tenant, filter) = (user.tenant_id, query.filter());
     let entries = crate::db::run(&state.pool, move |conn| {
         Ok(comment_actions::audit(
-            conn, tenant, action, None, CSV_ROWS,
+            conn, tenant, filter, None, CSV_ROWS,
         )?)
     })
     .await?;
