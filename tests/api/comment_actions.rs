@@ -314,3 +314,53 @@ async fn a_public_reply_is_posted_at_meta_and_a_refused_one_keeps_its_text() {
         "{after}"
     );
 }
+
+#[tokio::test]
+async fn a_missing_permission_at_meta_fails_the_action_with_the_reason() {
+    let Moderated {
+        app,
+        mut moderator,
+        page_id,
+        post,
+        comment,
+        _sandbox: sandbox,
+        ..
+    } = moderated().await;
+    app.post_webhook(&feed(
+        &page_id,
+        "add",
+        &comment.id,
+        &post.id,
+        "Hi",
+        1_700_000_000,
+    ))
+    .await;
+    app.process_webhooks().await;
+    let id = row_id(&app, &comment.id).await;
+    sandbox.inject_fault(meta_sandbox::Fault {
+        path: comment.id.clone(),
+        method: Some("POST".into()),
+        count: 1,
+        kind: meta_sandbox::FaultKind::MissingPermission {
+            permission: "pages_manage_engagement".into(),
+        },
+    });
+    moderator.page("/comments").await;
+    moderator
+        .post_form(&format!("/comments/{id}/hide"), &[("back", "state=all")])
+        .await;
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let (_, html) = moderator.page("/comments?state=all").await;
+    let page = HtmlPage::parse(&html);
+    let chip = page
+        .text(&format!("li#comment-{id} .chip-failed"))
+        .unwrap_or_default();
+    assert!(chip.starts_with("hide failed: "), "{chip}");
+    assert!(chip.contains("pages_manage_engagement"), "{chip}");
+    assert_eq!(
+        page.count(&format!("li#comment-{id} .retry")),
+        1,
+        "it can be retried"
+    );
+}

@@ -88,6 +88,16 @@ pub enum FaultKind {
     Slow { delay_ms: u64 },
     /// Answers 190 with this subcode, as if the token had been revoked.
     RevokedToken { subcode: u32 },
+    /// Answers `(#200)` "Permissions error": the token lacks a permission the call needs
+    /// (e.g. `pages_manage_engagement` for comment moderation), as after a partial re-consent.
+    MissingPermission {
+        #[serde(default = "manage_engagement")]
+        permission: String,
+    },
+}
+
+fn manage_engagement() -> String {
+    "pages_manage_engagement".into()
 }
 
 /// Takes one use of the first fault matching the request.

@@ -176,6 +176,14 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
             tokio::time::sleep(Duration::from_millis(delay_ms)).await
         }
         Some(FaultKind::ServerError { status, json }) => return faults::server_error(status, json),
+        Some(FaultKind::MissingPermission { permission }) => {
+            return MetaError::new(
+                200,
+                format!("(#200) Requires {permission} permission to manage the object"),
+            )
+            .status(403)
+            .response();
+        }
         Some(FaultKind::RevokedToken { subcode }) => {
             let msg = auth::revoked_message(
                 subcode,
