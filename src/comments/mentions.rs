@@ -5,12 +5,10 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::channels::open_token;
 use crate::comments::sync::graph_time;
 use crate::db::ids::{ChannelId, TenantId};
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
-use crate::models::channels;
 use crate::models::comments;
 use crate::state::AppState;
 
@@ -52,15 +50,11 @@ impl Job for FetchMention {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant(Self::KIND)?;
         let channel_id = self.channel_id;
-        let channel = crate::db::run(&state.pool, move |conn| {
-            Ok(channels::get(conn, tenant, channel_id)?)
-        })
-        .await?;
-        let Some(channel) = channel.filter(|c| c.is_connected()) else {
+        let Some((channel, token)) =
+            crate::comments::posts::reader(state, tenant, channel_id).await?
+        else {
             return Ok(());
         };
-        let token = open_token(&state.cipher, &channel)
-            .map_err(|e| JobError::Permanent(format!("the channel's token cannot be used: {e}")))?;
         let found = state
             .graph
             .instagram_mentioned_comment(&channel.platform_id, &self.comment_id, &token)

@@ -64,6 +64,25 @@ pub fn note(
     .map(|_| ())
 }
 
+/// The tenant's channel and its token, for a job that reads from Meta; `None` when the channel
+/// is gone or disconnected (nothing to read with).
+pub(crate) async fn reader(
+    state: &AppState,
+    tenant: TenantId,
+    channel: ChannelId,
+) -> Result<Option<(channels::Channel, crate::meta::AccessToken)>, JobError> {
+    let found = crate::db::run(&state.pool, move |conn| {
+        Ok(channels::get(conn, tenant, channel)?)
+    })
+    .await?;
+    let Some(channel) = found.filter(|c| c.is_connected()) else {
+        return Ok(None);
+    };
+    let token = open_token(&state.cipher, &channel)
+        .map_err(|e| JobError::Permanent(format!("the channel's token cannot be used: {e}")))?;
+    Ok(Some((channel, token)))
+}
+
 /// Job `fetch_comment_post`: reads a post's (or media item's) details from Meta.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FetchCommentPost {
@@ -77,15 +96,9 @@ impl Job for FetchCommentPost {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant(Self::KIND)?;
         let channel_id = self.channel_id;
-        let channel = crate::db::run(&state.pool, move |conn| {
-            Ok(channels::get(conn, tenant, channel_id)?)
-        })
-        .await?;
-        let Some(channel) = channel.filter(|c| c.is_connected()) else {
+        let Some((channel, token)) = reader(state, tenant, channel_id).await? else {
             return Ok(()); // nothing to read with; a later sync fills it in
         };
-        let token = open_token(&state.cipher, &channel)
-            .map_err(|e| JobError::Permanent(format!("the channel's token cannot be used: {e}")))?;
         let account = channel.platform_id.as_str();
         let details = match channel.platform {
             Platform::Instagram => state

@@ -116,6 +116,22 @@ pub struct QueueRow {
     pub rule_id: Option<i64>,
 }
 
+impl QueueRow {
+    /// The author's initial, for the avatar (Meta's comment payloads carry no picture of the
+    /// commenter).
+    pub fn initial(&self) -> String {
+        self.author_name
+            .as_deref()
+            .and_then(|n| {
+                n.trim_start_matches('@')
+                    .chars()
+                    .find(|c| c.is_alphanumeric())
+            })
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_else(|| "?".into())
+    }
+}
+
 /// Where the next page of the queue starts: `(commented_at, id)` of the last row shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueCursor {
