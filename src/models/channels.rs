@@ -49,6 +49,16 @@ impl Platform {
         }
     }
 
+    /// The network whose posts carry the channel's comments: Facebook for a Page (whose
+    /// messaging platform is Messenger), Instagram, WhatsApp.
+    pub fn network_label(self) -> &'static str {
+        match self {
+            Platform::Messenger => "Facebook",
+            Platform::Instagram => "Instagram",
+            Platform::Whatsapp => "WhatsApp",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Platform> {
         [Platform::Messenger, Platform::Instagram, Platform::Whatsapp]
             .into_iter()
@@ -190,7 +200,7 @@ pub fn comment_channel_choices(
         .map(|c| {
             (
                 c.id.0,
-                format!("{} · {}", c.platform.label(), c.display_name()),
+                format!("{} · {}", c.platform.network_label(), c.display_name()),
             )
         })
         .collect())

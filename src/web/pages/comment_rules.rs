@@ -11,7 +11,6 @@ use crate::auth::session::{self, FlashLevel};
 use crate::comments::auto::{self, DRY_RUN_COMMENTS, DryRun, DryRunError};
 use crate::db::statuses::RuleAction;
 use crate::error::AppError;
-use crate::models::channels::Platform;
 use crate::models::moderation_rules::{self, RuleRow};
 use crate::models::saved_replies::{self, SavedReply};
 use crate::state::AppState;
@@ -89,16 +88,7 @@ async fn form_page(
 ) -> Result<RuleFormPage, AppError> {
     let tenant = user.tenant_id;
     let (channels, saved_replies) = crate::db::run(&state.pool, move |conn| {
-        let channels = crate::models::channels::list(conn, tenant)?
-            .into_iter()
-            .filter(|c| c.platform != Platform::Whatsapp)
-            .map(|c| {
-                (
-                    c.id.0,
-                    format!("{} · {}", c.platform.label(), c.display_name()),
-                )
-            })
-            .collect::<Vec<_>>();
+        let channels = crate::models::channels::comment_channel_choices(conn, tenant)?;
         Ok((channels, saved_replies::all(conn, tenant)?))
     })
     .await?;

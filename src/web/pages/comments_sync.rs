@@ -69,7 +69,7 @@ pub async fn lines(
             .filter(|c| c.platform != Platform::Whatsapp && c.is_connected())
             .map(|c| SyncLine {
                 channel_id: c.id,
-                channel: format!("{} · {}", c.platform.label(), c.display_name()),
+                channel: format!("{} · {}", c.platform.network_label(), c.display_name()),
                 sync: syncs
                     .iter()
                     .position(|s| s.channel_id == c.id)
