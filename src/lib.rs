@@ -17,6 +17,7 @@ pub mod error;
 pub mod html_page;
 pub mod http_client;
 pub mod inbox;
+pub mod insights;
 pub mod jobs;
 pub mod keyfiles;
 pub mod meta;

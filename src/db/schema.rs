@@ -215,6 +215,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    insight_points (channel_id, object_id, metric, day) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        object_id -> Text,
+        metric -> Text,
+        day -> Date,
+        value -> Int8,
+        fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    insight_refusals (channel_id, metric) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        metric -> Text,
+        reason -> Text,
+        noticed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         tenant_id -> Nullable<Int8>,
@@ -502,6 +524,10 @@ diesel::joinable!(conversations -> channels (channel_id));
 diesel::joinable!(conversations -> contacts (contact_id));
 diesel::joinable!(conversations -> tenants (tenant_id));
 diesel::joinable!(conversations -> users (assignee_id));
+diesel::joinable!(insight_points -> channels (channel_id));
+diesel::joinable!(insight_points -> tenants (tenant_id));
+diesel::joinable!(insight_refusals -> channels (channel_id));
+diesel::joinable!(insight_refusals -> tenants (tenant_id));
 diesel::joinable!(jobs -> tenants (tenant_id));
 diesel::joinable!(labels -> tenants (tenant_id));
 diesel::joinable!(message_reactions -> messages (message_id));
@@ -535,6 +561,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_labels,
     conversation_notes,
     conversations,
+    insight_points,
+    insight_refusals,
     jobs,
     labels,
     login_throttle,

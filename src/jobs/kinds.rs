@@ -40,6 +40,7 @@ registry![
     crate::comments::bulk::BulkModerate,
     crate::comments::posts::FetchCommentPost,
     crate::comments::mentions::FetchMention,
+    crate::insights::refresh::RefreshInsights,
     ResyncComments,
     CleanupLoginThrottle,
     TokenHealth,

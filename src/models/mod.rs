@@ -17,6 +17,7 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversation_search;
 pub mod conversations;
+pub mod insights;
 pub mod jobs;
 pub mod labels;
 pub mod login_throttle;

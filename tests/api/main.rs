@@ -24,6 +24,7 @@ mod graph_client;
 mod graph_sandbox;
 mod inbox;
 mod inbox_actions;
+mod insights;
 mod jobs;
 mod migrations;
 mod normalizer_snapshots;

@@ -1,0 +1,2 @@
+DROP TABLE insight_refusals;
+DROP TABLE insight_points;

@@ -1,0 +1,67 @@
+//! The metrics Parley asks Meta for: current names only. Meta removed a long list of names in
+//! v21, v22 and November 2025 (contract §6); those are listed here so a test proves none of
+//! them is ever requested.
+
+/// Daily Facebook Page metrics (`period=day`, time series).
+pub const PAGE_DAILY: &[&str] = &[
+    "page_follows",
+    "page_media_view",
+    "page_total_media_view_unique",
+    "page_post_engagements",
+    "page_views_total",
+    "page_video_views",
+];
+
+/// Daily Instagram account metrics that Meta serves as time series (`period=day`).
+pub const INSTAGRAM_DAILY: &[&str] = &["reach", "follower_count"];
+
+/// Names Meta no longer serves (contract §6.1–6.3). Never requested.
+pub const DEPRECATED: &[&str] = &[
+    // Facebook Page, November 2025 and earlier.
+    "page_impressions",
+    "page_impressions_unique",
+    "page_impressions_paid",
+    "page_impressions_viral",
+    "page_impressions_nonviral",
+    "page_fans",
+    "page_fans_locale",
+    "page_fans_city",
+    "page_fans_country",
+    "page_fan_adds",
+    "page_fan_adds_unique",
+    "page_fan_removes",
+    "page_fan_removes_unique",
+    "page_engaged_users",
+    "page_consumptions",
+    "page_fans_gender_age",
+    "post_impressions",
+    "post_impressions_paid",
+    "post_impressions_organic",
+    "post_impressions_fan",
+    "post_impressions_viral",
+    "post_impressions_nonviral",
+    // Instagram account (v21, v22) and media (v22).
+    "impressions",
+    "email_contacts",
+    "get_direction_links",
+    "phone_call_clicks",
+    "profile_views",
+    "text_message_clicks",
+    "website_clicks",
+    "plays",
+    "clips_replays_count",
+    "ig_reels_aggregated_all_plays_count",
+    "video_views",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_requested_metric_is_one_meta_removed() {
+        for metric in PAGE_DAILY.iter().chain(INSTAGRAM_DAILY) {
+            assert!(!DEPRECATED.contains(metric), "{metric} is deprecated");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Insights: daily figures read from Meta by a background refresh and kept in PostgreSQL, so the
+//! analysts' pages never wait on Meta.
+
+pub mod catalog;
+pub mod refresh;

@@ -1,0 +1,274 @@
+//! The insights refresh: a channel's daily series read from Meta in windows of at most 90 days
+//! (Meta's limit for Page insights), each window stored in one transaction. A metric Meta
+//! refuses is dropped from the request and recorded, and the others still load: one bad metric
+//! never blanks a page.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::ids::{ChannelId, TenantId};
+use crate::insights::catalog;
+use crate::jobs::JobError;
+use crate::jobs::job::{Job, JobContext};
+use crate::meta::AccessToken;
+use crate::meta::error::{GraphError, GraphErrorKind};
+use crate::meta::insights::{InsightMetric, Range};
+use crate::models::channels::{Channel, Platform};
+use crate::models::insights::{self, Point};
+use crate::state::AppState;
+
+/// The most days one Page insights request may span.
+pub const MAX_WINDOW_DAYS: i64 = 90;
+/// How far back Meta keeps insights.
+pub const MAX_HISTORY_DAYS: i64 = 730;
+
+/// `[from, to)` cut into windows of at most [`MAX_WINDOW_DAYS`], oldest first.
+pub fn windows(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + Duration::days(MAX_WINDOW_DAYS)).min(to);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+fn midnight(day: NaiveDate) -> i64 {
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .timestamp()
+}
+
+/// The day a Graph `end_time` closes (Meta reports the end of the day, in Pacific time).
+fn day_of(end_time: &str) -> Option<NaiveDate> {
+    let end = DateTime::parse_from_str(end_time, "%Y-%m-%dT%H:%M:%S%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(end_time))
+        .ok()?
+        .with_timezone(&Utc);
+    Some((end - Duration::hours(12)).date_naive())
+}
+
+/// Daily points of an answer (values that are not whole numbers are left out: they are
+/// breakdowns, which this series does not keep).
+pub fn points(object_id: &str, metrics: &[InsightMetric]) -> Vec<Point> {
+    metrics
+        .iter()
+        .flat_map(|m| {
+            m.values.iter().filter_map(move |v| {
+                Some(Point {
+                    object_id: object_id.to_string(),
+                    metric: m.name.clone(),
+                    day: day_of(v.end_time.as_deref()?)?,
+                    value: v.value.as_i64()?,
+                })
+            })
+        })
+        .collect()
+}
+
+/// Whether Meta refused the request because of a metric it does not serve.
+fn refuses_a_metric(e: &GraphError) -> bool {
+    e.kind == GraphErrorKind::InvalidRequest
+        && e.meta
+            .as_ref()
+            .is_some_and(|m| m.message.to_lowercase().contains("metric"))
+}
+
+/// One window of the channel's daily metrics: all together, or (when Meta refuses the request
+/// for a metric) one by one, so the refused ones are known and the rest still load.
+async fn window(
+    state: &AppState,
+    channel: &Channel,
+    token: &AccessToken,
+    metrics: &[&str],
+    range: Range,
+) -> Result<(Vec<InsightMetric>, Vec<(String, String)>), GraphError> {
+    let ask = |metrics: Vec<String>| {
+        let graph = &state.graph;
+        let id = channel.platform_id.clone();
+        async move {
+            let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+            if channel.platform == Platform::Instagram {
+                graph
+                    .instagram_insights(&id, token, &metrics, "day", "time_series", range)
+                    .await
+            } else {
+                graph
+                    .page_insights(&id, token, &metrics, "day", range)
+                    .await
+            }
+        }
+    };
+    let owned = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match ask(owned(metrics)).await {
+        Ok(all) => Ok((all, Vec::new())),
+        Err(e) if refuses_a_metric(&e) && metrics.len() > 1 => {
+            let (mut got, mut refused) = (Vec::new(), Vec::new());
+            for metric in metrics {
+                match ask(vec![metric.to_string()]).await {
+                    Ok(one) => got.extend(one),
+                    Err(e) if refuses_a_metric(&e) => {
+                        refused.push((metric.to_string(), e.describe()))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((got, refused))
+        }
+        Err(e) if refuses_a_metric(&e) => Ok((Vec::new(), vec![(metrics[0].into(), e.describe())])),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a refresh stored.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    pub points: usize,
+    pub windows: usize,
+    pub refused: Vec<String>,
+}
+
+/// Reads the channel's daily metrics for `[from, to)` and stores them.
+pub async fn refresh(
+    state: &AppState,
+    channel: &Channel,
+    token: &AccessToken,
+    metrics: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Refreshed, JobError> {
+    let mut done = Refreshed::default();
+    for (start, end) in windows(from, to) {
+        let range = Range {
+            since: midnight(start),
+            until: midnight(end),
+        };
+        let (answer, refused) = window(state, channel, token, metrics, range)
+            .await
+            .map_err(|e| JobError::retry("reading insights", e))?;
+        let pts = points(&channel.platform_id, &answer);
+        let (tenant, id) = (channel.tenant_id, channel.id);
+        let served: Vec<String> = metrics
+            .iter()
+            .filter(|m| !refused.iter().any(|(r, _)| r == *m))
+            .map(|m| m.to_string())
+            .collect();
+        for (metric, _) in &refused {
+            if !done.refused.contains(metric) {
+                done.refused.push(metric.clone());
+            }
+        }
+        done.points += crate::db::run(&state.pool, move |conn| {
+            use diesel::Connection;
+            Ok(conn.transaction(|conn| {
+                for (metric, reason) in &refused {
+                    insights::refused(conn, tenant, id, metric, reason)?;
+                }
+                for metric in &served {
+                    insights::served(conn, tenant, id, metric)?;
+                }
+                insights::upsert(conn, tenant, id, &pts)
+            })?)
+        })
+        .await?;
+        done.windows += 1;
+    }
+    Ok(done)
+}
+
+/// The daily metrics Parley keeps for a channel's platform.
+pub fn daily_metrics(platform: Platform) -> &'static [&'static str] {
+    match platform {
+        Platform::Instagram => catalog::INSTAGRAM_DAILY,
+        _ => catalog::PAGE_DAILY,
+    }
+}
+
+/// Job `refresh_insights`: the channel's daily series for the last `days` days (at most two
+/// years), every window stored as it is read, so a re-run after a failure only repeats reads.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct RefreshInsights {
+    pub channel_id: ChannelId,
+    pub days: i64,
+}
+
+impl RefreshInsights {
+    /// The tenant the job belongs to is on the job row; this is only the payload.
+    pub fn new(channel_id: ChannelId, days: i64) -> Self {
+        RefreshInsights {
+            channel_id,
+            days: days.clamp(1, MAX_HISTORY_DAYS),
+        }
+    }
+}
+
+impl Job for RefreshInsights {
+    const KIND: &'static str = "refresh_insights";
+
+    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
+        let tenant: TenantId = ctx.tenant(Self::KIND)?;
+        let Some((channel, token)) =
+            crate::comments::posts::reader(state, tenant, self.channel_id).await?
+        else {
+            return Ok(());
+        };
+        if channel.platform == Platform::Whatsapp {
+            return Ok(());
+        }
+        let today = Utc::now().date_naive();
+        let from = today - Duration::days(self.days.clamp(1, MAX_HISTORY_DAYS));
+        let done = refresh(
+            state,
+            &channel,
+            &token,
+            daily_metrics(channel.platform),
+            from,
+            today,
+        )
+        .await?;
+        tracing::info!(
+            channel = %channel.id,
+            points = done.points,
+            windows = done.windows,
+            refused = ?done.refused,
+            "insights refreshed"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_cut_into_windows_of_at_most_90_days() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let w = windows(d("2026-01-01"), d("2026-07-01"));
+        assert_eq!(
+            w,
+            [
+                (d("2026-01-01"), d("2026-04-01")),
+                (d("2026-04-01"), d("2026-06-30")),
+                (d("2026-06-30"), d("2026-07-01")),
+            ]
+        );
+        assert!(
+            w.iter()
+                .all(|(a, b)| (*b - *a).num_days() <= MAX_WINDOW_DAYS)
+        );
+        assert!(windows(d("2026-01-01"), d("2026-01-01")).is_empty());
+    }
+
+    #[test]
+    fn end_times_name_the_day_they_close() {
+        assert_eq!(
+            day_of("2026-11-29T08:00:00+0000"),
+            NaiveDate::from_ymd_opt(2026, 11, 28)
+        );
+        assert_eq!(
+            day_of("2026-11-29T07:00:00+0000"),
+            NaiveDate::from_ymd_opt(2026, 11, 28)
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Insight values kept from Meta: daily points per channel, object and metric, and the metrics
+//! Meta refused for a channel.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use crate::db::ids::{ChannelId, TenantId};
+use crate::db::schema::{insight_points as p, insight_refusals as r};
+
+/// One day's value of a metric of an object (Page, IG account, media).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Point {
+    pub object_id: String,
+    pub metric: String,
+    pub day: NaiveDate,
+    pub value: i64,
+}
+
+/// Stores points, replacing the values already kept for the same days (Meta revises recent
+/// days); returns the rows written.
+pub fn upsert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    points: &[Point],
+) -> QueryResult<usize> {
+    let mut written = 0;
+    // PostgreSQL takes at most 65,535 parameters per statement: 6 per row.
+    for chunk in points.chunks(5000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|pt| {
+                (
+                    p::tenant_id.eq(tenant),
+                    p::channel_id.eq(channel),
+                    p::object_id.eq(&pt.object_id),
+                    p::metric.eq(&pt.metric),
+                    p::day.eq(pt.day),
+                    p::value.eq(pt.value),
+                )
+            })
+            .collect();
+        written += diesel::insert_into(p::table)
+            .values(rows)
+            .on_conflict((p::channel_id, p::object_id, p::metric, p::day))
+            .do_update()
+            .set((
+                p::value.eq(excluded(p::value)),
+                p::fetched_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(written)
+}
+
+/// The tenant's daily values of `metric` on the channel's own object, oldest first.
+pub fn series(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    metric: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    p::table
+        .filter(p::tenant_id.eq(tenant))
+        .filter(p::channel_id.eq(channel))
+        .filter(p::metric.eq(metric))
+        .filter(p::day.between(from, to))
+        .order(p::day)
+        .select((p::day, p::value))
+        .load(conn)
+}
+
+/// Records that Meta refused `metric` for the channel, with its reason.
+pub fn refused(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    metric: &str,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(r::table)
+        .values((
+            r::tenant_id.eq(tenant),
+            r::channel_id.eq(channel),
+            r::metric.eq(metric),
+            r::reason.eq(reason),
+        ))
+        .on_conflict((r::channel_id, r::metric))
+        .do_update()
+        .set((r::reason.eq(reason), r::noticed_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Forgets a refusal: Meta served the metric again.
+pub fn served(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    metric: &str,
+) -> QueryResult<()> {
+    diesel::delete(
+        r::table
+            .filter(r::tenant_id.eq(tenant))
+            .filter(r::channel_id.eq(channel))
+            .filter(r::metric.eq(metric)),
+    )
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// The metrics Meta refused for the tenant's channel, with the reasons.
+pub fn refusals(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+) -> QueryResult<Vec<(String, String)>> {
+    r::table
+        .filter(r::tenant_id.eq(tenant))
+        .filter(r::channel_id.eq(channel))
+        .order(r::metric)
+        .select((r::metric, r::reason))
+        .load(conn)
+}

@@ -1,0 +1,167 @@
+//! The insights refresh against the sandbox: daily series read in windows of at most 90 days and
+//! stored once however often the refresh runs, a metric Meta refuses dropped and recorded while
+//! the others load, and Instagram account series.
+
+use chrono::{Duration, Utc};
+use parley::auth::Role;
+use parley::insights::catalog;
+use parley::insights::refresh::{RefreshInsights, refresh};
+use parley::jobs::job::Job;
+use parley::models::channels::{Channel, Platform};
+
+use crate::support::{TestApp, app_with_sandbox, count};
+
+async fn channel(app: &TestApp, platform: Platform) -> Channel {
+    app.query(move |c| {
+        use diesel::prelude::*;
+        use parley::db::schema::channels::dsl as ch;
+        ch::channels
+            .filter(ch::platform.eq(platform))
+            .select(Channel::as_select())
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn page_series_are_read_in_90_day_windows_and_stored_once() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (_, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let token = parley::meta::AccessToken::new(
+        sandbox
+            .issue_token(meta_sandbox::IssueToken::Page {
+                page_id: page_id.clone(),
+            })
+            .unwrap(),
+    );
+    let page = channel(&app, Platform::Messenger).await;
+    let today = Utc::now().date_naive();
+    let from = today - Duration::days(120);
+    let done = refresh(&app.state, &page, &token, catalog::PAGE_DAILY, from, today)
+        .await
+        .unwrap();
+    assert_eq!(done.windows, 2, "120 days take two requests");
+    assert!(done.refused.is_empty(), "{:?}", done.refused);
+    let stored = count(&app, "SELECT count(*) AS n FROM insight_points").await;
+    // Every metric, every day before today.
+    assert_eq!(stored, (catalog::PAGE_DAILY.len() * 120) as i64);
+    let days = count(
+        &app,
+        "SELECT count(DISTINCT day) AS n FROM insight_points WHERE metric = 'page_media_view'",
+    )
+    .await;
+    assert_eq!(days, 120);
+
+    // Again: the same rows, rewritten (Meta revises recent days), not added.
+    refresh(&app.state, &page, &token, catalog::PAGE_DAILY, from, today)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM insight_points").await,
+        stored
+    );
+
+    // The job does the same through the queue.
+    app.query(move |c| {
+        parley::jobs::queue::enqueue(
+            c,
+            &RefreshInsights::new(page.id, 28)
+                .to_new_job()
+                .for_tenant(tenant),
+        )
+        .unwrap()
+    })
+    .await;
+    assert_eq!(app.run_queued_jobs("refresh_insights").await, [Ok(())]);
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM insight_points").await,
+        stored
+    );
+}
+
+#[tokio::test]
+async fn a_metric_meta_refuses_is_dropped_and_recorded_while_the_rest_load() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (_, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let token = parley::meta::AccessToken::new(
+        sandbox
+            .issue_token(meta_sandbox::IssueToken::Page { page_id })
+            .unwrap(),
+    );
+    let page = channel(&app, Platform::Messenger).await;
+    let today = Utc::now().date_naive();
+    // `page_impressions` is one Meta removed; a stale list asking for it must not blank the rest.
+    let done = refresh(
+        &app.state,
+        &page,
+        &token,
+        &["page_media_view", "page_impressions", "page_follows"],
+        today - Duration::days(7),
+        today,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.refused, ["page_impressions"]);
+    let metrics = count(
+        &app,
+        "SELECT count(DISTINCT metric) AS n FROM insight_points",
+    )
+    .await;
+    assert_eq!(metrics, 2, "the served metrics loaded");
+    let reason: String = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::insight_refusals::dsl as r;
+            r::insight_refusals
+                .filter(r::metric.eq("page_impressions"))
+                .select(r::reason)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(reason.contains("valid insights metric"), "{reason}");
+    assert!(catalog::DEPRECATED.contains(&"page_impressions"));
+}
+
+#[tokio::test]
+async fn instagram_account_series_are_stored() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (_, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let ig = sandbox.world().seed().pages[0].instagram.clone().unwrap();
+    let raw = sandbox
+        .issue_token(meta_sandbox::IssueToken::Page { page_id })
+        .unwrap();
+    app.connect_channel_with_token(tenant, Platform::Instagram, &ig.id, None, &raw)
+        .await;
+    let account = channel(&app, Platform::Instagram).await;
+    let today = Utc::now().date_naive();
+    let done = refresh(
+        &app.state,
+        &account,
+        &parley::meta::AccessToken::new(raw),
+        catalog::INSTAGRAM_DAILY,
+        today - Duration::days(28),
+        today,
+    )
+    .await
+    .unwrap();
+    assert!(done.refused.is_empty(), "{:?}", done.refused);
+    for metric in catalog::INSTAGRAM_DAILY {
+        let n: i64 = app
+            .query(move |c| {
+                use diesel::prelude::*;
+                use parley::db::schema::insight_points::dsl as p;
+                p::insight_points
+                    .filter(p::metric.eq(*metric))
+                    .count()
+                    .get_result(c)
+                    .unwrap()
+            })
+            .await;
+        assert!(n >= 25, "{metric}: {n} days");
+    }
+}
