@@ -231,7 +231,7 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
             };
             ids.extend(channel.waba_id.clone());
             crate::models::webhooks::requeue_unrouted(conn, object, &ids)?;
-            // Comments posted before the connection are read from Meta (the backfill).
+            // Comments posted before the connection, and recent insights, are read from Meta.
             if channel.platform != Platform::Whatsapp {
                 let since = chrono::Utc::now()
                     - chrono::Duration::days(crate::comments::sync::BACKFILL_DAYS);
@@ -241,6 +241,13 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
                     channel.id,
                     since,
                     new.connected_by,
+                )?;
+                // And the last 90 days of insights.
+                crate::insights::refresh::queue(
+                    conn,
+                    channel.tenant_id,
+                    channel.id,
+                    crate::insights::refresh::BACKFILL_DAYS,
                 )?;
             }
             Ok(channel)

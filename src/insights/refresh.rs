@@ -176,6 +176,28 @@ pub async fn refresh(
     Ok(done)
 }
 
+/// How far back a newly connected channel's insights are read.
+pub const BACKFILL_DAYS: i64 = 90;
+/// How far back the daily refresh reads (Meta revises recent days and lags up to 48 h).
+pub const DAILY_DAYS: i64 = 4;
+
+/// Queues a refresh of the channel's last `days` days (one at a time per channel and range).
+pub fn queue(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    days: i64,
+) -> diesel::QueryResult<()> {
+    crate::jobs::queue::enqueue(
+        conn,
+        &RefreshInsights::new(channel, days)
+            .to_new_job()
+            .for_tenant(tenant)
+            .dedupe(format!("insights:{channel}:{days}")),
+    )
+    .map(|_| ())
+}
+
 /// The daily metrics Parley keeps for a channel's platform.
 pub fn daily_metrics(platform: Platform) -> &'static [&'static str] {
     match platform {

@@ -42,6 +42,7 @@ registry![
     crate::comments::mentions::FetchMention,
     crate::insights::refresh::RefreshInsights,
     ResyncComments,
+    RefreshAllInsights,
     CleanupLoginThrottle,
     TokenHealth,
     PurgeConnectSessions,
@@ -92,6 +93,33 @@ impl Job for ResyncComments {
         })
         .await?;
         tracing::info!(started, "comment re-syncs started");
+        Ok(())
+    }
+}
+
+/// Queues the daily insights refresh of every connected Facebook Page and Instagram account,
+/// one job per channel (so one channel's failure or throttling does not hold the others).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RefreshAllInsights {}
+
+impl Job for RefreshAllInsights {
+    const KIND: &'static str = "refresh_all_insights";
+
+    async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
+        let queued = crate::db::run(&state.pool, |conn| {
+            let channels = crate::models::channels::with_comments(conn)?;
+            for c in &channels {
+                crate::insights::refresh::queue(
+                    conn,
+                    c.tenant_id,
+                    c.id,
+                    crate::insights::refresh::DAILY_DAYS,
+                )?;
+            }
+            Ok(channels.len())
+        })
+        .await?;
+        tracing::info!(queued, "daily insights refreshes queued");
         Ok(())
     }
 }

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use crate::db::schema::periodic_runs;
 use crate::jobs::job::Job;
 use crate::jobs::kinds::{
-    CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RequeueRoutable,
-    ResyncComments, TokenHealth, WakeSnoozed,
+    CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RefreshAllInsights,
+    RequeueRoutable, ResyncComments, TokenHealth, WakeSnoozed,
 };
 use crate::jobs::queue::{self, NewJob};
 
@@ -52,6 +52,7 @@ pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<Purge>(Duration::hours(1)),
     Periodic::of::<QueueProfileSweeps>(Duration::minutes(5)),
     Periodic::of::<ResyncComments>(Duration::hours(6)),
+    Periodic::of::<RefreshAllInsights>(Duration::hours(24)),
 ];
 
 /// How often each process looks for due periods.

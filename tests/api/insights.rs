@@ -74,7 +74,9 @@ async fn page_series_are_read_in_90_day_windows_and_stored_once() {
         .unwrap()
     })
     .await;
-    assert_eq!(app.run_queued_jobs("refresh_insights").await, [Ok(())]);
+    // Connecting queued the 90-day backfill too; both only rewrite days already kept.
+    let outcomes = app.run_queued_jobs("refresh_insights").await;
+    assert_eq!(outcomes, [Ok(()), Ok(())]);
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM insight_points").await,
         stored
@@ -164,4 +166,46 @@ async fn instagram_account_series_are_stored() {
             .await;
         assert!(n >= 25, "{metric}: {n} days");
     }
+}
+
+#[tokio::test]
+async fn connecting_queues_90_days_and_the_daily_job_queues_every_page_and_account() {
+    let app = TestApp::spawn().await;
+    let (_, tenant, _) = app.signed_in("Acme", "a@acme.test", Role::Admin).await;
+    for (platform, id) in [
+        (Platform::Messenger, "P1"),
+        (Platform::Instagram, "IG1"),
+        (Platform::Whatsapp, "W1"),
+    ] {
+        app.connect_channel(tenant, platform, id, Some("WABA1").filter(|_| id == "W1"))
+            .await;
+    }
+    let queued = || {
+        count(
+            &app,
+            "SELECT count(*) AS n FROM jobs WHERE kind = 'refresh_insights' AND state = 'queued'",
+        )
+    };
+    assert_eq!(
+        queued().await,
+        2,
+        "a Page and an Instagram account, not WhatsApp"
+    );
+    let backfill = count(
+        &app,
+        "SELECT count(*) AS n FROM jobs WHERE kind = 'refresh_insights' AND payload->>'days' = '90'",
+    )
+    .await;
+    assert_eq!(backfill, 2);
+    app.query(|c| {
+        let job = parley::jobs::scheduler::Periodic::named("refresh_all_insights").unwrap();
+        parley::jobs::queue::enqueue(c, &(job.make)()).unwrap()
+    })
+    .await;
+    assert_eq!(app.run_queued_jobs("refresh_all_insights").await, [Ok(())]);
+    assert_eq!(
+        queued().await,
+        4,
+        "one daily refresh per channel besides the backfills"
+    );
 }
