@@ -2,4 +2,5 @@
 //! analysts' pages never wait on Meta.
 
 pub mod catalog;
+pub mod chart;
 pub mod refresh;

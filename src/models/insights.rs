@@ -125,3 +125,44 @@ pub fn refusals(
         .select((r::metric, r::reason))
         .load(conn)
 }
+
+/// The tenant's daily totals of `metric` over its channels (or one), oldest first.
+pub fn daily_totals(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    metric: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    let base = p::table
+        .filter(p::tenant_id.eq(tenant))
+        .filter(p::metric.eq(metric))
+        .filter(p::day.between(from, to));
+    // `sum(bigint)` is numeric in PostgreSQL; cast back (daily totals fit in a bigint).
+    let total = || diesel::dsl::sql::<diesel::sql_types::BigInt>("sum(value)::bigint");
+    match channel {
+        Some(channel) => base
+            .filter(p::channel_id.eq(channel))
+            .group_by(p::day)
+            .order(p::day)
+            .select((p::day, total()))
+            .load(conn),
+        None => base
+            .group_by(p::day)
+            .order(p::day)
+            .select((p::day, total()))
+            .load(conn),
+    }
+}
+
+/// The latest time the tenant's insights were refreshed (for "last refresh" on the page).
+pub fn last_refresh(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> QueryResult<Option<chrono::DateTime<chrono::Utc>>> {
+    p::table
+        .filter(p::tenant_id.eq(tenant))
+        .select(diesel::dsl::max(p::fetched_at))
+        .first(conn)
+}

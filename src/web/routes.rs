@@ -4,7 +4,7 @@ use actix_web::web;
 
 use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
-    comments_sync, connect, connect_whatsapp, inbox, jobs, login, media, outbound_media,
+    comments_sync, connect, connect_whatsapp, inbox, insights, jobs, login, media, outbound_media,
     saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
@@ -154,7 +154,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/comments/{id}/{action}",
             web::post().to(comments::moderate),
         )
-        .route("/insights", web::get().to(sections::insights))
+        .route("/insights", web::get().to(insights::overview))
         .route(
             "/message-templates",
             web::get().to(sections::message_templates),

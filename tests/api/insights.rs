@@ -209,3 +209,64 @@ async fn connecting_queues_90_days_and_the_daily_job_queues_every_page_and_accou
         "one daily refresh per channel besides the backfills"
     );
 }
+
+#[tokio::test]
+async fn analysts_see_each_metric_with_its_previous_period_and_chart() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut analyst, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let (_, before) = analyst.page("/insights").await;
+    assert!(before.contains("No insights yet"), "{before}");
+    app.connect_sandbox_page(&sandbox, tenant).await;
+    let (_, waiting) = analyst.page("/insights").await;
+    assert!(waiting.contains("No data for this range yet"));
+    // The refresh connecting queued (90 days).
+    let outcomes = app.run_queued_jobs("refresh_insights").await;
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(Result::is_ok),
+        "{outcomes:?}"
+    );
+
+    let page = channel(&app, Platform::Messenger).await;
+    let (status, html) = analyst
+        .page(&format!("/insights?channel={}&range=7", page.id))
+        .await;
+    assert_eq!(status, 200);
+    let doc = crate::support::HtmlPage::parse(&html);
+    assert_eq!(
+        doc.count(".insight-card"),
+        catalog::PAGE_DAILY.len(),
+        "a card per Page metric"
+    );
+    let views = doc.text("#metric-page_media_view .insight-value").unwrap();
+    let expected: i64 = app
+        .query(move |c| {
+            use diesel::prelude::*;
+            use parley::db::schema::insight_points::dsl as p;
+            let to = Utc::now().date_naive() - Duration::days(1);
+            p::insight_points
+                .filter(p::metric.eq("page_media_view"))
+                .filter(p::channel_id.eq(page.id))
+                .filter(p::day.between(to - Duration::days(6), to))
+                .select(p::value)
+                .load::<i64>(c)
+                .unwrap()
+                .iter()
+                .sum()
+        })
+        .await;
+    assert_eq!(views, expected.to_string(), "the card sums the 7 days kept");
+    assert_eq!(doc.count("#metric-page_media_view svg.chart polyline"), 1);
+    assert_eq!(doc.count("#metric-page_media_view details tbody tr"), 7);
+    assert!(
+        doc.text("#metric-page_media_view .muted")
+            .unwrap()
+            .starts_with("Previous 7 days: ")
+    );
+
+    // Agents and moderators have no insights; another tenant sees none of Acme's.
+    let (mut agent, _, _) = app.signed_in("Acme", "ag@acme.test", Role::Agent).await;
+    assert_eq!(agent.page("/insights").await.0, 403);
+    let (mut other, _, _) = app.signed_in("Other", "an@other.test", Role::Analyst).await;
+    let (_, theirs) = other.page(&format!("/insights?channel={}", page.id)).await;
+    assert!(theirs.contains("No insights yet"), "{theirs}");
+}

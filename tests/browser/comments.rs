@@ -160,12 +160,14 @@ async fn a_moderator_sees_spam_hidden_by_a_rule_undoes_it_and_replies_privately(
         .click()
         .await
         .unwrap();
-    let outcomes = app.run_queued_jobs("moderate_comment").await;
-    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    assert!(
-        !hidden_at_meta(&app, &token, &page_id, &record.id).await,
-        "unhidden at Meta"
-    );
+    // The click's POST may still be on its way: run the queue until Meta has it unhidden.
+    let unhidden = eventually(10, || async {
+        let outcomes = app.run_queued_jobs("moderate_comment").await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        !hidden_at_meta(&app, &token, &page_id, &record.id).await
+    })
+    .await;
+    assert!(unhidden, "unhidden at Meta");
 
     // And answers privately with the keyboard: j to the comment, p, type, Ctrl+Enter.
     c.goto(&app.url("/comments?state=all")).await.unwrap();

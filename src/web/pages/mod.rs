@@ -13,6 +13,7 @@ pub mod comments_sync;
 pub mod connect;
 pub mod connect_whatsapp;
 pub mod inbox;
+pub mod insights;
 pub mod jobs;
 pub mod login;
 pub mod media;

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use askama::Template;
 
 use crate::auth::Authorized;
-use crate::auth::roles::{AdminOnly, AnyRole, InsightRoles};
+use crate::auth::roles::{AdminOnly, AnyRole};
 use crate::error::AppError;
 use crate::web::layout::{Layout, navigation};
 use crate::web::render;
@@ -46,18 +46,6 @@ fn empty(
         explanation,
         action: if admin { action } else { None },
     })
-}
-
-/// GET /insights
-pub async fn insights(user: Authorized<InsightRoles>) -> Result<HttpResponse, AppError> {
-    empty(
-        &user,
-        "insights",
-        "Insights",
-        "No insights yet",
-        "Account, post and messaging metrics appear here after a channel has been connected and its first refresh has run.",
-        Some(("Connect a channel", "/channels")),
-    )
 }
 
 /// GET /message-templates

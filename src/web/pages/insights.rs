@@ -1,0 +1,165 @@
+//! GET /insights: the overview (analysts and admins): for all channels or one, and a range of
+//! 7, 28 or 90 days, a card per metric with its value, the previous period's and the change,
+//! and a server-drawn chart with the daily values in a table. Read from what the refresh kept:
+//! the page never calls Meta.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::auth::Authorized;
+use crate::auth::roles::InsightRoles;
+use crate::db::ids::ChannelId;
+use crate::error::AppError;
+use crate::insights::{catalog, chart};
+use crate::models::insights;
+use crate::state::AppState;
+use crate::web::layout::Layout;
+use crate::web::render;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InsightsQuery {
+    channel: Option<String>,
+    range: Option<String>,
+}
+
+/// The ranges the page offers, in days.
+const RANGES: [i64; 3] = [7, 28, 90];
+
+/// Metrics whose value is a level (a running total), not a daily count: the card shows the
+/// latest value instead of a sum. (Instagram's `follower_count` is new followers per day.)
+const LEVELS: [&str; 1] = ["page_follows"];
+
+/// How the page names a metric.
+pub fn label(metric: &str) -> &'static str {
+    match metric {
+        "page_follows" => "Followers (Page)",
+        "page_media_view" => "Media views",
+        "page_total_media_view_unique" => "Unique media viewers",
+        "page_post_engagements" => "Post engagements",
+        "page_views_total" => "Page views",
+        "page_video_views" => "Video views",
+        "reach" => "Accounts reached (Instagram)",
+        "follower_count" => "New followers (Instagram)",
+        _ => "Other metric",
+    }
+}
+
+/// One metric's card.
+pub struct Card {
+    pub metric: &'static str,
+    pub label: &'static str,
+    pub value: Option<i64>,
+    pub previous: Option<i64>,
+    pub chart: String,
+    pub points: Vec<(NaiveDate, i64)>,
+}
+
+impl Card {
+    /// The change against the previous period, as a signed percentage.
+    pub fn change(&self) -> Option<String> {
+        let (now, before) = (self.value?, self.previous?);
+        if before == 0 {
+            return None;
+        }
+        let pct = (now - before) as f64 / before as f64 * 100.0;
+        Some(format!("{}{pct:.0}%", if pct >= 0.0 { "+" } else { "" }))
+    }
+
+    pub fn up(&self) -> bool {
+        matches!((self.value, self.previous), (Some(a), Some(b)) if a >= b)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "insights/index.html")]
+struct InsightsPage {
+    layout: Layout,
+    channels: Vec<(i64, String)>,
+    channel: Option<i64>,
+    range: i64,
+    ranges: [i64; 3],
+    cards: Vec<Card>,
+    refusals: Vec<(String, String)>,
+    last_refresh: Option<DateTime<Utc>>,
+}
+
+impl InsightsPage {
+    fn is_channel(&self, id: &i64) -> bool {
+        self.channel == Some(*id)
+    }
+}
+
+fn value_of(metric: &str, points: &[(NaiveDate, i64)]) -> Option<i64> {
+    if points.is_empty() {
+        return None; // no data is not zero
+    }
+    if LEVELS.contains(&metric) {
+        return points.last().map(|p| p.1);
+    }
+    Some(points.iter().map(|p| p.1).sum())
+}
+
+/// GET /insights
+pub async fn overview(
+    state: web::Data<AppState>,
+    user: Authorized<InsightRoles>,
+    query: web::Query<InsightsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = user.tenant_id;
+    let range = query
+        .range
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| RANGES.contains(r))
+        .unwrap_or(28);
+    let wanted = query.channel.as_deref().and_then(|c| c.parse::<i64>().ok());
+    // Meta's figures lag up to 48 h: the range ends with yesterday.
+    let to = Utc::now().date_naive() - Duration::days(1);
+    let from = to - Duration::days(range - 1);
+    let (prev_from, prev_to) = (from - Duration::days(range), from - Duration::days(1));
+    let (channels, cards, refusals, last_refresh) = crate::db::run(&state.pool, move |conn| {
+        let channels = crate::models::channels::comment_channel_choices(conn, tenant)?;
+        let channel = wanted
+            .filter(|w| channels.iter().any(|(id, _)| id == w))
+            .map(ChannelId);
+        let mut cards = Vec::new();
+        for metric in catalog::PAGE_DAILY.iter().chain(catalog::INSTAGRAM_DAILY) {
+            let points = insights::daily_totals(conn, tenant, channel, metric, from, to)?;
+            let before = insights::daily_totals(conn, tenant, channel, metric, prev_from, prev_to)?;
+            if points.is_empty() && before.is_empty() {
+                continue;
+            }
+            cards.push(Card {
+                metric,
+                label: label(metric),
+                value: value_of(metric, &points),
+                previous: value_of(metric, &before),
+                chart: chart::line(label(metric), &points),
+                points,
+            });
+        }
+        let refusals = match channel {
+            Some(c) => insights::refusals(conn, tenant, c)?,
+            None => Vec::new(),
+        };
+        Ok((
+            channels,
+            cards,
+            refusals,
+            insights::last_refresh(conn, tenant)?,
+        ))
+    })
+    .await?;
+    render::html(&InsightsPage {
+        layout: Layout::new(&user, "insights"),
+        channel: wanted.filter(|w| channels.iter().any(|(id, _)| id == w)),
+        channels,
+        range,
+        ranges: RANGES,
+        cards,
+        refusals,
+        last_refresh,
+    })
+}
