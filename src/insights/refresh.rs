@@ -19,15 +19,26 @@ use crate::state::AppState;
 
 /// The most days one Page insights request may span.
 pub const MAX_WINDOW_DAYS: i64 = 90;
+/// The most days one Instagram account insights request may span (the sandbox enforces it as
+/// Meta does; the contract does not state it).
+pub const MAX_INSTAGRAM_WINDOW_DAYS: i64 = 30;
+
+/// The longest window a request of the platform may span.
+pub fn window_days(platform: Platform) -> i64 {
+    match platform {
+        Platform::Instagram => MAX_INSTAGRAM_WINDOW_DAYS,
+        _ => MAX_WINDOW_DAYS,
+    }
+}
 /// How far back Meta keeps insights.
 pub const MAX_HISTORY_DAYS: i64 = 730;
 
-/// `[from, to)` cut into windows of at most [`MAX_WINDOW_DAYS`], oldest first.
-pub fn windows(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
+/// `[from, to)` cut into windows of at most `max_days`, oldest first.
+pub fn windows(from: NaiveDate, to: NaiveDate, max_days: i64) -> Vec<(NaiveDate, NaiveDate)> {
     let mut out = Vec::new();
     let mut start = from;
     while start < to {
-        let end = (start + Duration::days(MAX_WINDOW_DAYS)).min(to);
+        let end = (start + Duration::days(max_days.max(1))).min(to);
         out.push((start, end));
         start = end;
     }
@@ -138,14 +149,21 @@ pub async fn refresh(
     to: NaiveDate,
 ) -> Result<Refreshed, JobError> {
     let mut done = Refreshed::default();
-    for (start, end) in windows(from, to) {
+    for (start, end) in windows(from, to, window_days(channel.platform)) {
         let range = Range {
             since: midnight(start),
             until: midnight(end),
         };
-        let (answer, refused) = window(state, channel, token, metrics, range)
-            .await
-            .map_err(|e| JobError::retry("reading insights", e))?;
+        let (answer, refused) = match window(state, channel, token, metrics, range).await {
+            Ok(read) => read,
+            Err(e) if e.is_retryable() => return Err(JobError::retry("reading insights", e)),
+            Err(e) => {
+                return Err(JobError::Permanent(format!(
+                    "reading insights: {}",
+                    e.describe()
+                )));
+            }
+        };
         let pts = points(&channel.platform_id, &answer);
         let (tenant, id) = (channel.tenant_id, channel.id);
         let served: Vec<String> = metrics
@@ -266,7 +284,7 @@ mod tests {
     #[test]
     fn ranges_are_cut_into_windows_of_at_most_90_days() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let w = windows(d("2026-01-01"), d("2026-07-01"));
+        let w = windows(d("2026-01-01"), d("2026-07-01"), MAX_WINDOW_DAYS);
         assert_eq!(
             w,
             [
@@ -279,7 +297,11 @@ mod tests {
             w.iter()
                 .all(|(a, b)| (*b - *a).num_days() <= MAX_WINDOW_DAYS)
         );
-        assert!(windows(d("2026-01-01"), d("2026-01-01")).is_empty());
+        assert!(windows(d("2026-01-01"), d("2026-01-01"), MAX_WINDOW_DAYS).is_empty());
+        assert_eq!(
+            windows(d("2026-01-01"), d("2026-03-01"), MAX_INSTAGRAM_WINDOW_DAYS).len(),
+            2
+        );
     }
 
     #[test]
