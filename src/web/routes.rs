@@ -155,6 +155,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(comments::moderate),
         )
         .route("/insights", web::get().to(insights::overview))
+        .route("/insights.csv", web::get().to(insights::csv))
         .route(
             "/message-templates",
             web::get().to(sections::message_templates),

@@ -266,6 +266,21 @@ async fn analysts_see_each_metric_with_its_previous_period_and_chart() {
             .starts_with("Previous 7 days: ")
     );
 
+    // The CSV carries the same numbers, with the same filters.
+    let link = doc.attrs("a[href^='/insights.csv']", "href");
+    assert_eq!(link, [format!("/insights.csv?channel={}&range=7", page.id)]);
+    let csv = analyst.get(&link[0]).await.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "metric,label,day,value");
+    // Text cells are quoted (and formulas neutralised), numbers are not.
+    assert_eq!(rows.len(), 1 + catalog::PAGE_DAILY.len() * 7);
+    let csv_views: i64 = rows
+        .iter()
+        .filter(|r| r.starts_with("\"page_media_view\","))
+        .map(|r| r.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(csv_views, expected);
+
     // Agents and moderators have no insights; another tenant sees none of Acme's.
     let (mut agent, _, _) = app.signed_in("Acme", "ag@acme.test", Role::Agent).await;
     assert_eq!(agent.page("/insights").await.0, 403);

@@ -4,7 +4,7 @@ use parley::auth::Role;
 
 use crate::support::TestApp;
 
-const PAGES: [(&str, &[Role]); 10] = [
+const PAGES: [(&str, &[Role]); 11] = [
     ("/inbox", &[Role::Admin, Role::Agent]),
     ("/comments", &[Role::Admin, Role::Moderator]),
     ("/comments/audit", &[Role::Admin, Role::Moderator]),
@@ -12,6 +12,7 @@ const PAGES: [(&str, &[Role]); 10] = [
     ("/comments/rules", &[Role::Admin, Role::Moderator]),
     ("/comments/rules/new", &[Role::Admin, Role::Moderator]),
     ("/insights", &[Role::Admin, Role::Analyst]),
+    ("/insights.csv", &[Role::Admin, Role::Analyst]),
     ("/message-templates", &[Role::Admin]),
     ("/channels", &[Role::Admin]),
     ("/team", &[Role::Admin]),

@@ -168,7 +168,7 @@ pub async fn csv(
 
 /// One CSV cell: quoted, quotes doubled, and a leading `= + - @` neutralised so a spreadsheet
 /// never runs a customer's comment as a formula.
-fn csv_cell(text: &str) -> String {
+pub(super) fn csv_cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -83,6 +83,8 @@ struct InsightsPage {
     cards: Vec<Card>,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
+    /// The filters as a query string, for the CSV link.
+    qs: String,
 }
 
 impl InsightsPage {
@@ -101,13 +103,21 @@ fn value_of(metric: &str, points: &[(NaiveDate, i64)]) -> Option<i64> {
     Some(points.iter().map(|p| p.1).sum())
 }
 
-/// GET /insights
-pub async fn overview(
-    state: web::Data<AppState>,
-    user: Authorized<InsightRoles>,
-    query: web::Query<InsightsQuery>,
-) -> Result<HttpResponse, AppError> {
-    let tenant = user.tenant_id;
+/// What the page shows: the range, the channel chosen (if it is the tenant's) and the cards.
+struct Overview {
+    range: i64,
+    channel: Option<i64>,
+    channels: Vec<(i64, String)>,
+    cards: Vec<Card>,
+    refusals: Vec<(String, String)>,
+    last_refresh: Option<DateTime<Utc>>,
+}
+
+async fn load(
+    state: &AppState,
+    tenant: crate::db::ids::TenantId,
+    query: &InsightsQuery,
+) -> Result<Overview, AppError> {
     let range = query
         .range
         .as_deref()
@@ -152,14 +162,67 @@ pub async fn overview(
         ))
     })
     .await?;
-    render::html(&InsightsPage {
-        layout: Layout::new(&user, "insights"),
+    Ok(Overview {
+        range,
         channel: wanted.filter(|w| channels.iter().any(|(id, _)| id == w)),
         channels,
-        range,
-        ranges: RANGES,
         cards,
         refusals,
         last_refresh,
     })
+}
+
+/// GET /insights
+pub async fn overview(
+    state: web::Data<AppState>,
+    user: Authorized<InsightRoles>,
+    query: web::Query<InsightsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let o = load(&state, user.tenant_id, &query).await?;
+    let qs = serde_urlencoded::to_string([
+        (
+            "channel",
+            o.channel.map(|c| c.to_string()).unwrap_or_default(),
+        ),
+        ("range", o.range.to_string()),
+    ])
+    .unwrap_or_default();
+    render::html(&InsightsPage {
+        layout: Layout::new(&user, "insights"),
+        channel: o.channel,
+        channels: o.channels,
+        range: o.range,
+        ranges: RANGES,
+        cards: o.cards,
+        refusals: o.refusals,
+        last_refresh: o.last_refresh,
+        qs,
+    })
+}
+
+/// GET /insights.csv: the series the page shows, with the same filters and numbers.
+pub async fn csv(
+    state: web::Data<AppState>,
+    user: Authorized<InsightRoles>,
+    query: web::Query<InsightsQuery>,
+) -> Result<HttpResponse, AppError> {
+    use super::comments_audit::csv_cell;
+    let o = load(&state, user.tenant_id, &query).await?;
+    let mut out = String::from("metric,label,day,value\n");
+    for card in &o.cards {
+        for (day, value) in &card.points {
+            out.push_str(&format!(
+                "{},{},{day},{value}\n",
+                csv_cell(card.metric),
+                csv_cell(card.label)
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"insights-{}-days.csv\"", o.range),
+        ))
+        .body(out))
 }
