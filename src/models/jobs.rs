@@ -332,6 +332,16 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
+/// How many of the tenant's jobs of `kind` are waiting or running (a progress figure).
+pub fn outstanding(conn: &mut PgConnection, tenant: TenantId, kind: &str) -> QueryResult<i64> {
+    jobs::table
+        .filter(jobs::tenant_id.eq(Some(tenant)))
+        .filter(jobs::kind.eq(kind))
+        .filter(jobs::state.eq_any([JobState::Queued, JobState::Running]))
+        .count()
+        .get_result(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,6 +156,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/insights", web::get().to(insights::overview))
         .route("/insights.csv", web::get().to(insights::csv))
+        .route("/insights/refresh", web::post().to(insights::refresh_now))
         .route(
             "/message-templates",
             web::get().to(sections::message_templates),

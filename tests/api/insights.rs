@@ -288,3 +288,35 @@ async fn analysts_see_each_metric_with_its_previous_period_and_chart() {
     let (_, theirs) = other.page(&format!("/insights?channel={}", page.id)).await;
     assert!(theirs.contains("No insights yet"), "{theirs}");
 }
+
+#[tokio::test]
+async fn admins_refresh_now_and_the_page_shows_what_is_on_its_way() {
+    let app = TestApp::spawn().await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "a@acme.test", Role::Admin).await;
+    app.connect_channel(tenant, Platform::Messenger, "P1", None)
+        .await;
+    let (_, html) = admin.page("/insights").await;
+    let page = crate::support::HtmlPage::parse(&html);
+    assert_eq!(
+        page.text("#insights-refreshing").as_deref(),
+        Some("Refreshing: 1 channel still on their way. Reload to see the new figures.")
+    );
+    let res = admin.post_form("/insights/refresh", &[]).await;
+    assert_eq!(res.headers()["location"], "/insights");
+    let queued = count(
+        &app,
+        "SELECT count(*) AS n FROM jobs WHERE kind = 'refresh_insights' AND payload->>'days' = '4'",
+    )
+    .await;
+    assert_eq!(queued, 1);
+    let (_, html) = admin.page("/insights").await;
+    assert!(html.contains("Refreshing insights from Meta…"));
+
+    let (mut analyst, _, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let (_, html) = analyst.page("/insights").await;
+    assert!(!html.contains("Refresh now"), "analysts only read");
+    assert_eq!(
+        analyst.post_form("/insights/refresh", &[]).await.status(),
+        403
+    );
+}

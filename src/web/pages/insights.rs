@@ -12,7 +12,9 @@ use crate::auth::Authorized;
 use crate::auth::roles::InsightRoles;
 use crate::db::ids::ChannelId;
 use crate::error::AppError;
+use crate::insights::refresh::RefreshInsights;
 use crate::insights::{catalog, chart};
+use crate::jobs::job::Job;
 use crate::models::insights;
 use crate::state::AppState;
 use crate::web::layout::Layout;
@@ -85,6 +87,9 @@ struct InsightsPage {
     last_refresh: Option<DateTime<Utc>>,
     /// The filters as a query string, for the CSV link.
     qs: String,
+    /// Channels whose refresh is waiting or running.
+    refreshing: i64,
+    can_refresh: bool,
 }
 
 impl InsightsPage {
@@ -111,6 +116,7 @@ struct Overview {
     cards: Vec<Card>,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
+    refreshing: i64,
 }
 
 async fn load(
@@ -154,14 +160,12 @@ async fn load(
             Some(c) => insights::refusals(conn, tenant, c)?,
             None => Vec::new(),
         };
-        Ok((
-            channels,
-            cards,
-            refusals,
-            insights::last_refresh(conn, tenant)?,
-        ))
+        let refreshing = crate::jobs::queue::outstanding(conn, tenant, RefreshInsights::KIND)?;
+        let last_refresh = insights::last_refresh(conn, tenant)?;
+        Ok((channels, cards, refusals, (last_refresh, refreshing)))
     })
     .await?;
+    let (last_refresh, refreshing) = last_refresh;
     Ok(Overview {
         range,
         channel: wanted.filter(|w| channels.iter().any(|(id, _)| id == w)),
@@ -169,6 +173,7 @@ async fn load(
         cards,
         refusals,
         last_refresh,
+        refreshing,
     })
 }
 
@@ -197,6 +202,8 @@ pub async fn overview(
         refusals: o.refusals,
         last_refresh: o.last_refresh,
         qs,
+        refreshing: o.refreshing,
+        can_refresh: user.can::<crate::auth::roles::AdminOnly>(),
     })
 }
 
@@ -225,4 +232,35 @@ pub async fn csv(
             format!("attachment; filename=\"insights-{}-days.csv\"", o.range),
         ))
         .body(out))
+}
+
+/// POST /insights/refresh (admins): queues a refresh of the last days of every Page and
+/// Instagram account; the page shows how many are still on their way.
+pub async fn refresh_now(
+    state: web::Data<AppState>,
+    user: Authorized<crate::auth::roles::AdminOnly>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = user.tenant_id;
+    crate::db::run(&state.pool, move |conn| {
+        for channel in crate::models::channels::list(conn, tenant)? {
+            if channel.platform != crate::models::channels::Platform::Whatsapp
+                && channel.is_connected()
+            {
+                crate::insights::refresh::queue(
+                    conn,
+                    tenant,
+                    channel.id,
+                    crate::insights::refresh::DAILY_DAYS,
+                )?;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    crate::auth::session::flash(
+        &user.session,
+        crate::auth::session::FlashLevel::Success,
+        "Refreshing insights from Meta…",
+    );
+    Ok(render::see_other("/insights"))
 }
