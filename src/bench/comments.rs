@@ -7,8 +7,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use diesel::RunQueryDsl;
-
 use crate::comments::rules::{CommentFacts, CompiledRule, Conditions, RuleSpec, first_match};
 use crate::db::ids::{ChannelId, TenantId};
 use crate::db::statuses::RuleAction;
@@ -128,9 +126,8 @@ async fn run_in(args: &CommentBenchArgs, dir: &Path) -> Result<Vec<Figure>, Stri
         println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
         tenants.push((name, tenant.id, email, comments, posts));
     }
-    diesel::sql_query("VACUUM ANALYZE")
-        .execute(&mut conn)
-        .map_err(|e| e.to_string())?;
+    // Fresh statistics, as autovacuum would have them on a database this size.
+    super::setup::execute_all(&mut conn, &["VACUUM ANALYZE".to_string()])?;
     let (base, handle) = super::setup::serve(&state)?;
     for (name, tenant, email, comments, posts) in &tenants {
         let client = super::inbox::sign_in(&base, email).await?;

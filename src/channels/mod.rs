@@ -79,3 +79,26 @@ pub fn open_token(cipher: &TokenCipher, channel: &Channel) -> Result<AccessToken
     )?;
     Ok(AccessToken::new(plain))
 }
+
+/// The tenant's channel and its token, for a job that reads from Meta; `None` when the channel
+/// is gone or disconnected (nothing to read with).
+pub async fn connected_for_job(
+    state: &crate::state::AppState,
+    tenant: crate::db::ids::TenantId,
+    channel: crate::db::ids::ChannelId,
+) -> Result<
+    Option<(crate::models::channels::Channel, crate::meta::AccessToken)>,
+    crate::jobs::JobError,
+> {
+    let found = crate::db::run(&state.pool, move |conn| {
+        Ok(crate::models::channels::get(conn, tenant, channel)?)
+    })
+    .await?;
+    let Some(channel) = found.filter(|c| c.is_connected()) else {
+        return Ok(None);
+    };
+    let token = open_token(&state.cipher, &channel).map_err(|e| {
+        crate::jobs::JobError::Permanent(format!("the channel's token cannot be used: {e}"))
+    })?;
+    Ok(Some((channel, token)))
+}

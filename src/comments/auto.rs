@@ -12,8 +12,9 @@ use diesel::prelude::*;
 use crate::comments::rules::{CommentFacts, CompiledRule, RuleError, RuleSpec, first_match};
 use crate::comments::{Actor, CommentError, record_refusal, request};
 use crate::db::DbError;
-use crate::db::ids::{ChannelId, CommentId, TenantId};
+use crate::db::ids::{CommentId, TenantId};
 use crate::db::statuses::{ModerationAction, RuleAction};
+use crate::models::channels::Channel;
 use crate::models::moderation_rules::{self, RuleInput, RuleRow, RuleSubject};
 use crate::models::saved_replies;
 
@@ -93,20 +94,22 @@ fn facts(s: &RuleSubject) -> CommentFacts<'_> {
 /// matched. Called by webhook processing inside the event's transaction.
 pub fn on_new_comment(
     conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: ChannelId,
+    channel: &Channel,
     platform_comment_id: &str,
 ) -> QueryResult<Option<i64>> {
-    let Some(comment) = moderation_rules::claim(conn, tenant, channel, platform_comment_id)? else {
+    let tenant = channel.tenant_id;
+    let Some(subject) = moderation_rules::claim(
+        conn,
+        tenant,
+        channel.id,
+        channel.platform,
+        platform_comment_id,
+    )?
+    else {
         return Ok(None);
     };
+    let comment = subject.id;
     let rules = compiled(conn, tenant)?;
-    if rules.is_empty() {
-        return Ok(None);
-    }
-    let Some(subject) = moderation_rules::subjects(conn, tenant, Some(comment), 1)?.pop() else {
-        return Ok(None);
-    };
     let Some(rule) = first_match(&rules, &facts(&subject)) else {
         return Ok(None);
     };
@@ -180,7 +183,7 @@ pub fn dry_run(
     rule: &RuleInput,
 ) -> Result<DryRun, DryRunError> {
     let compiled = compile_input(rule)?;
-    let subjects = moderation_rules::subjects(conn, tenant, None, DRY_RUN_COMMENTS)?;
+    let subjects = moderation_rules::recent_subjects(conn, tenant, DRY_RUN_COMMENTS)?;
     let examined = subjects.len();
     let matches = subjects
         .into_iter()

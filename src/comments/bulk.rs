@@ -99,28 +99,18 @@ fn enqueue(conn: &mut PgConnection, tenant: TenantId, id: i64, taken: i32) -> Qu
     .map(|_| ())
 }
 
-/// What one chunk did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Chunk {
-    pub taken: i32,
-    pub refused: i32,
-    pub finished: bool,
-}
-
-/// Takes the run's next chunk (in one transaction with the run's new place).
+/// Takes the run's next chunk (in one transaction with the run's new place), then queues the
+/// next one or ends the run.
 pub fn next_chunk(
     conn: &mut PgConnection,
     tenant: TenantId,
     run_id: i64,
-) -> Result<Chunk, CommentError> {
+) -> Result<(), CommentError> {
     conn.transaction(|conn| {
         let Some(run) =
             comment_bulk::get(conn, tenant, run_id)?.filter(|r| r.state == RunState::Running)
         else {
-            return Ok(Chunk {
-                finished: true,
-                ..Chunk::default()
-            });
+            return Ok(()); // finished already
         };
         // A target this version cannot read (written by another one) ends the run with why.
         let target: BulkTarget = serde_json::from_value(run.target.clone()).map_err(|e| {
@@ -128,56 +118,44 @@ pub fn next_chunk(
         })?;
         let left = i64::from(run.total - run.taken).clamp(0, CHUNK);
         let (rows, _) = comment_queue::queue(conn, tenant, &target.filter(), run.cursor(), left)?;
-        let user = run.user_id;
-        let mut chunk = Chunk::default();
-        for row in &rows {
-            chunk.taken += 1;
-            let action = match run.action {
-                BulkAction::Reviewed => {
-                    if let Some(user) = user {
+        // The teammate who asked was removed since: nothing more is done in their name.
+        if let Some(user) = run.user_id {
+            for row in &rows {
+                let action = match run.action {
+                    BulkAction::Reviewed => {
                         comments::mark_reviewed(conn, tenant, row.id, user)?;
+                        continue;
                     }
-                    continue;
-                }
-                BulkAction::Hide => ModerationAction::Hide,
-                BulkAction::Unhide => ModerationAction::Unhide,
-                BulkAction::Delete => ModerationAction::Delete,
-            };
-            let Some(user) = user else { continue };
-            let actor = Actor::Bulk { user, run: run_id };
-            match request(conn, tenant, row.id, action, None, actor) {
-                Ok(_) => {}
-                Err(CommentError::Refused(why)) => {
-                    chunk.refused += 1;
-                    record_refusal(conn, tenant, row.id, action, actor, &why)?;
-                }
-                Err(CommentError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let done = run.taken + chunk.taken;
-        match rows.last() {
-            Some(last) if done < run.total && rows.len() as i64 == left => {
-                let cursor = comment_queue::QueueCursor {
-                    at: last.commented_at,
-                    id: last.id,
+                    BulkAction::Hide => ModerationAction::Hide,
+                    BulkAction::Unhide => ModerationAction::Unhide,
+                    BulkAction::Delete => ModerationAction::Delete,
                 };
-                comment_bulk::advance(conn, run_id, cursor, chunk.taken, chunk.refused)?;
-                enqueue(conn, tenant, run_id, done)?;
-            }
-            _ => {
-                if let Some(last) = rows.last() {
-                    let cursor = comment_queue::QueueCursor {
-                        at: last.commented_at,
-                        id: last.id,
-                    };
-                    comment_bulk::advance(conn, run_id, cursor, chunk.taken, chunk.refused)?;
+                let actor = Actor::Bulk { user, run: run_id };
+                match request(conn, tenant, row.id, action, None, actor) {
+                    Ok(_) | Err(CommentError::NotFound) => {}
+                    Err(CommentError::Refused(why)) => {
+                        record_refusal(conn, tenant, row.id, action, actor, &why)?;
+                    }
+                    Err(e) => return Err(e),
                 }
-                comment_bulk::finish(conn, run_id, None)?;
-                chunk.finished = true;
             }
         }
-        Ok(chunk)
+        let taken = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+        if let Some(last) = rows.last() {
+            let cursor = comment_queue::QueueCursor {
+                at: last.commented_at,
+                id: last.id,
+            };
+            comment_bulk::advance(conn, run_id, cursor, taken)?;
+        }
+        let done = run.taken + taken;
+        // A short chunk means the filter has no more comments.
+        if done < run.total && rows.len() as i64 == left && left > 0 {
+            enqueue(conn, tenant, run_id, done)?;
+        } else {
+            comment_bulk::finish(conn, run_id, None)?;
+        }
+        Ok(())
     })
 }
 

@@ -51,7 +51,7 @@ impl Job for FetchMention {
         let tenant = ctx.tenant(Self::KIND)?;
         let channel_id = self.channel_id;
         let Some((channel, token)) =
-            crate::comments::posts::reader(state, tenant, channel_id).await?
+            crate::channels::connected_for_job(state, tenant, channel_id).await?
         else {
             return Ok(());
         };

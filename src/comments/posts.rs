@@ -4,13 +4,12 @@
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::channels::open_token;
 use crate::comments::sync::graph_time;
 use crate::db::ids::{ChannelId, TenantId};
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
 use crate::meta::comments::{FbPost, IgMedia};
-use crate::models::channels::{self, Platform};
+use crate::models::channels::Platform;
 use crate::models::comment_posts::{self, PostDetails};
 use crate::state::AppState;
 
@@ -64,25 +63,6 @@ pub fn note(
     .map(|_| ())
 }
 
-/// The tenant's channel and its token, for a job that reads from Meta; `None` when the channel
-/// is gone or disconnected (nothing to read with).
-pub(crate) async fn reader(
-    state: &AppState,
-    tenant: TenantId,
-    channel: ChannelId,
-) -> Result<Option<(channels::Channel, crate::meta::AccessToken)>, JobError> {
-    let found = crate::db::run(&state.pool, move |conn| {
-        Ok(channels::get(conn, tenant, channel)?)
-    })
-    .await?;
-    let Some(channel) = found.filter(|c| c.is_connected()) else {
-        return Ok(None);
-    };
-    let token = open_token(&state.cipher, &channel)
-        .map_err(|e| JobError::Permanent(format!("the channel's token cannot be used: {e}")))?;
-    Ok(Some((channel, token)))
-}
-
 /// Job `fetch_comment_post`: reads a post's (or media item's) details from Meta.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FetchCommentPost {
@@ -96,7 +76,9 @@ impl Job for FetchCommentPost {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant(Self::KIND)?;
         let channel_id = self.channel_id;
-        let Some((channel, token)) = reader(state, tenant, channel_id).await? else {
+        let Some((channel, token)) =
+            crate::channels::connected_for_job(state, tenant, channel_id).await?
+        else {
             return Ok(()); // nothing to read with; a later sync fills it in
         };
         let account = channel.platform_id.as_str();

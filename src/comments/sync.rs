@@ -231,9 +231,15 @@ fn record_post(
                 },
             )?;
             if c.at >= rules_from {
-                crate::comments::auto::on_new_comment(conn, tenant, channel_id, &c.id)?;
+                crate::comments::auto::on_new_comment(conn, channel, &c.id)?;
             } else {
-                crate::models::moderation_rules::claim(conn, tenant, channel_id, &c.id)?;
+                crate::models::moderation_rules::claim(
+                    conn,
+                    tenant,
+                    channel_id,
+                    channel.platform,
+                    &c.id,
+                )?;
             }
         }
         // Replies are listed before the comments they answer (newest first): mark those last.

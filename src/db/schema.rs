@@ -62,7 +62,6 @@ diesel::table! {
         cursor_id -> Nullable<Int8>,
         total -> Int4,
         taken -> Int4,
-        refused -> Int4,
         error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

@@ -233,7 +233,7 @@ pub struct RefreshInsights {
 }
 
 impl RefreshInsights {
-    /// The tenant the job belongs to is on the job row; this is only the payload.
+    /// A refresh of the last `days` days, at most two years (Meta keeps no more).
     pub fn new(channel_id: ChannelId, days: i64) -> Self {
         RefreshInsights {
             channel_id,
@@ -248,7 +248,7 @@ impl Job for RefreshInsights {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant: TenantId = ctx.tenant(Self::KIND)?;
         let Some((channel, token)) =
-            crate::comments::posts::reader(state, tenant, self.channel_id).await?
+            crate::channels::connected_for_job(state, tenant, self.channel_id).await?
         else {
             return Ok(());
         };

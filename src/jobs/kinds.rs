@@ -81,7 +81,7 @@ impl Job for ResyncComments {
         let started = crate::db::run(&state.pool, |conn| {
             let since = chrono::Utc::now() - chrono::Duration::days(crate::comments::sync::RESYNC_DAYS);
             let mut started = 0;
-            for channel in crate::models::channels::with_comments(conn)? {
+            for channel in crate::models::channels::facebook_and_instagram(conn)? {
                 // One channel's trouble (a failed start) must not keep the others from syncing.
                 match crate::comments::sync::start(conn, channel.tenant_id, channel.id, since, None) {
                     Ok(Some(_)) => started += 1,
@@ -107,7 +107,7 @@ impl Job for RefreshAllInsights {
 
     async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
         let queued = crate::db::run(&state.pool, |conn| {
-            let channels = crate::models::channels::with_comments(conn)?;
+            let channels = crate::models::channels::facebook_and_instagram(conn)?;
             for c in &channels {
                 crate::insights::refresh::queue(
                     conn,

@@ -206,9 +206,9 @@ pub fn comment_channel_choices(
         .collect())
 }
 
-/// Every connected Facebook Page and Instagram account, of every tenant (their comments are
-/// re-synced periodically).
-pub fn with_comments(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
+/// Every connected Facebook Page and Instagram account, of every tenant (for the periodic
+/// comment re-sync and insights refresh).
+pub fn facebook_and_instagram(conn: &mut PgConnection) -> QueryResult<Vec<Channel>> {
     channels::table
         .filter(channels::status.eq("connected"))
         .filter(channels::platform.eq_any([Platform::Messenger, Platform::Instagram]))

@@ -22,7 +22,6 @@ pub struct BulkRun {
     pub cursor_id: Option<CommentId>,
     pub total: i32,
     pub taken: i32,
-    pub refused: i32,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -75,14 +74,12 @@ pub fn advance(
     id: i64,
     cursor: QueueCursor,
     taken: i32,
-    refused: i32,
 ) -> QueryResult<()> {
     diesel::update(b::table.filter(b::id.eq(id)))
         .set((
             b::cursor_at.eq(Some(cursor.at)),
             b::cursor_id.eq(Some(cursor.id)),
             b::taken.eq(b::taken + taken),
-            b::refused.eq(b::refused + refused),
             b::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

@@ -191,14 +191,16 @@ pub struct RuleSubject {
     pub hidden: bool,
 }
 
-/// Claims a newly seen comment for the rules: marks it checked and returns it, once. A
-/// redelivered comment, the business's own, or one already deleted is not claimed.
+/// Claims a newly seen comment of the channel for the rules: marks it checked and returns it as
+/// rules see it, once. A redelivered comment, the business's own, or one already deleted is not
+/// claimed.
 pub fn claim(
     conn: &mut PgConnection,
     tenant: TenantId,
     channel: ChannelId,
+    platform: Platform,
     platform_comment_id: &str,
-) -> QueryResult<Option<CommentId>> {
+) -> QueryResult<Option<RuleSubject>> {
     diesel::update(
         c::table
             .filter(c::tenant_id.eq(tenant))
@@ -209,29 +211,54 @@ pub fn claim(
             .filter(c::deleted_at.is_null()),
     )
     .set(c::rules_checked_at.eq(diesel::dsl::now))
-    .returning(c::id)
-    .get_result(conn)
+    .returning((
+        c::id,
+        c::post_id,
+        c::author_id,
+        c::author_name,
+        c::text,
+        c::commented_at,
+        c::hidden,
+    ))
+    .get_result::<(
+        CommentId,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        DateTime<Utc>,
+        bool,
+    )>(conn)
     .optional()
+    .map(|row| {
+        row.map(
+            |(id, post_id, author_id, author_name, text, commented_at, hidden)| RuleSubject {
+                id,
+                channel_id: channel,
+                platform,
+                post_id,
+                author_id,
+                author_name,
+                text,
+                commented_at,
+                hidden,
+            },
+        )
+    })
 }
 
-/// The tenant's comments as rules see them: one, or the latest `limit` customers' comments
-/// (for a dry run).
-pub fn subjects(
+/// The tenant's latest `limit` customers' comments as rules see them (for a dry run).
+pub fn recent_subjects(
     conn: &mut PgConnection,
     tenant: TenantId,
-    one: Option<CommentId>,
     limit: i64,
 ) -> QueryResult<Vec<RuleSubject>> {
     use crate::db::schema::channels as ch;
-    let mut q = c::table
+    c::table
         .inner_join(ch::table)
         .filter(c::tenant_id.eq(tenant))
         .filter(c::from_business.eq(false))
-        .into_boxed();
-    if let Some(id) = one {
-        q = q.filter(c::id.eq(id));
-    }
-    q.order((c::commented_at.desc(), c::id.desc()))
+        .order((c::commented_at.desc(), c::id.desc()))
         .limit(limit)
         .select((
             c::id,

@@ -44,8 +44,7 @@ pub(crate) fn comment(conn: &mut PgConnection, ch: &Channel, c: CommentEvent) ->
         comments::mark_replied_publicly(conn, ch.tenant_id, ch.id, parent)?;
     }
     if c.verb == CommentAction::Add
-        && crate::comments::auto::on_new_comment(conn, ch.tenant_id, ch.id, &c.comment_id)?
-            .is_some()
+        && crate::comments::auto::on_new_comment(conn, ch, &c.comment_id)?.is_some()
     {
         return Ok(()); // the rule's run announced the comment
     }

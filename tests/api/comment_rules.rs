@@ -219,7 +219,7 @@ async fn a_refused_rule_comes_back_with_the_reason_and_what_was_typed() {
         .signed_in("Acme", "mod@acme.test", Role::Moderator)
         .await;
     moderator.page("/comments/rules/new").await;
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let cases: [(&[(&str, &str)], &str); 5] = [
         (
             &[
                 ("name", "Slow"),
@@ -251,6 +251,16 @@ async fn a_refused_rule_comes_back_with_the_reason_and_what_was_typed() {
                 ("action", "private_reply"),
             ],
             "Choose a saved reply",
+        ),
+        (
+            // Not a saved reply of this tenant (a forged id).
+            &[
+                ("name", "Forged"),
+                ("keywords", "hours"),
+                ("action", "reply"),
+                ("saved_reply_id", "424242"),
+            ],
+            "Choose one of your saved replies.",
         ),
     ];
     for (fields, reason) in cases {

@@ -147,6 +147,17 @@ async fn submit(
         Ok(rule) => rule,
         Err(why) => return refuse(fields, why).await,
     };
+    // The saved reply must be one of the tenant's (the form offers no other; a forged id is
+    // refused rather than stored to fail at run time).
+    if let Some(reply) = rule.saved_reply_id {
+        let known = crate::db::run(&state.pool, move |conn| {
+            Ok(saved_replies::body(conn, tenant, reply)?.is_some())
+        })
+        .await?;
+        if !known {
+            return refuse(fields, "Choose one of your saved replies.".into()).await;
+        }
+    }
     if fields.intent == "dry-run" {
         let result = crate::db::run(&state.pool, move |conn| {
             Ok(auto::dry_run(conn, tenant, &rule))

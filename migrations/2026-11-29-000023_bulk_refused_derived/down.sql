@@ -1,0 +1,1 @@
+ALTER TABLE comment_bulk_runs ADD COLUMN refused INT NOT NULL DEFAULT 0;
