@@ -188,14 +188,19 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Channe
         .load(conn)
 }
 
-/// The tenant's Facebook Pages and Instagram accounts as (id, "Platform · name"), for the
-/// comment pages' channel choices.
+/// The tenant's Facebook Pages and Instagram accounts as (id, "Network · name"), for the
+/// comment and insights pages' channel choices.
 pub fn comment_channel_choices(
     conn: &mut PgConnection,
     tenant: TenantId,
 ) -> QueryResult<Vec<(i64, String)>> {
-    Ok(list(conn, tenant)?
-        .into_iter()
+    Ok(choices(&list(conn, tenant)?))
+}
+
+/// The Facebook Pages and Instagram accounts among `channels` as (id, "Network · name").
+pub fn choices(channels: &[Channel]) -> Vec<(i64, String)> {
+    channels
+        .iter()
         .filter(|c| c.platform != Platform::Whatsapp)
         .map(|c| {
             (
@@ -203,7 +208,7 @@ pub fn comment_channel_choices(
                 format!("{} · {}", c.platform.network_label(), c.display_name()),
             )
         })
-        .collect())
+        .collect()
 }
 
 /// Every connected Facebook Page and Instagram account, of every tenant (for the periodic

@@ -138,7 +138,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (filter, after, tenant) = (query.filter(), query.after(), user.tenant_id);
     let f = filter.clone();
-    let ((rows, next), channels, actions, rule_names, posts) =
+    let ((rows, next), channels, actions, rule_names, posts, lines) =
         crate::db::run(&state.pool, move |conn| {
             let page = comment_queue::queue(conn, tenant, &f, after, PAGE_SIZE)?;
             let keys: Vec<(ChannelId, String)> = page
@@ -150,8 +150,10 @@ pub async fn list(
             let rule_names = crate::models::moderation_rules::names(conn, tenant)?;
             let ids: Vec<CommentId> = page.0.iter().map(|r| r.id).collect();
             let actions = comment_actions::latest(conn, tenant, &ids)?;
-            let channels = crate::models::channels::comment_channel_choices(conn, tenant)?;
-            Ok((page, channels, actions, rule_names, posts))
+            let all = crate::models::channels::list(conn, tenant)?;
+            let lines = comments_sync::lines(conn, tenant, &all)?;
+            let channels = crate::models::channels::choices(&all);
+            Ok((page, channels, actions, rule_names, posts, lines))
         })
         .await?;
     let mut groups = group_by_post(rows);
@@ -166,7 +168,7 @@ pub async fn list(
             .cloned();
     }
     let sync_panel = SyncPanel {
-        lines: comments_sync::lines(&state, tenant).await?,
+        lines,
         csrf: session::csrf_token(&user.session),
     }
     .render()

@@ -57,28 +57,25 @@ impl SyncLine {
     }
 }
 
-/// Every Facebook and Instagram channel of the tenant with its latest sync.
-pub async fn lines(
-    state: &AppState,
+/// Every connected Facebook and Instagram channel among `channels` with its latest sync.
+pub fn lines(
+    conn: &mut diesel::PgConnection,
     tenant: crate::db::ids::TenantId,
-) -> Result<Vec<SyncLine>, AppError> {
-    crate::db::run(&state.pool, move |conn| {
-        let mut syncs = comment_syncs::latest(conn, tenant)?;
-        Ok(crate::models::channels::list(conn, tenant)?
-            .into_iter()
-            .filter(|c| c.platform != Platform::Whatsapp && c.is_connected())
-            .map(|c| SyncLine {
-                channel_id: c.id,
-                channel: format!("{} · {}", c.platform.network_label(), c.display_name()),
-                sync: syncs
-                    .iter()
-                    .position(|s| s.channel_id == c.id)
-                    .map(|i| syncs.swap_remove(i)),
-            })
-            .collect())
-    })
-    .await
-    .map_err(Into::into)
+    channels: &[crate::models::channels::Channel],
+) -> diesel::QueryResult<Vec<SyncLine>> {
+    let mut syncs = comment_syncs::latest(conn, tenant)?;
+    Ok(channels
+        .iter()
+        .filter(|c| c.platform != Platform::Whatsapp && c.is_connected())
+        .map(|c| SyncLine {
+            channel_id: c.id,
+            channel: format!("{} · {}", c.platform.network_label(), c.display_name()),
+            sync: syncs
+                .iter()
+                .position(|s| s.channel_id == c.id)
+                .map(|i| syncs.swap_remove(i)),
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -99,7 +96,12 @@ pub async fn status(
     state: web::Data<AppState>,
     user: Authorized<CommentRoles>,
 ) -> Result<HttpResponse, AppError> {
-    let lines = lines(&state, user.tenant_id).await?;
+    let tenant = user.tenant_id;
+    let lines = crate::db::run(&state.pool, move |conn| {
+        let channels = crate::models::channels::list(conn, tenant)?;
+        Ok(lines(conn, tenant, &channels)?)
+    })
+    .await?;
     render::html(&SyncPanel {
         lines,
         csrf: session::csrf_token(&user.session),
