@@ -174,6 +174,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_episodes (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        conversation_id -> Int8,
+        opened_at -> Timestamptz,
+        first_response_at -> Nullable<Timestamptz>,
+        first_responder_id -> Nullable<Int8>,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     conversation_labels (conversation_id, label_id) {
         tenant_id -> Int8,
         conversation_id -> Int8,
@@ -335,6 +349,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    messaging_hours (channel_id, hour, agent_id) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        hour -> Timestamptz,
+        agent_id -> Int8,
+        inbound -> Int4,
+        outbound -> Int4,
+        human_agent -> Int4,
+        template -> Int4,
+    }
+}
+
+diesel::table! {
     moderation_rules (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -419,6 +446,7 @@ diesel::table! {
         id -> Int8,
         name -> Text,
         created_at -> Timestamptz,
+        time_zone -> Text,
     }
 }
 
@@ -513,6 +541,9 @@ diesel::joinable!(connect_sessions -> tenants (tenant_id));
 diesel::joinable!(connect_sessions -> users (user_id));
 diesel::joinable!(contacts -> channels (channel_id));
 diesel::joinable!(contacts -> tenants (tenant_id));
+diesel::joinable!(conversation_episodes -> channels (channel_id));
+diesel::joinable!(conversation_episodes -> conversations (conversation_id));
+diesel::joinable!(conversation_episodes -> tenants (tenant_id));
 diesel::joinable!(conversation_labels -> conversations (conversation_id));
 diesel::joinable!(conversation_labels -> labels (label_id));
 diesel::joinable!(conversation_labels -> tenants (tenant_id));
@@ -533,6 +564,8 @@ diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(message_reactions -> tenants (tenant_id));
 diesel::joinable!(message_templates -> tenants (tenant_id));
 diesel::joinable!(messages -> users (sender_user_id));
+diesel::joinable!(messaging_hours -> channels (channel_id));
+diesel::joinable!(messaging_hours -> tenants (tenant_id));
 diesel::joinable!(moderation_rules -> saved_replies (saved_reply_id));
 diesel::joinable!(moderation_rules -> tenants (tenant_id));
 diesel::joinable!(moderation_rules -> users (created_by));
@@ -557,6 +590,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     connect_sessions,
     contacts,
+    conversation_episodes,
     conversation_labels,
     conversation_notes,
     conversations,
@@ -568,6 +602,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_reactions,
     message_templates,
     messages,
+    messaging_hours,
     moderation_rules,
     oauth_states,
     outbound_media,

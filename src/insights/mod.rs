@@ -3,4 +3,6 @@
 
 pub mod catalog;
 pub mod chart;
+pub mod messaging;
+pub mod period;
 pub mod refresh;

@@ -2,6 +2,7 @@
 //!
 //! [`TenantId`]: crate::db::ids::TenantId
 
+pub mod analytics;
 pub mod attachments;
 pub mod batches;
 pub mod channels;

@@ -46,3 +46,49 @@ pub fn get(conn: &mut PgConnection, id: TenantId) -> QueryResult<Tenant> {
         .select(Tenant::as_select())
         .first(conn)
 }
+
+/// The tenant's time zone (an IANA name; insights cut days in it).
+pub fn time_zone(conn: &mut PgConnection, id: TenantId) -> QueryResult<String> {
+    tenants::table
+        .find(id)
+        .select(tenants::time_zone)
+        .first(conn)
+}
+
+/// The time zones PostgreSQL knows, by name (the choices of the setting).
+pub fn time_zones(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Zone {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    // Raw SQL: `pg_timezone_names` is a system view outside the schema.
+    diesel::sql_query(
+        "SELECT name FROM pg_timezone_names
+          WHERE name !~ '^(posix|Etc/GMT.|SystemV)' ORDER BY name",
+    )
+    .load::<Zone>(conn)
+    .map(|zones| zones.into_iter().map(|z| z.name).collect())
+}
+
+/// Sets the tenant's time zone if PostgreSQL knows it; returns whether it was set.
+pub fn set_time_zone(conn: &mut PgConnection, id: TenantId, zone: &str) -> QueryResult<bool> {
+    let zone = zone.trim();
+    if !time_zones(conn)?.iter().any(|z| z == zone) {
+        return Ok(false);
+    }
+    diesel::update(tenants::table.find(id))
+        .set(tenants::time_zone.eq(zone))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Today's date in `zone`.
+pub fn today_in(conn: &mut PgConnection, zone: &str) -> QueryResult<chrono::NaiveDate> {
+    diesel::select(
+        diesel::dsl::sql::<diesel::sql_types::Date>("(now() AT TIME ZONE ")
+            .bind::<diesel::sql_types::Text, _>(zone)
+            .sql(")::date"),
+    )
+    .get_result(conn)
+}

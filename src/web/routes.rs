@@ -4,8 +4,9 @@ use actix_web::web;
 
 use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
-    comments_sync, connect, connect_whatsapp, inbox, insights, jobs, login, media, outbound_media,
-    saved_replies, sections, team, webhook_log,
+    comments_sync, connect, connect_whatsapp, inbox, insights, insights_filters,
+    insights_messaging, jobs, login, media, outbound_media, saved_replies, sections, team,
+    webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -157,6 +158,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/insights", web::get().to(insights::overview))
         .route("/insights.csv", web::get().to(insights::csv))
         .route("/insights/refresh", web::post().to(insights::refresh_now))
+        .route(
+            "/insights/messaging",
+            web::get().to(insights_messaging::page),
+        )
+        .route(
+            "/insights/messaging.csv",
+            web::get().to(insights_messaging::csv),
+        )
+        .route(
+            "/insights/time-zone",
+            web::post().to(insights_filters::set_time_zone),
+        )
         .route(
             "/message-templates",
             web::get().to(sections::message_templates),

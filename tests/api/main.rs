@@ -25,6 +25,7 @@ mod graph_sandbox;
 mod inbox;
 mod inbox_actions;
 mod insights;
+mod insights_messaging;
 mod jobs;
 mod migrations;
 mod normalizer_snapshots;

@@ -5,12 +5,10 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Deserialize;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::Authorized;
 use crate::auth::roles::InsightRoles;
-use crate::db::ids::ChannelId;
 use crate::error::AppError;
 use crate::insights::refresh::RefreshInsights;
 use crate::insights::{catalog, chart};
@@ -18,16 +16,8 @@ use crate::jobs::job::Job;
 use crate::models::insights;
 use crate::state::AppState;
 use crate::web::layout::Layout;
+use crate::web::pages::insights_filters::{Filters, InsightsQuery, Scope, zones_for};
 use crate::web::render;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct InsightsQuery {
-    channel: Option<String>,
-    range: Option<String>,
-}
-
-/// The ranges the page offers, in days.
-const RANGES: [i64; 3] = [7, 28, 90];
 
 /// Metrics whose value is a level (a running total), not a daily count: the card shows the
 /// latest value instead of a sum. (Instagram's `follower_count` is new followers per day.)
@@ -78,24 +68,14 @@ impl Card {
 #[template(path = "insights/index.html")]
 struct InsightsPage {
     layout: Layout,
-    channels: Vec<(i64, String)>,
-    channel: Option<i64>,
-    range: i64,
-    ranges: [i64; 3],
+    f: Filters,
+    has_channels: bool,
     cards: Vec<Card>,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
-    /// The filters as a query string, for the CSV link.
-    qs: String,
     /// Channels whose refresh is waiting or running.
     refreshing: i64,
     can_refresh: bool,
-}
-
-impl InsightsPage {
-    fn is_channel(&self, id: &i64) -> bool {
-        self.channel == Some(*id)
-    }
 }
 
 fn value_of(metric: &str, points: &[(NaiveDate, i64)]) -> Option<i64> {
@@ -108,50 +88,44 @@ fn value_of(metric: &str, points: &[(NaiveDate, i64)]) -> Option<i64> {
     Some(points.iter().map(|p| p.1).sum())
 }
 
-/// What the page shows: the range, the channel chosen (if it is the tenant's) and the cards.
+/// What the page shows: the scope and the cards.
 struct Overview {
-    range: i64,
-    channel: Option<i64>,
-    channels: Vec<(i64, String)>,
+    scope: Scope,
     cards: Vec<Card>,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
     refreshing: i64,
+    zones: Option<Vec<String>>,
 }
+
+/// Meta's figures lag up to 48 h: the range ends with yesterday.
+const META_LAG_DAYS: i64 = 1;
 
 async fn load(
     state: &AppState,
     tenant: crate::db::ids::TenantId,
     query: &InsightsQuery,
+    admin: bool,
 ) -> Result<Overview, AppError> {
-    let range = query
-        .range
-        .as_deref()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| RANGES.contains(r))
-        .unwrap_or(28);
-    let wanted = query.channel.as_deref().and_then(|c| c.parse::<i64>().ok());
-    // Meta's figures lag up to 48 h: the range ends with yesterday.
-    let to = Utc::now().date_naive() - Duration::days(1);
-    let from = to - Duration::days(range - 1);
-    let (prev_from, prev_to) = (from - Duration::days(range), from - Duration::days(1));
-    let (channels, cards, refusals, last_refresh) = crate::db::run(&state.pool, move |conn| {
-        let channels = crate::models::channels::comment_channel_choices(conn, tenant)?;
-        let channel = wanted
-            .filter(|w| channels.iter().any(|(id, _)| id == w))
-            .map(ChannelId);
+    let query = query.clone();
+    Ok(crate::db::run(&state.pool, move |conn| {
+        let scope = Scope::read(conn, tenant, &query, META_LAG_DAYS, true)?;
+        let (period, channel) = (&scope.period, scope.channel);
+        let before = period.previous();
         let mut cards = Vec::new();
         for metric in catalog::PAGE_DAILY.iter().chain(catalog::INSTAGRAM_DAILY) {
-            let points = insights::daily_totals(conn, tenant, channel, metric, from, to)?;
-            let before = insights::daily_totals(conn, tenant, channel, metric, prev_from, prev_to)?;
-            if points.is_empty() && before.is_empty() {
+            let points =
+                insights::daily_totals(conn, tenant, channel, metric, period.from, period.to)?;
+            let prior =
+                insights::daily_totals(conn, tenant, channel, metric, before.from, before.to)?;
+            if points.is_empty() && prior.is_empty() {
                 continue;
             }
             cards.push(Card {
                 metric,
                 label: label(metric),
                 value: value_of(metric, &points),
-                previous: value_of(metric, &before),
+                previous: value_of(metric, &prior),
                 chart: chart::line(label(metric), &points),
                 points,
             });
@@ -160,21 +134,16 @@ async fn load(
             Some(c) => insights::refusals(conn, tenant, c)?,
             None => Vec::new(),
         };
-        let refreshing = crate::jobs::queue::outstanding(conn, tenant, RefreshInsights::KIND)?;
-        let last_refresh = insights::last_refresh(conn, tenant)?;
-        Ok((channels, cards, refusals, (last_refresh, refreshing)))
+        Ok(Overview {
+            refusals,
+            refreshing: crate::jobs::queue::outstanding(conn, tenant, RefreshInsights::KIND)?,
+            last_refresh: insights::last_refresh(conn, tenant)?,
+            zones: zones_for(conn, admin)?,
+            cards,
+            scope,
+        })
     })
-    .await?;
-    let (last_refresh, refreshing) = last_refresh;
-    Ok(Overview {
-        range,
-        channel: wanted.filter(|w| channels.iter().any(|(id, _)| id == w)),
-        channels,
-        cards,
-        refusals,
-        last_refresh,
-        refreshing,
-    })
+    .await?)
 }
 
 /// GET /insights
@@ -183,27 +152,27 @@ pub async fn overview(
     user: Authorized<InsightRoles>,
     query: web::Query<InsightsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let o = load(&state, user.tenant_id, &query).await?;
-    let qs = serde_urlencoded::to_string([
-        (
-            "channel",
-            o.channel.map(|c| c.to_string()).unwrap_or_default(),
-        ),
-        ("range", o.range.to_string()),
-    ])
-    .unwrap_or_default();
+    let admin = user.can::<crate::auth::roles::AdminOnly>();
+    let o = load(&state, user.tenant_id, &query, admin).await?;
+    let note =
+        "Meta's figures lag up to 48 hours and come in Meta's days; the range ends yesterday."
+            .to_string();
     render::html(&InsightsPage {
         layout: Layout::new(&user, "insights"),
-        channel: o.channel,
-        channels: o.channels,
-        range: o.range,
-        ranges: RANGES,
+        f: Filters::new(
+            "overview",
+            "/insights",
+            (!o.cards.is_empty()).then_some("/insights.csv"),
+            &o.scope,
+            o.zones,
+            note,
+        ),
+        has_channels: !o.scope.channels.is_empty(),
         cards: o.cards,
         refusals: o.refusals,
         last_refresh: o.last_refresh,
-        qs,
         refreshing: o.refreshing,
-        can_refresh: user.can::<crate::auth::roles::AdminOnly>(),
+        can_refresh: admin,
     })
 }
 
@@ -214,7 +183,7 @@ pub async fn csv(
     query: web::Query<InsightsQuery>,
 ) -> Result<HttpResponse, AppError> {
     use super::comments_audit::csv_cell;
-    let o = load(&state, user.tenant_id, &query).await?;
+    let o = load(&state, user.tenant_id, &query, false).await?;
     let mut out = String::from("metric,label,day,value\n");
     for card in &o.cards {
         for (day, value) in &card.points {
@@ -229,7 +198,10 @@ pub async fn csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"insights-{}-days.csv\"", o.range),
+            format!(
+                "attachment; filename=\"insights-{}-{}.csv\"",
+                o.scope.period.from, o.scope.period.to
+            ),
         ))
         .body(out))
 }

@@ -14,6 +14,8 @@ pub mod connect;
 pub mod connect_whatsapp;
 pub mod inbox;
 pub mod insights;
+pub mod insights_filters;
+pub mod insights_messaging;
 pub mod jobs;
 pub mod login;
 pub mod media;

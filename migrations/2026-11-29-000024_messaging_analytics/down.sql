@@ -1,0 +1,10 @@
+DROP TRIGGER conversations_resolved ON conversations;
+DROP FUNCTION episode_resolved();
+DROP TRIGGER messages_uncounted ON messages;
+DROP TRIGGER messages_counted ON messages;
+DROP FUNCTION messages_uncounted();
+DROP FUNCTION messages_counted();
+DROP FUNCTION messaging_hour(TIMESTAMPTZ);
+DROP TABLE conversation_episodes;
+DROP TABLE messaging_hours;
+ALTER TABLE tenants DROP COLUMN time_zone;

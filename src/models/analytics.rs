@@ -1,0 +1,295 @@
+//! Parley's own figures for the insights pages: message volumes from the hourly counts the
+//! database keeps (`messaging_hours`), response and resolution times from conversation episodes,
+//! and comment figures. Days are cut in the tenant's time zone.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Double, Integer, Nullable, Text, Timestamptz};
+
+use crate::db::ids::{ChannelId, TenantId};
+use crate::db::schema::messaging_hours as h;
+
+/// `[start, end)`: the instants that begin the day `from` and end the day `to` in `zone`.
+pub fn bounds(
+    conn: &mut PgConnection,
+    zone: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let at = |day: NaiveDate| {
+        diesel::dsl::sql::<Timestamptz>("(")
+            .bind::<Date, _>(day)
+            .sql("::timestamp AT TIME ZONE ")
+            .bind::<Text, _>(zone.to_string())
+            .sql(")")
+    };
+    diesel::select((at(from), at(to + chrono::Duration::days(1)))).get_result(conn)
+}
+
+/// Messages of one channel and sender over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub channel_id: ChannelId,
+    /// The agent who sent them; 0 for the customer and for the business outside Parley.
+    pub agent_id: i64,
+    pub inbound: i64,
+    pub outbound: i64,
+    pub human_agent: i64,
+    pub template: i64,
+}
+
+/// The tenant's message counts in `[start, end)` by channel and sender.
+pub fn volumes(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> QueryResult<Vec<Volume>> {
+    let sum = |c: &'static str| diesel::dsl::sql::<BigInt>(c);
+    let columns = (
+        h::channel_id,
+        h::agent_id,
+        sum("sum(inbound)::bigint"),
+        sum("sum(outbound)::bigint"),
+        sum("sum(human_agent)::bigint"),
+        sum("sum(template)::bigint"),
+    );
+    let base = h::table
+        .filter(h::tenant_id.eq(tenant))
+        .filter(h::hour.ge(start))
+        .filter(h::hour.lt(end));
+    let rows: Vec<(ChannelId, i64, i64, i64, i64, i64)> = match channel {
+        Some(channel) => base
+            .filter(h::channel_id.eq(channel))
+            .group_by((h::channel_id, h::agent_id))
+            .select(columns)
+            .load(conn)?,
+        None => base
+            .group_by((h::channel_id, h::agent_id))
+            .select(columns)
+            .load(conn)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(
+            |(channel_id, agent_id, inbound, outbound, human_agent, template)| Volume {
+                channel_id,
+                agent_id,
+                inbound,
+                outbound,
+                human_agent,
+                template,
+            },
+        )
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct DayRow {
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    inbound: i64,
+    #[diesel(sql_type = BigInt)]
+    outbound: i64,
+}
+
+/// Messages in and out per day of `zone` in `[start, end)`, days without messages left out.
+/// Raw SQL: the day is the hour converted to the tenant's zone, which the builder cannot say.
+pub fn daily(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    zone: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
+    diesel::sql_query(
+        "SELECT (hour AT TIME ZONE $2)::date AS day,
+                sum(inbound)::bigint AS inbound, sum(outbound)::bigint AS outbound
+           FROM messaging_hours
+          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
+            AND ($5::bigint IS NULL OR channel_id = $5)
+          GROUP BY 1 ORDER BY 1",
+    )
+    .bind::<BigInt, _>(tenant.0)
+    .bind::<Text, _>(zone)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(end)
+    .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
+    .load::<DayRow>(conn)
+    .map(|rows| {
+        rows.into_iter()
+            .map(|r| (r.day, r.inbound, r.outbound))
+            .collect()
+    })
+}
+
+#[derive(QueryableByName)]
+struct HeatRow {
+    #[diesel(sql_type = Integer)]
+    weekday: i32,
+    #[diesel(sql_type = Integer)]
+    hour: i32,
+    #[diesel(sql_type = BigInt)]
+    inbound: i64,
+}
+
+/// Incoming messages by ISO weekday (1 = Monday) and hour of the day in `zone`.
+/// Raw SQL: weekday and hour of the tenant's local time, which the builder cannot say.
+pub fn heatmap(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    zone: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> QueryResult<Vec<(i32, i32, i64)>> {
+    diesel::sql_query(
+        "SELECT extract(isodow FROM hour AT TIME ZONE $2)::int AS weekday,
+                extract(hour FROM hour AT TIME ZONE $2)::int AS hour,
+                sum(inbound)::bigint AS inbound
+           FROM messaging_hours
+          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4 AND inbound > 0
+            AND ($5::bigint IS NULL OR channel_id = $5)
+          GROUP BY 1, 2",
+    )
+    .bind::<BigInt, _>(tenant.0)
+    .bind::<Text, _>(zone)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(end)
+    .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
+    .load::<HeatRow>(conn)
+    .map(|rows| {
+        rows.into_iter()
+            .map(|r| (r.weekday, r.hour, r.inbound))
+            .collect()
+    })
+}
+
+/// How episodes are grouped for their timings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingGroup {
+    All,
+    Channel,
+    Platform,
+    /// The agent who answered first (none: answered from another Meta tool).
+    Responder,
+    /// The assignee when the conversation was resolved.
+    Resolver,
+}
+
+impl TimingGroup {
+    fn key(self) -> &'static str {
+        match self {
+            TimingGroup::All => "''",
+            TimingGroup::Channel => "e.channel_id::text",
+            TimingGroup::Platform => "ch.platform",
+            TimingGroup::Responder => "COALESCE(e.first_responder_id, 0)::text",
+            TimingGroup::Resolver => "COALESCE(e.resolved_by, 0)::text",
+        }
+    }
+}
+
+/// Response and resolution times of the conversations opened in a range (seconds).
+#[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
+pub struct Timing {
+    /// The group: a channel id, a platform or a user id (0: none), as text; empty for all.
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub opened: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub response_median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub response_p90: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    pub resolved: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub resolution_median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub resolution_p90: Option<f64>,
+}
+
+/// Timings of the episodes opened in `[start, end)`, by `group`.
+/// Raw SQL: percentiles (`percentile_cont … WITHIN GROUP`), which the builder cannot say.
+pub fn timings(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    group: TimingGroup,
+) -> QueryResult<Vec<Timing>> {
+    let response = "extract(epoch FROM e.first_response_at - e.opened_at)";
+    let resolution = "extract(epoch FROM e.resolved_at - e.opened_at)";
+    // The group key is one of a fixed set of expressions, never input.
+    let sql = format!(
+        "SELECT {key} AS key, count(*) AS opened, count(e.first_response_at) AS answered,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY {response}) AS response_median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY {response}) AS response_p90,
+                count(e.resolved_at) AS resolved,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY {resolution}) AS resolution_median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY {resolution}) AS resolution_p90
+           FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
+          WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
+            AND ($4::bigint IS NULL OR e.channel_id = $4)
+          GROUP BY 1 ORDER BY 2 DESC",
+        key = group.key()
+    );
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant.0)
+        .bind::<Timestamptz, _>(start)
+        .bind::<Timestamptz, _>(end)
+        .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
+        .load(conn)
+}
+
+/// Comment figures over a range: comments from people (not the business) received.
+#[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
+pub struct CommentFigures {
+    #[diesel(sql_type = BigInt)]
+    pub received: i64,
+    /// Of those, hidden now.
+    #[diesel(sql_type = BigInt)]
+    pub hidden: i64,
+    #[diesel(sql_type = BigInt)]
+    pub deleted: i64,
+    /// Answered publicly or privately.
+    #[diesel(sql_type = BigInt)]
+    pub replied: i64,
+    /// Median seconds to the first reply, public or private.
+    #[diesel(sql_type = Nullable<Double>)]
+    pub reply_median: Option<f64>,
+}
+
+/// The comments received in `[start, end)`.
+/// Raw SQL: a percentile over LEAST of two times, which the builder cannot say.
+pub fn comment_figures(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> QueryResult<CommentFigures> {
+    diesel::sql_query(
+        "SELECT count(*) AS received,
+                count(*) FILTER (WHERE hidden) AS hidden,
+                count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
+                count(*) FILTER (WHERE replied_publicly_at IS NOT NULL
+                                    OR replied_privately_at IS NOT NULL) AS replied,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+                    LEAST(replied_publicly_at, replied_privately_at) - commented_at)) AS reply_median
+           FROM comments
+          WHERE tenant_id = $1 AND commented_at >= $2 AND commented_at < $3 AND NOT from_business
+            AND ($4::bigint IS NULL OR channel_id = $4)",
+    )
+    .bind::<BigInt, _>(tenant.0)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(end)
+    .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
+    .get_result(conn)
+}
