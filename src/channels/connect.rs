@@ -249,6 +249,7 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
                     channel.id,
                     crate::insights::refresh::BACKFILL_DAYS,
                 )?;
+                crate::insights::posts::queue(conn, channel.tenant_id, channel.id, false)?;
             }
             Ok(channel)
         }

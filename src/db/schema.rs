@@ -82,6 +82,8 @@ diesel::table! {
         posted_at -> Nullable<Timestamptz>,
         fetched_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        insights_note -> Nullable<Text>,
+        insights_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -424,6 +426,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_insights (channel_id, post_id, metric) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        post_id -> Text,
+        metric -> Text,
+        value -> Int8,
+        fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     saved_replies (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -574,6 +587,8 @@ diesel::joinable!(oauth_states -> users (user_id));
 diesel::joinable!(outbound_media -> tenants (tenant_id));
 diesel::joinable!(pending_message_events -> channels (channel_id));
 diesel::joinable!(pending_message_events -> tenants (tenant_id));
+diesel::joinable!(post_insights -> channels (channel_id));
+diesel::joinable!(post_insights -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> users (created_by));
 diesel::joinable!(user_sessions -> tenants (tenant_id));
@@ -608,6 +623,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_media,
     pending_message_events,
     periodic_runs,
+    post_insights,
     saved_replies,
     send_budgets,
     tenants,

@@ -15,6 +15,42 @@ pub const PAGE_DAILY: &[&str] = &[
 /// Daily Instagram account metrics that Meta serves as time series (`period=day`).
 pub const INSTAGRAM_DAILY: &[&str] = &["reach", "follower_count"];
 
+/// Lifetime metrics of a Facebook Page post (`period=lifetime`).
+pub const PAGE_POST: &[&str] = &[
+    "post_media_view",
+    "post_total_media_view_unique",
+    "post_clicks",
+    "post_reactions_by_type_total",
+];
+
+/// Lifetime metrics of an Instagram feed post or carousel (its children have none).
+pub const INSTAGRAM_FEED: &[&str] = &[
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+];
+
+/// Lifetime metrics of an Instagram reel.
+pub const INSTAGRAM_REEL: &[&str] = &[
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
+];
+
+/// Metrics of an Instagram story (readable for its 24 hours); `navigation` comes broken down
+/// by `story_navigation_action_type`.
+pub const INSTAGRAM_STORY: &[&str] = &["views", "reach", "replies", "navigation"];
+
 /// Names Meta no longer serves (contract §6.1–6.3). Never requested.
 pub const DEPRECATED: &[&str] = &[
     // Facebook Page, November 2025 and earlier.
@@ -60,7 +96,15 @@ mod tests {
 
     #[test]
     fn no_requested_metric_is_one_meta_removed() {
-        for metric in PAGE_DAILY.iter().chain(INSTAGRAM_DAILY) {
+        let all = [
+            PAGE_DAILY,
+            INSTAGRAM_DAILY,
+            PAGE_POST,
+            INSTAGRAM_FEED,
+            INSTAGRAM_REEL,
+            INSTAGRAM_STORY,
+        ];
+        for metric in all.iter().flat_map(|m| m.iter()) {
             assert!(!DEPRECATED.contains(metric), "{metric} is deprecated");
         }
     }

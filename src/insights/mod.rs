@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod chart;
 pub mod messaging;
 pub mod period;
+pub mod posts;
 pub mod refresh;

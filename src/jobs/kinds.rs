@@ -41,8 +41,10 @@ registry![
     crate::comments::posts::FetchCommentPost,
     crate::comments::mentions::FetchMention,
     crate::insights::refresh::RefreshInsights,
+    crate::insights::posts::RefreshPostInsights,
     ResyncComments,
     RefreshAllInsights,
+    PollStories,
     CleanupLoginThrottle,
     TokenHealth,
     PurgeConnectSessions,
@@ -115,11 +117,37 @@ impl Job for RefreshAllInsights {
                     c.id,
                     crate::insights::refresh::DAILY_DAYS,
                 )?;
+                crate::insights::posts::queue(conn, c.tenant_id, c.id, false)?;
             }
             Ok(channels.len())
         })
         .await?;
         tracing::info!(queued, "daily insights refreshes queued");
+        Ok(())
+    }
+}
+
+/// Queues a read of every Instagram account's live stories, whose figures Meta keeps for 24
+/// hours only (the `story_insights` webhook brings the final ones).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct PollStories {}
+
+impl Job for PollStories {
+    const KIND: &'static str = "poll_stories";
+
+    async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
+        let queued = crate::db::run(&state.pool, |conn| {
+            let accounts: Vec<_> = crate::models::channels::facebook_and_instagram(conn)?
+                .into_iter()
+                .filter(|c| c.platform == crate::models::channels::Platform::Instagram)
+                .collect();
+            for c in &accounts {
+                crate::insights::posts::queue(conn, c.tenant_id, c.id, true)?;
+            }
+            Ok(accounts.len())
+        })
+        .await?;
+        tracing::debug!(queued, "story polls queued");
         Ok(())
     }
 }

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use crate::db::schema::periodic_runs;
 use crate::jobs::job::Job;
 use crate::jobs::kinds::{
-    CleanupLoginThrottle, Purge, PurgeConnectSessions, QueueProfileSweeps, RefreshAllInsights,
-    RequeueRoutable, ResyncComments, TokenHealth, WakeSnoozed,
+    CleanupLoginThrottle, PollStories, Purge, PurgeConnectSessions, QueueProfileSweeps,
+    RefreshAllInsights, RequeueRoutable, ResyncComments, TokenHealth, WakeSnoozed,
 };
 use crate::jobs::queue::{self, NewJob};
 
@@ -53,6 +53,7 @@ pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<QueueProfileSweeps>(Duration::minutes(5)),
     Periodic::of::<ResyncComments>(Duration::hours(6)),
     Periodic::of::<RefreshAllInsights>(Duration::hours(24)),
+    Periodic::of::<PollStories>(Duration::hours(1)),
 ];
 
 /// How often each process looks for due periods.

@@ -320,6 +320,18 @@ impl GraphClient {
         self.call(call).await
     }
 
+    /// An Instagram account's live stories (the last 24 hours).
+    pub async fn instagram_stories(
+        &self,
+        ig_id: &str,
+        token: &AccessToken,
+    ) -> Result<Paged<IgMedia>, GraphError> {
+        let call = Call::get(format!("{ig_id}/stories"), Auth::Token(token))
+            .query("fields", IG_MEDIA_FIELDS)
+            .budget(ig_id);
+        self.call(call).await
+    }
+
     /// One page of an Instagram media item's top-level comments.
     pub async fn instagram_comments(
         &self,

@@ -108,17 +108,37 @@ impl GraphClient {
             .map(|p| p.data)
     }
 
-    /// `GET /{media-id}/insights` (lifetime totals of one post, reel or story).
+    /// `GET /{media-id}/insights` (lifetime totals of one post, reel or story), with an optional
+    /// breakdown (`story_navigation_action_type` for a story's `navigation`).
     pub async fn media_insights(
         &self,
         media_id: &str,
         token: &AccessToken,
         ig_id: &str,
         metrics: &[&str],
+        breakdown: Option<&str>,
     ) -> Result<Vec<InsightMetric>, GraphError> {
         let call = Call::get(format!("{media_id}/insights"), Auth::Token(token))
             .query("metric", metrics.join(","))
+            .query_opt("breakdown", breakdown.map(String::from))
             .budget(ig_id);
+        self.call::<Paged<InsightMetric>>(call)
+            .await
+            .map(|p| p.data)
+    }
+
+    /// `GET /{page-post-id}/insights?period=lifetime` (lifetime totals of one Page post).
+    pub async fn post_insights(
+        &self,
+        post_id: &str,
+        token: &AccessToken,
+        page_id: &str,
+        metrics: &[&str],
+    ) -> Result<Vec<InsightMetric>, GraphError> {
+        let call = Call::get(format!("{post_id}/insights"), Auth::Token(token))
+            .query("metric", metrics.join(","))
+            .query("period", "lifetime")
+            .budget(page_id);
         self.call::<Paged<InsightMetric>>(call)
             .await
             .map(|p| p.data)

@@ -126,7 +126,8 @@ pub fn refusals(
         .load(conn)
 }
 
-/// The tenant's daily totals of `metric` over its channels (or one), oldest first.
+/// The tenant's daily totals of `metric` over its channels' own accounts (or one channel's),
+/// oldest first. Posts' snapshots, kept under the same metric names, are not counted.
 pub fn daily_totals(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -135,9 +136,14 @@ pub fn daily_totals(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    use crate::db::schema::channels as ch;
+    let accounts = ch::table
+        .filter(ch::tenant_id.eq(tenant))
+        .select(ch::platform_id);
     let base = p::table
         .filter(p::tenant_id.eq(tenant))
         .filter(p::metric.eq(metric))
+        .filter(p::object_id.eq_any(accounts))
         .filter(p::day.between(from, to));
     // `sum(bigint)` is numeric in PostgreSQL; cast back (daily totals fit in a bigint).
     let total = || diesel::dsl::sql::<diesel::sql_types::BigInt>("sum(value)::bigint");
@@ -165,4 +171,20 @@ pub fn last_refresh(
         .filter(p::tenant_id.eq(tenant))
         .select(diesel::dsl::max(p::fetched_at))
         .first(conn)
+}
+
+/// Every kept day of every metric of one object (a post's snapshots), oldest first.
+pub fn object_series(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    object_id: &str,
+) -> QueryResult<Vec<(String, NaiveDate, i64)>> {
+    p::table
+        .filter(p::tenant_id.eq(tenant))
+        .filter(p::channel_id.eq(channel))
+        .filter(p::object_id.eq(object_id))
+        .order((p::metric, p::day))
+        .select((p::metric, p::day, p::value))
+        .load(conn)
 }

@@ -29,6 +29,7 @@ pub mod notes;
 pub mod notifications;
 pub mod outbound;
 pub mod outbound_media;
+pub mod post_insights;
 pub mod receipts;
 pub mod retention;
 pub mod saved_replies;

@@ -184,6 +184,10 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 crate::webhooks::apply_comments::comment(conn, ch, c)?;
                 out.applied += 1;
             }
+            Event::StoryInsights { media_id, values } => {
+                crate::insights::posts::record_story_webhook(conn, ch, &media_id, &values)?;
+                out.applied += 1;
+            }
             Event::TemplateStatus {
                 template_id,
                 name,

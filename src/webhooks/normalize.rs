@@ -94,6 +94,11 @@ pub enum Event {
         errors: Option<Value>,
     },
     Comment(CommentEvent),
+    /// An Instagram story's final figures (`story_insights`), as Meta names them.
+    StoryInsights {
+        media_id: String,
+        values: Vec<(String, i64)>,
+    },
     TemplateStatus {
         template_id: String,
         name: String,

@@ -56,15 +56,31 @@ pub(crate) fn page_change(
             )],
         },
         (true, "messages") => messaging_event(&v, account_id, true, false, fallback),
-        (true, "story_insights") => vec![ignored(
-            "story_insights",
-            "story metrics are read by the insights refresh",
-        )],
+        (true, "story_insights") => story_insights(&v),
         (_, other) => vec![ignored(
             format!("field {other}"),
             "Parley does not use this webhook field",
         )],
     }
+}
+
+/// A story's final figures. Only whole numbers in range are kept (a hostile value is dropped,
+/// not wrapped).
+fn story_insights(v: &Value) -> Vec<Event> {
+    let Some(media_id) = s(v, "/media_id").filter(|id| !id.trim().is_empty()) else {
+        return vec![ignored(
+            "story_insights",
+            "the event names no story (media_id)",
+        )];
+    };
+    let values: Vec<(String, i64)> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "media_id")
+        .filter_map(|(k, n)| Some((k.clone(), n.as_i64().filter(|n| *n >= 0)?)))
+        .collect();
+    vec![Event::StoryInsights { media_id, values }]
 }
 
 fn feed_change(v: &Value, account_id: &str, fallback: DateTime<Utc>) -> Vec<Event> {

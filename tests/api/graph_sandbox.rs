@@ -313,7 +313,7 @@ async fn insights_are_series_and_deprecated_metrics_are_refused() {
         .data;
     assert!(
         graph
-            .media_insights(&media[0].id, &token, &ig.id, &["reach", "likes"])
+            .media_insights(&media[0].id, &token, &ig.id, &["reach", "likes"], None)
             .await
             .is_ok()
     );

@@ -26,6 +26,7 @@ mod inbox;
 mod inbox_actions;
 mod insights;
 mod insights_messaging;
+mod insights_posts;
 mod jobs;
 mod migrations;
 mod normalizer_snapshots;

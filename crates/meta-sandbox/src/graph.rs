@@ -14,8 +14,8 @@ use super::fields::GraphRequest;
 use super::seed::{Channel, Seed};
 use super::world::TokenKind;
 use super::{
-    Inner, comments, insights, instagram, media, messaging, oauth, pages, templates, tokens,
-    whatsapp,
+    Inner, comments, insights, instagram, media, messaging, oauth, pages, post_insights, templates,
+    tokens, whatsapp,
 };
 
 /// What a path's first segment names.
@@ -166,6 +166,19 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
         Some("dialog") => return oauth::dialog(&inner, &greq),
         Some("oauth") => return into_response(tokens::exchange(&inner, &greq)),
         _ => {}
+    }
+    {
+        let mut state = inner.world.lock();
+        if state.graph_requests.len() >= super::world::REQUEST_LOG {
+            state.graph_requests.pop_front();
+        }
+        state
+            .graph_requests
+            .push_back(super::world::GraphRequestRecord {
+                method: greq.method.clone(),
+                path: greq.path.clone(),
+                metric: greq.text("metric"),
+            });
     }
     let node = resolve(&inner, &greq.segments[0]);
     let token_status = if node.is_whatsapp() { 401 } else { 400 };
@@ -438,8 +451,9 @@ async fn dispatch(
             _ => Err(ctx.no_such_edge("IGUser")),
         },
         Node::Customer(_) => pages::profile(&ctx),
+        Node::Post(_) if edge == Some("insights") => post_insights::fb_post(&ctx),
         Node::Post(_) | Node::FbComment(_) => comments::fb(&ctx, node),
-        Node::IgMedia(_) if edge == Some("insights") => insights::media(&ctx),
+        Node::IgMedia(_) if edge == Some("insights") => post_insights::media(&ctx),
         Node::IgMedia(_) | Node::IgComment(_) => instagram::node(&ctx, node),
         Node::Waba => match edge {
             Some("message_templates") => templates::edge(&ctx),

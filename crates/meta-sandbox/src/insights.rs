@@ -38,41 +38,6 @@ const IG_TOTAL_ONLY: &[&str] = &[
 ];
 const IG_SERIES: &[&str] = &["reach", "follower_count", "online_followers"];
 const IG_DEMOGRAPHICS: &[&str] = &["follower_demographics", "engaged_audience_demographics"];
-const MEDIA_FEED: &[&str] = &[
-    "views",
-    "reach",
-    "likes",
-    "comments",
-    "shares",
-    "saved",
-    "total_interactions",
-    "follows",
-    "profile_visits",
-    "profile_activity",
-];
-const MEDIA_REELS: &[&str] = &[
-    "views",
-    "reach",
-    "likes",
-    "comments",
-    "shares",
-    "saved",
-    "total_interactions",
-    "ig_reels_avg_watch_time",
-    "ig_reels_video_view_total_time",
-];
-const MEDIA_STORY: &[&str] = &[
-    "views",
-    "reach",
-    "replies",
-    "navigation",
-    "shares",
-    "total_interactions",
-    "follows",
-    "profile_visits",
-    "profile_activity",
-];
-
 /// The value of `metric` for `object_id` on `date`: a base level per object and metric, a
 /// slow upward trend, weekly seasonality (busier at weekends) and ±15% noise.
 pub fn daily_value(object_id: &str, metric: &str, date: NaiveDate) -> u64 {
@@ -99,11 +64,11 @@ pub fn daily_value(object_id: &str, metric: &str, date: NaiveDate) -> u64 {
     (base * trend * weekly * (1.0 + noise)).round().max(0.0) as u64
 }
 
-fn invalid_metric() -> MetaError {
+pub(crate) fn invalid_metric() -> MetaError {
     MetaError::param("The value must be a valid insights metric")
 }
 
-fn metrics(ctx: &Ctx) -> Result<Vec<String>, MetaError> {
+pub(crate) fn metrics(ctx: &Ctx) -> Result<Vec<String>, MetaError> {
     let m: Vec<String> = ctx
         .req
         .text("metric")
@@ -181,7 +146,7 @@ fn end_time(day: NaiveDate) -> String {
     graph_time(Utc.from_utc_datetime(&next.and_hms_opt(8, 0, 0).unwrap_or_default()))
 }
 
-fn title(metric: &str) -> String {
+pub(crate) fn title(metric: &str) -> String {
     let words = metric.trim_start_matches("page_").replace('_', " ");
     let mut c = words.chars();
     c.next()
@@ -340,13 +305,15 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
     Ok(json!({"data": data}))
 }
 
-fn breakdown(id: &str, metric: &str, dimension: &str, total: u64) -> Vec<Value> {
+pub(crate) fn breakdown(id: &str, metric: &str, dimension: &str, total: u64) -> Vec<Value> {
     let keys: &[&str] = match dimension {
         "age" => &["18-24", "25-34", "35-44", "45-54", "55-64"],
         "gender" => &["F", "M", "U"],
         "city" => &["Lisbon, Lisboa", "Berlin, Berlin", "Austin, Texas"],
         "follow_type" => &["FOLLOWER", "NON_FOLLOWER"],
         "media_product_type" => &["POST", "REEL", "STORY"],
+        "story_navigation_action_type" => &["tap_forward", "tap_back", "tap_exit", "swipe_forward"],
+        "reactions" => &["like", "love", "wow", "haha", "sorry", "anger"],
         _ => &["US", "PT", "DE", "BR"],
     };
     let weights: Vec<u64> = keys
@@ -358,53 +325,6 @@ fn breakdown(id: &str, metric: &str, dimension: &str, total: u64) -> Vec<Value> 
         .zip(weights)
         .map(|(k, w)| json!({"dimension_values": [k], "value": total.max(1) * w / sum}))
         .collect()
-}
-
-/// `GET /{ig-media-id}/insights?metric=` (lifetime values).
-pub(crate) fn media(ctx: &Ctx) -> Result<Value, MetaError> {
-    let (ig_id, product, created, low) = {
-        let state = ctx.inner.world.lock();
-        let m = state
-            .ig_media
-            .iter()
-            .find(|m| m.id == ctx.id)
-            .ok_or_else(|| ctx.unsupported())?;
-        (m.ig_id.clone(), m.product_type, m.created, m.low_viewers)
-    };
-    let page_id = ctx
-        .seed()
-        .page_of_account(&ig_id)
-        .map(|p| p.id.clone())
-        .unwrap_or_default();
-    ctx.require_page_access(&page_id)?;
-    let names = metrics(ctx)?;
-    let allowed = match product {
-        "STORY" => MEDIA_STORY,
-        "REELS" => MEDIA_REELS,
-        _ => MEDIA_FEED,
-    };
-    if names.iter().any(|m| !allowed.contains(&m.as_str())) {
-        return Err(invalid_metric());
-    }
-    if low {
-        return Err(MetaError::new(
-            10,
-            "(#10) Not enough viewers for the media to show insights",
-        )
-        .user(
-            "Media Insights Unavailable",
-            "This story has fewer than 5 viewers.",
-        ));
-    }
-    let day = created.date_naive();
-    let data: Vec<Value> = names
-        .iter()
-        .map(|m| {
-            let value = daily_value(&ctx.id, m, day) / if m.contains("view") || m == "reach" { 1 } else { 8 };
-            json!({"name": m, "period": "lifetime", "values": [{"value": value}], "title": title(m), "description": format!("{} (sandbox series)", title(m)), "id": format!("{}/insights/{m}/lifetime", ctx.id)})
-        })
-        .collect();
-    Ok(json!({"data": data}))
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ pub(crate) fn media_list(ctx: &Ctx) -> Result<Value, MetaError> {
             .ig_media
             .iter()
             .filter(|m| m.ig_id == ctx.id && (m.product_type == "STORY") == stories)
+            .filter(|m| super::post_insights::is_live(m))
             .collect();
         media.sort_by_key(|m| std::cmp::Reverse(m.created));
         media

@@ -22,6 +22,7 @@ mod media;
 mod messaging;
 mod oauth;
 mod pages;
+mod post_insights;
 mod seed;
 mod simulator;
 mod template_rules;
@@ -48,7 +49,8 @@ pub use insights::daily_value;
 pub use seed::{Channel, Customer, Seed, SeedIg, SeedPage, SeedPerson, SeedPhone, SeedWaba};
 pub use simulator::Simulator;
 pub use world::{
-    DeliveredWebhook, InboundRecord, IssueToken, SentMessage, TokenKind, TokenSelector, World,
+    DeliveredWebhook, GraphRequestRecord, InboundRecord, IssueToken, SentMessage, TokenKind,
+    TokenSelector, World,
 };
 
 /// Settings of one sandbox instance.
@@ -242,6 +244,18 @@ impl Sandbox {
         event: CustomerEvent,
     ) -> Result<InboundRecord, SandboxError> {
         events::deliver(&self.inner, event).await
+    }
+
+    /// The business posts a story on the Instagram account now (one with `few_viewers` answers
+    /// its insights with Meta's code 10); returns the story's media id.
+    pub fn post_story(&self, ig_id: &str, caption: &str, few_viewers: bool) -> String {
+        post_insights::post_story(&self.inner, ig_id, caption, few_viewers)
+    }
+
+    /// The story's 24 hours end now: it leaves `/stories` and its insights, and Meta sends the
+    /// `story_insights` webhook with its final figures. False for an unknown story.
+    pub async fn expire_story(&self, media_id: &str) -> bool {
+        post_insights::expire_story(&self.inner, media_id).await
     }
 
     /// Everything Parley sent through the Send API or WhatsApp `messages`, oldest first.

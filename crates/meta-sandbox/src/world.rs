@@ -127,6 +127,18 @@ pub(crate) struct PendingDialog {
 }
 
 /// Everything that changes. One lock; no handler holds it across an await.
+/// One Graph request as the sandbox received it (tests check what Parley asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphRequestRecord {
+    pub method: String,
+    pub path: String,
+    /// The `metric` parameter, when there was one.
+    pub metric: Option<String>,
+}
+
+/// How many Graph requests the log keeps.
+pub(crate) const REQUEST_LOG: usize = 5000;
+
 #[derive(Default)]
 pub(crate) struct State {
     pub tokens: HashMap<String, Token>,
@@ -155,6 +167,9 @@ pub(crate) struct State {
     pub media_urls: HashMap<String, (String, DateTime<Utc>)>,
     pub attachments: HashSet<String>,
     pub registrations: Vec<DateTime<Utc>>,
+    /// The latest Graph requests (method, path and query), newest last; capped so a long demo
+    /// does not grow without end.
+    pub graph_requests: std::collections::VecDeque<GraphRequestRecord>,
     /// WhatsApp pair rate limit: recipient -> (available burst, last refill).
     pub pair_buckets: HashMap<String, (f64, DateTime<Utc>)>,
     counter: u64,
@@ -246,6 +261,11 @@ impl World {
     /// Everything Parley sent, oldest first.
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         self.lock().sent.clone()
+    }
+
+    /// The latest Graph requests (up to 5,000), oldest first.
+    pub fn graph_requests(&self) -> Vec<GraphRequestRecord> {
+        self.lock().graph_requests.iter().cloned().collect()
     }
 
     /// Every webhook attempt, oldest first.

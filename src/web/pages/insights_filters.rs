@@ -22,8 +22,9 @@ pub struct InsightsQuery {
     pub range: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
-    /// The posts page's sort metric.
+    /// The posts page's sort column and page.
     pub sort: Option<String>,
+    pub page: Option<String>,
 }
 
 impl InsightsQuery {
