@@ -230,6 +230,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    insight_backfills (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        state -> Text,
+        from_day -> Date,
+        next_day -> Date,
+        to_day -> Date,
+        windows_done -> Int4,
+        windows_total -> Int4,
+        error -> Nullable<Text>,
+        started_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    insight_breakdowns (channel_id, object_id, metric, dimension, key) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        object_id -> Text,
+        metric -> Text,
+        dimension -> Text,
+        key -> Text,
+        value -> Int8,
+        fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     insight_points (channel_id, object_id, metric, day) {
         tenant_id -> Int8,
         channel_id -> Int8,
@@ -567,6 +598,10 @@ diesel::joinable!(conversations -> channels (channel_id));
 diesel::joinable!(conversations -> contacts (contact_id));
 diesel::joinable!(conversations -> tenants (tenant_id));
 diesel::joinable!(conversations -> users (assignee_id));
+diesel::joinable!(insight_backfills -> channels (channel_id));
+diesel::joinable!(insight_backfills -> tenants (tenant_id));
+diesel::joinable!(insight_breakdowns -> channels (channel_id));
+diesel::joinable!(insight_breakdowns -> tenants (tenant_id));
 diesel::joinable!(insight_points -> channels (channel_id));
 diesel::joinable!(insight_points -> tenants (tenant_id));
 diesel::joinable!(insight_refusals -> channels (channel_id));
@@ -609,6 +644,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_labels,
     conversation_notes,
     conversations,
+    insight_backfills,
+    insight_breakdowns,
     insight_points,
     insight_refusals,
     jobs,

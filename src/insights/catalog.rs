@@ -15,6 +15,27 @@ pub const PAGE_DAILY: &[&str] = &[
 /// Daily Instagram account metrics that Meta serves as time series (`period=day`).
 pub const INSTAGRAM_DAILY: &[&str] = &["reach", "follower_count"];
 
+/// Instagram account metrics Meta serves only as totals (`metric_type=total_value`): read one
+/// day at a time to keep a daily series. `follows_and_unfollows` comes broken down by
+/// `follow_type` and is kept as `follows` and `unfollows`.
+pub const INSTAGRAM_DAILY_TOTALS: &[&str] = &[
+    "views",
+    "accounts_engaged",
+    "total_interactions",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "replies",
+    "profile_links_taps",
+];
+
+/// Instagram audience breakdowns (need 100 followers): metric and the dimensions read.
+pub const INSTAGRAM_DEMOGRAPHICS: &[&str] =
+    &["follower_demographics", "engaged_audience_demographics"];
+/// The dimensions of the demographics.
+pub const DEMOGRAPHIC_DIMENSIONS: &[&str] = &["age", "gender", "country", "city"];
+
 /// Lifetime metrics of a Facebook Page post (`period=lifetime`).
 pub const PAGE_POST: &[&str] = &[
     "post_media_view",
@@ -99,6 +120,9 @@ mod tests {
         let all = [
             PAGE_DAILY,
             INSTAGRAM_DAILY,
+            INSTAGRAM_DAILY_TOTALS,
+            INSTAGRAM_DEMOGRAPHICS,
+            &["follows_and_unfollows", "online_followers"],
             PAGE_POST,
             INSTAGRAM_FEED,
             INSTAGRAM_REEL,

@@ -59,7 +59,13 @@ pub fn values(answer: &[InsightMetric]) -> Vec<(String, i64)> {
             for b in &total.breakdowns {
                 for r in &b.results {
                     if let (Some(key), Some(v)) = (r.dimension_values.first(), r.value.as_i64()) {
-                        out.push((format!("{}.{}", m.name, key.to_lowercase()), v));
+                        // Story navigation keys match the webhook's lower-case names; other
+                        // keys (countries, cities) are kept as Meta spells them.
+                        let key = match m.name.as_str() {
+                            "navigation" | "follows_and_unfollows" => key.to_lowercase(),
+                            _ => key.clone(),
+                        };
+                        out.push((format!("{}.{key}", m.name), v));
                     }
                 }
             }

@@ -7,12 +7,13 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::ids::{ChannelId, TenantId};
+use crate::db::statuses::RunState;
 use crate::insights::catalog;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
 use crate::meta::AccessToken;
 use crate::meta::error::{GraphError, GraphErrorKind};
-use crate::meta::insights::{InsightMetric, Range};
+use crate::meta::insights::{IgInsightsQuery, InsightMetric, Range};
 use crate::models::channels::{Channel, Platform};
 use crate::models::insights::{self, Point};
 use crate::state::AppState;
@@ -100,9 +101,15 @@ async fn window(
         async move {
             let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
             if channel.platform == Platform::Instagram {
-                graph
-                    .instagram_insights(&id, token, &metrics, "day", "time_series", range)
-                    .await
+                let q = IgInsightsQuery {
+                    metrics: &metrics,
+                    period: "day",
+                    metric_type: "time_series",
+                    breakdown: None,
+                    timeframe: None,
+                    range: Some(range),
+                };
+                graph.instagram_insights(&id, token, &q).await
             } else {
                 graph
                     .page_insights(&id, token, &metrics, "day", range)
@@ -148,6 +155,19 @@ pub async fn refresh(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Refreshed, JobError> {
+    refresh_tracked(state, channel, token, metrics, from, to, None).await
+}
+
+/// [`refresh`], recording each window in the backfill `progress` (in the window's transaction).
+pub async fn refresh_tracked(
+    state: &AppState,
+    channel: &Channel,
+    token: &AccessToken,
+    metrics: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+    progress: Option<i64>,
+) -> Result<Refreshed, JobError> {
     let mut done = Refreshed::default();
     for (start, end) in windows(from, to, window_days(channel.platform)) {
         let range = Range {
@@ -184,6 +204,9 @@ pub async fn refresh(
                 }
                 for metric in &served {
                     insights::served(conn, tenant, id, metric)?;
+                }
+                if let Some(backfill) = progress {
+                    crate::models::insight_backfills::advance(conn, backfill, end)?;
                 }
                 insights::upsert(conn, tenant, id, &pts)
             })?)
@@ -257,15 +280,62 @@ impl Job for RefreshInsights {
         }
         let today = Utc::now().date_naive();
         let from = today - Duration::days(self.days.clamp(1, MAX_HISTORY_DAYS));
-        let done = refresh(
-            state,
-            &channel,
-            &token,
-            daily_metrics(channel.platform),
-            from,
-            today,
-        )
-        .await?;
+        // A long read keeps its progress (shown on the page) and resumes where it stopped.
+        let backfill = if self.days > DAILY_DAYS {
+            let windows = windows(from, today, window_days(channel.platform)).len() as i32;
+            let (tenant, id) = (channel.tenant_id, channel.id);
+            Some(
+                crate::db::run(&state.pool, move |conn| {
+                    Ok(crate::models::insight_backfills::resume_or_start(
+                        conn, tenant, id, from, today, windows,
+                    )?)
+                })
+                .await?,
+            )
+        } else {
+            None
+        };
+        let start = backfill.as_ref().map_or(from, |b| b.next_day.max(from));
+        let read = async {
+            let done = refresh_tracked(
+                state,
+                &channel,
+                &token,
+                daily_metrics(channel.platform),
+                start,
+                today,
+                backfill.as_ref().map(|b| b.id),
+            )
+            .await?;
+            if channel.platform == Platform::Instagram {
+                crate::insights::account::refresh_totals(state, &channel, &token, from, today)
+                    .await?;
+                crate::insights::account::refresh_audience(state, &channel, &token).await?;
+            }
+            Ok::<_, JobError>(done)
+        };
+        let outcome = read.await;
+        if let Some(b) = &backfill {
+            let (id, ended) = (b.id, &outcome);
+            let end = match ended {
+                Ok(_) => Some((RunState::Done, None)),
+                Err(JobError::Permanent(reason)) => Some((RunState::Failed, Some(reason.clone()))),
+                // A retry resumes at the next window.
+                Err(_) => None,
+            };
+            if let Some((state_now, reason)) = end {
+                crate::db::run(&state.pool, move |conn| {
+                    Ok(crate::models::insight_backfills::finish(
+                        conn,
+                        id,
+                        state_now,
+                        reason.as_deref(),
+                    )?)
+                })
+                .await?;
+            }
+        }
+        let done = outcome?;
         tracing::info!(
             channel = %channel.id,
             points = done.points,

@@ -58,6 +58,20 @@ pub struct InsightMetric {
     pub id: Option<String>,
 }
 
+/// What an Instagram account insights request asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct IgInsightsQuery<'a> {
+    pub metrics: &'a [&'a str],
+    /// `day`, `lifetime`, ...
+    pub period: &'a str,
+    /// `time_series` or `total_value`.
+    pub metric_type: &'a str,
+    pub breakdown: Option<&'a str>,
+    /// Demographics' window (`this_month`, `this_week`).
+    pub timeframe: Option<&'a str>,
+    pub range: Option<Range>,
+}
+
 /// A date range in unix seconds (Meta allows at most 90 days per Page insights request).
 #[derive(Debug, Clone, Copy)]
 pub struct Range {
@@ -86,26 +100,47 @@ impl GraphClient {
             .map(|p| p.data)
     }
 
-    /// `GET /{ig-user-id}/insights`; `metric_type` is `time_series` or `total_value`.
+    /// `GET /{ig-user-id}/insights`.
     pub async fn instagram_insights(
         &self,
         ig_id: &str,
         token: &AccessToken,
-        metrics: &[&str],
-        period: &str,
-        metric_type: &str,
-        range: Range,
+        q: &IgInsightsQuery<'_>,
     ) -> Result<Vec<InsightMetric>, GraphError> {
-        let call = Call::get(format!("{ig_id}/insights"), Auth::Token(token))
-            .query("metric", metrics.join(","))
-            .query("period", period)
-            .query("metric_type", metric_type)
-            .query("since", range.since.to_string())
-            .query("until", range.until.to_string())
+        let mut call = Call::get(format!("{ig_id}/insights"), Auth::Token(token))
+            .query("metric", q.metrics.join(","))
+            .query("period", q.period)
+            .query("metric_type", q.metric_type)
+            .query_opt("breakdown", q.breakdown)
+            .query_opt("timeframe", q.timeframe)
             .budget(ig_id);
+        if let Some(range) = q.range {
+            call = call
+                .query("since", range.since.to_string())
+                .query("until", range.until.to_string());
+        }
         self.call::<Paged<InsightMetric>>(call)
             .await
             .map(|p| p.data)
+    }
+
+    /// An Instagram account's follower count (`GET /{ig-user-id}?fields=followers_count`).
+    pub async fn instagram_followers(
+        &self,
+        ig_id: &str,
+        token: &AccessToken,
+    ) -> Result<Option<i64>, GraphError> {
+        #[derive(Deserialize)]
+        struct Followers {
+            #[serde(default)]
+            followers_count: Option<i64>,
+        }
+        let call = Call::get(ig_id.to_string(), Auth::Token(token))
+            .query("fields", "followers_count")
+            .budget(ig_id);
+        self.call::<Followers>(call)
+            .await
+            .map(|f| f.followers_count)
     }
 
     /// `GET /{media-id}/insights` (lifetime totals of one post, reel or story), with an optional

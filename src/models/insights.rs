@@ -126,23 +126,24 @@ pub fn refusals(
         .load(conn)
 }
 
-/// The tenant's daily totals of `metric` over its channels' own accounts (or one channel's),
-/// oldest first. Posts' snapshots, kept under the same metric names, are not counted.
+/// The tenant's daily totals of each of `metrics` over its channels' own accounts (or one
+/// channel's), by metric and day, oldest first. Posts' snapshots, kept under the same metric
+/// names, are not counted. One query for every card of the page.
 pub fn daily_totals(
     conn: &mut PgConnection,
     tenant: TenantId,
     channel: Option<ChannelId>,
-    metric: &str,
+    metrics: &[&str],
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, i64)>> {
+) -> QueryResult<Vec<(String, NaiveDate, i64)>> {
     use crate::db::schema::channels as ch;
     let accounts = ch::table
         .filter(ch::tenant_id.eq(tenant))
         .select(ch::platform_id);
     let base = p::table
         .filter(p::tenant_id.eq(tenant))
-        .filter(p::metric.eq(metric))
+        .filter(p::metric.eq_any(metrics))
         .filter(p::object_id.eq_any(accounts))
         .filter(p::day.between(from, to));
     // `sum(bigint)` is numeric in PostgreSQL; cast back (daily totals fit in a bigint).
@@ -150,16 +151,37 @@ pub fn daily_totals(
     match channel {
         Some(channel) => base
             .filter(p::channel_id.eq(channel))
-            .group_by(p::day)
-            .order(p::day)
-            .select((p::day, total()))
+            .group_by((p::metric, p::day))
+            .order((p::metric, p::day))
+            .select((p::metric, p::day, total()))
             .load(conn),
         None => base
-            .group_by(p::day)
-            .order(p::day)
-            .select((p::day, total()))
+            .group_by((p::metric, p::day))
+            .order((p::metric, p::day))
+            .select((p::metric, p::day, total()))
             .load(conn),
     }
+}
+
+/// The latest kept value of `metric` on each of the tenant's channels' own accounts.
+pub fn latest_by_channel(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    metric: &str,
+) -> QueryResult<Vec<(ChannelId, i64)>> {
+    use crate::db::schema::channels as ch;
+    p::table
+        .inner_join(
+            ch::table.on(ch::id
+                .eq(p::channel_id)
+                .and(ch::platform_id.eq(p::object_id))),
+        )
+        .filter(p::tenant_id.eq(tenant))
+        .filter(p::metric.eq(metric))
+        .distinct_on(p::channel_id)
+        .order((p::channel_id, p::day.desc()))
+        .select((p::channel_id, p::value))
+        .load(conn)
 }
 
 /// The latest time the tenant's insights were refreshed (for "last refresh" on the page).
@@ -187,4 +209,76 @@ pub fn object_series(
         .order((p::metric, p::day))
         .select((p::metric, p::day, p::value))
         .load(conn)
+}
+
+/// Replaces the object's breakdown of `metric` by `dimension` with `rows` (key, value).
+#[allow(clippy::too_many_arguments)]
+pub fn replace_breakdown(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    object_id: &str,
+    metric: &str,
+    dimension: &str,
+    rows: &[(String, i64)],
+) -> QueryResult<()> {
+    use crate::db::schema::insight_breakdowns as b;
+    diesel::delete(
+        b::table
+            .filter(b::tenant_id.eq(tenant))
+            .filter(b::channel_id.eq(channel))
+            .filter(b::object_id.eq(object_id))
+            .filter(b::metric.eq(metric))
+            .filter(b::dimension.eq(dimension)),
+    )
+    .execute(conn)?;
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(key, value)| {
+            (
+                b::tenant_id.eq(tenant),
+                b::channel_id.eq(channel),
+                b::object_id.eq(object_id),
+                b::metric.eq(metric),
+                b::dimension.eq(dimension),
+                b::key.eq(key),
+                b::value.eq(*value),
+            )
+        })
+        .collect();
+    diesel::insert_into(b::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The tenant's breakdown of `metric` by `dimension` summed over its channels (or one),
+/// largest first.
+pub fn breakdown(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    metric: &str,
+    dimension: &str,
+) -> QueryResult<Vec<(String, i64)>> {
+    use crate::db::schema::insight_breakdowns as b;
+    let total = || diesel::dsl::sql::<diesel::sql_types::BigInt>("sum(value)::bigint");
+    let base = b::table
+        .filter(b::tenant_id.eq(tenant))
+        .filter(b::metric.eq(metric))
+        .filter(b::dimension.eq(dimension));
+    match channel {
+        Some(channel) => base
+            .filter(b::channel_id.eq(channel))
+            .group_by(b::key)
+            .order(total().desc())
+            .select((b::key, total()))
+            .load(conn),
+        None => base
+            .group_by(b::key)
+            .order(total().desc())
+            .select((b::key, total()))
+            .load(conn),
+    }
 }

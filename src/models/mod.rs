@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversation_search;
 pub mod conversations;
+pub mod insight_backfills;
 pub mod insights;
 pub mod jobs;
 pub mod labels;

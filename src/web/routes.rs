@@ -158,6 +158,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/insights", web::get().to(insights::overview))
         .route("/insights.csv", web::get().to(insights::csv))
         .route("/insights/refresh", web::post().to(insights::refresh_now))
+        .route("/insights/backfill", web::post().to(insights::backfill))
         .route("/insights/posts", web::get().to(insights_posts::list))
         .route("/insights/posts.csv", web::get().to(insights_posts::csv))
         .route("/insights/posts/{id}", web::get().to(insights_posts::show))

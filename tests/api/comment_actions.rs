@@ -338,6 +338,7 @@ async fn a_missing_permission_at_meta_fails_the_action_with_the_reason() {
     app.process_webhooks().await;
     let id = row_id(&app, &comment.id).await;
     sandbox.inject_fault(meta_sandbox::Fault {
+        after: 0,
         path: comment.id.clone(),
         method: Some("POST".into()),
         count: 1,

@@ -95,6 +95,7 @@ async fn connecting_a_page_backfills_its_comments_once_even_with_webhooks_and_re
     // The second post's comments fail (Meta's 500, through the client's own retries): the run
     // stops after the first post.
     sandbox.inject_fault(meta_sandbox::Fault {
+        after: 0,
         path: format!("{}/comments", posts[1].id),
         method: Some("GET".into()),
         count: 3,

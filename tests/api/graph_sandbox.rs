@@ -302,7 +302,18 @@ async fn insights_are_series_and_deprecated_metrics_are_refused() {
     assert_eq!(err.kind, GraphErrorKind::InvalidRequest);
     assert!(
         graph
-            .instagram_insights(&ig.id, &token, &["reach"], "day", "time_series", range)
+            .instagram_insights(
+                &ig.id,
+                &token,
+                &parley::meta::insights::IgInsightsQuery {
+                    metrics: &["reach"],
+                    period: "day",
+                    metric_type: "time_series",
+                    breakdown: None,
+                    timeframe: None,
+                    range: Some(range),
+                }
+            )
             .await
             .is_ok()
     );

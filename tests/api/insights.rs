@@ -271,15 +271,25 @@ async fn analysts_see_each_metric_with_its_previous_period_and_chart() {
     assert_eq!(link, [format!("/insights.csv?channel={}&range=7", page.id)]);
     let csv = analyst.get(&link[0]).await.text().await.unwrap();
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "metric,label,day,value");
-    // Text cells are quoted (and formulas neutralised), numbers are not.
-    assert_eq!(rows.len(), 1 + catalog::PAGE_DAILY.len() * 7);
+    assert_eq!(rows[0], "table,metric,label,key,value");
+    // Text cells are quoted (and formulas neutralised), numbers are not; each card has its
+    // days and its two totals.
+    assert_eq!(rows.len(), 1 + catalog::PAGE_DAILY.len() * (7 + 2));
     let csv_views: i64 = rows
         .iter()
-        .filter(|r| r.starts_with("\"page_media_view\","))
+        .filter(|r| r.starts_with("\"series\",\"page_media_view\","))
         .map(|r| r.rsplit(',').next().unwrap().parse::<i64>().unwrap())
         .sum();
     assert_eq!(csv_views, expected);
+    assert!(
+        rows.contains(
+            &format!(
+                "\"total\",\"page_media_view\",\"Media views (Page)\",\"this_period\",{expected}"
+            )
+            .as_str()
+        ),
+        "the card's total is in the CSV"
+    );
 
     // Agents and moderators have no insights; another tenant sees none of Acme's.
     let (mut agent, _, _) = app.signed_in("Acme", "ag@acme.test", Role::Agent).await;

@@ -25,6 +25,7 @@ mod graph_sandbox;
 mod inbox;
 mod inbox_actions;
 mod insights;
+mod insights_audience;
 mod insights_messaging;
 mod insights_posts;
 mod jobs;

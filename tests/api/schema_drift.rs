@@ -263,6 +263,11 @@ fn state_enums_name_exactly_what_the_check_constraints_allow() {
             names(RunState::ALL, RunState::as_str),
         ),
         (
+            "insight_backfills",
+            "state",
+            names(RunState::ALL, RunState::as_str),
+        ),
+        (
             "comment_bulk_runs",
             "action",
             names(BulkAction::ALL, BulkAction::as_str),

@@ -22,6 +22,9 @@ pub struct Fault {
     pub method: Option<String>,
     #[serde(default = "one")]
     pub count: u32,
+    /// Matching requests answered normally before the fault starts.
+    #[serde(default)]
+    pub after: u32,
     pub kind: FaultKind,
 }
 
@@ -40,6 +43,7 @@ impl Fault {
             path: path.into(),
             method: None,
             count: 1,
+            after: 0,
             kind,
         }
     }
@@ -51,6 +55,12 @@ impl Fault {
     }
 
     /// Only requests with this HTTP method.
+    /// Lets the first `n` matching requests through.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
+        self
+    }
+
     pub fn method(mut self, method: &str) -> Self {
         self.method = Some(method.to_ascii_uppercase());
         self
@@ -104,6 +114,10 @@ fn manage_engagement() -> String {
 pub(crate) fn take(state: &mut State, method: &str, path: &str) -> Option<FaultKind> {
     let index = state.faults.iter().position(|f| f.matches(method, path))?;
     let fault = &mut state.faults[index];
+    if fault.after > 0 {
+        fault.after -= 1;
+        return None;
+    }
     fault.count -= 1;
     let kind = fault.kind.clone();
     if fault.count == 0 {

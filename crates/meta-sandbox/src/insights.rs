@@ -268,13 +268,16 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
     for m in &names {
         let days_with_data: Vec<NaiveDate> = days(from, to)
             .filter(|d| *d < latest)
-            // follower_count needs 100 followers and covers the last 30 days only.
+            // follower_count and online_followers need 100 followers and cover the last 30
+            // days only.
             .filter(|d| {
-                m != "follower_count"
+                (m != "follower_count" && m != "online_followers")
                     || (ig.followers_count >= 100 && today - *d <= TimeDelta::days(30))
             })
             .collect();
-        if days_with_data.is_empty() && !IG_DEMOGRAPHICS.contains(&m.as_str()) {
+        let demographic = IG_DEMOGRAPHICS.contains(&m.as_str());
+        if (days_with_data.is_empty() && !demographic) || (demographic && ig.followers_count < 100)
+        {
             continue; // Missing data is an empty set, not zeros.
         }
         let id = format!("{}/insights/{m}/{period}", ctx.id);
@@ -297,7 +300,25 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
         } else {
             entry["values"] = days_with_data
                 .iter()
-                .map(|d| json!({"value": daily_value(&ctx.id, m, *d), "end_time": end_time(*d)}))
+                .map(|d| {
+                    let value = if m == "online_followers" {
+                        // Followers online in each hour of the day (Pacific time).
+                        let hours: serde_json::Map<String, Value> = (0..24)
+                            .map(|h| {
+                                let peak = [
+                                    0.2, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.9, 1.0,
+                                    1.0, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 0.9, 0.8, 0.6, 0.4, 0.3,
+                                ][h];
+                                let n = (ig.followers_count as f64 * 0.4 * peak) as u64;
+                                (h.to_string(), json!(n))
+                            })
+                            .collect();
+                        Value::Object(hours)
+                    } else {
+                        json!(daily_value(&ctx.id, m, *d))
+                    };
+                    json!({"value": value, "end_time": end_time(*d)})
+                })
                 .collect();
         }
         data.push(entry);

@@ -5,64 +5,20 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::auth::Authorized;
 use crate::auth::roles::InsightRoles;
 use crate::error::AppError;
+use crate::insights::overview::{self, Audience, Card};
 use crate::insights::refresh::RefreshInsights;
-use crate::insights::{catalog, chart};
 use crate::jobs::job::Job;
+use crate::models::insight_backfills::{self, Backfill};
 use crate::models::insights;
 use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::pages::insights_filters::{Filters, InsightsQuery, Scope, zones_for};
 use crate::web::render;
-
-/// Metrics whose value is a level (a running total), not a daily count: the card shows the
-/// latest value instead of a sum. (Instagram's `follower_count` is new followers per day.)
-const LEVELS: [&str; 1] = ["page_follows"];
-
-/// How the page names a metric.
-pub fn label(metric: &str) -> &'static str {
-    match metric {
-        "page_follows" => "Followers (Page)",
-        "page_media_view" => "Media views",
-        "page_total_media_view_unique" => "Unique media viewers",
-        "page_post_engagements" => "Post engagements",
-        "page_views_total" => "Page views",
-        "page_video_views" => "Video views",
-        "reach" => "Accounts reached (Instagram)",
-        "follower_count" => "New followers (Instagram)",
-        _ => "Other metric",
-    }
-}
-
-/// One metric's card.
-pub struct Card {
-    pub metric: &'static str,
-    pub label: &'static str,
-    pub value: Option<i64>,
-    pub previous: Option<i64>,
-    pub chart: String,
-    pub points: Vec<(NaiveDate, i64)>,
-}
-
-impl Card {
-    /// The change against the previous period, as a signed percentage.
-    pub fn change(&self) -> Option<String> {
-        let (now, before) = (self.value?, self.previous?);
-        if before == 0 {
-            return None;
-        }
-        let pct = (now - before) as f64 / before as f64 * 100.0;
-        Some(format!("{}{pct:.0}%", if pct >= 0.0 { "+" } else { "" }))
-    }
-
-    pub fn up(&self) -> bool {
-        matches!((self.value, self.previous), (Some(a), Some(b)) if a >= b)
-    }
-}
 
 #[derive(Template)]
 #[template(path = "insights/index.html")]
@@ -71,27 +27,27 @@ struct InsightsPage {
     f: Filters,
     has_channels: bool,
     cards: Vec<Card>,
+    audience: Audience,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
     /// Channels whose refresh is waiting or running.
     refreshing: i64,
+    backfills: Vec<BackfillLine>,
     can_refresh: bool,
 }
 
-fn value_of(metric: &str, points: &[(NaiveDate, i64)]) -> Option<i64> {
-    if points.is_empty() {
-        return None; // no data is not zero
-    }
-    if LEVELS.contains(&metric) {
-        return points.last().map(|p| p.1);
-    }
-    Some(points.iter().map(|p| p.1).sum())
+/// A history read as the page shows it.
+pub struct BackfillLine {
+    pub channel: String,
+    pub backfill: Backfill,
 }
 
 /// What the page shows: the scope and the cards.
 struct Overview {
     scope: Scope,
     cards: Vec<Card>,
+    audience: Audience,
+    backfills: Vec<BackfillLine>,
     refusals: Vec<(String, String)>,
     last_refresh: Option<DateTime<Utc>>,
     refreshing: i64,
@@ -111,25 +67,20 @@ async fn load(
     Ok(crate::db::run(&state.pool, move |conn| {
         let scope = Scope::read(conn, tenant, &query, META_LAG_DAYS, true)?;
         let (period, channel) = (&scope.period, scope.channel);
-        let before = period.previous();
-        let mut cards = Vec::new();
-        for metric in catalog::PAGE_DAILY.iter().chain(catalog::INSTAGRAM_DAILY) {
-            let points =
-                insights::daily_totals(conn, tenant, channel, metric, period.from, period.to)?;
-            let prior =
-                insights::daily_totals(conn, tenant, channel, metric, before.from, before.to)?;
-            if points.is_empty() && prior.is_empty() {
-                continue;
-            }
-            cards.push(Card {
-                metric,
-                label: label(metric),
-                value: value_of(metric, &points),
-                previous: value_of(metric, &prior),
-                chart: chart::line(label(metric), &points),
-                points,
-            });
-        }
+        let cards = overview::cards(conn, tenant, channel, period)?;
+        let audience = overview::audience(conn, tenant, channel, &scope.channels)?;
+        let backfills = insight_backfills::recent(conn, tenant)?
+            .into_iter()
+            .map(|backfill| BackfillLine {
+                channel: scope
+                    .channels
+                    .iter()
+                    .find(|c| c.id == backfill.channel_id)
+                    .map(|c| c.display_name())
+                    .unwrap_or_default(),
+                backfill,
+            })
+            .collect();
         let refusals = match channel {
             Some(c) => insights::refusals(conn, tenant, c)?,
             None => Vec::new(),
@@ -140,6 +91,8 @@ async fn load(
             last_refresh: insights::last_refresh(conn, tenant)?,
             zones: zones_for(conn, admin)?,
             cards,
+            audience,
+            backfills,
             scope,
         })
     })
@@ -169,6 +122,8 @@ pub async fn overview(
         ),
         has_channels: !o.scope.channels.is_empty(),
         cards: o.cards,
+        audience: o.audience,
+        backfills: o.backfills,
         refusals: o.refusals,
         last_refresh: o.last_refresh,
         refreshing: o.refreshing,
@@ -184,14 +139,40 @@ pub async fn csv(
 ) -> Result<HttpResponse, AppError> {
     use super::comments_audit::csv_cell;
     let o = load(&state, user.tenant_id, &query, false).await?;
-    let mut out = String::from("metric,label,day,value\n");
+    // Every table the page shows: the daily series, each card's totals, the audience.
+    let mut out = String::from("table,metric,label,key,value\n");
+    let mut row = |table: &str, metric: &str, label: &str, key: &str, value: Option<i64>| {
+        let value = value.map(|v| v.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{value}\n",
+            csv_cell(table),
+            csv_cell(metric),
+            csv_cell(label),
+            csv_cell(key)
+        ));
+    };
     for card in &o.cards {
         for (day, value) in &card.points {
-            out.push_str(&format!(
-                "{},{},{day},{value}\n",
-                csv_cell(card.metric),
-                csv_cell(card.label)
-            ));
+            row(
+                "series",
+                card.metric,
+                card.label,
+                &day.to_string(),
+                Some(*value),
+            );
+        }
+        row("total", card.metric, card.label, "this_period", card.value);
+        row(
+            "total",
+            card.metric,
+            card.label,
+            "previous_period",
+            card.previous,
+        );
+    }
+    for a in &o.audience.charts {
+        for (key, value) in &a.rows {
+            row("audience", &a.id, &a.title, key, Some(*value));
         }
     }
     Ok(HttpResponse::Ok()
@@ -235,4 +216,56 @@ pub async fn refresh_now(
         "Refreshing insights from Meta…",
     );
     Ok(render::see_other("/insights"))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct BackfillForm {
+    channel: Option<String>,
+}
+
+/// POST /insights/backfill (admins): reads up to two years of history of one channel (or every
+/// Page and Instagram account); the page shows each read's progress.
+pub async fn backfill(
+    state: web::Data<AppState>,
+    user: Authorized<crate::auth::roles::AdminOnly>,
+    form: web::Form<BackfillForm>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = user.tenant_id;
+    let wanted = form.channel.as_deref().and_then(|c| c.parse::<i64>().ok());
+    let queued = crate::db::run(&state.pool, move |conn| {
+        let mut queued = 0;
+        for channel in crate::models::channels::list(conn, tenant)? {
+            let eligible = channel.platform != crate::models::channels::Platform::Whatsapp
+                && channel.is_connected()
+                && wanted.is_none_or(|w| w == channel.id.0);
+            if eligible {
+                crate::insights::refresh::queue(
+                    conn,
+                    tenant,
+                    channel.id,
+                    crate::insights::refresh::MAX_HISTORY_DAYS,
+                )?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    })
+    .await?;
+    let (level, text) = if queued == 0 {
+        (
+            crate::auth::session::FlashLevel::Error,
+            "No connected Page or Instagram account to read history for.".to_string(),
+        )
+    } else {
+        (
+            crate::auth::session::FlashLevel::Success,
+            format!("Reading two years of history for {queued} channel(s); progress shows below."),
+        )
+    };
+    crate::auth::session::flash(&user.session, level, &text);
+    let back = match wanted {
+        Some(c) => format!("/insights?channel={c}"),
+        None => "/insights".into(),
+    };
+    Ok(render::see_other(&back))
 }
