@@ -84,6 +84,7 @@ pub async fn refresh_totals(
     let mut stored = 0;
     let mut day = from;
     while day < to {
+        crate::insights::budget::check(state, channel)?;
         let range = Some(Range {
             since: midnight(day),
             until: midnight(day + Duration::days(1)),
@@ -151,6 +152,7 @@ pub async fn refresh_audience(
     channel: &Channel,
     token: &AccessToken,
 ) -> Result<Option<i64>, JobError> {
+    crate::insights::budget::check(state, channel)?;
     let ig = channel.platform_id.clone();
     let followers = state
         .graph

@@ -248,12 +248,23 @@ pub struct RefreshPostInsights {
     pub stories_only: bool,
 }
 
-/// Queues the refresh of a channel's posts (or stories), one at a time per channel and kind.
+/// Queues the refresh of a channel's posts (or stories) now, one at a time per channel and kind.
 pub fn queue(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
     channel: ChannelId,
     stories_only: bool,
+) -> diesel::QueryResult<()> {
+    queue_at(conn, tenant, channel, stories_only, Utc::now())
+}
+
+/// Queues the refresh to run at `at` (the daily refresh spreads its channels).
+pub fn queue_at(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    stories_only: bool,
+    at: chrono::DateTime<Utc>,
 ) -> diesel::QueryResult<()> {
     crate::jobs::queue::enqueue(
         conn,
@@ -263,6 +274,7 @@ pub fn queue(
         }
         .to_new_job()
         .for_tenant(tenant)
+        .at(at)
         .dedupe(format!("post-insights:{channel}:{stories_only}")),
     )
     .map(|_| ())
@@ -283,6 +295,7 @@ impl Job for RefreshPostInsights {
         {
             return Ok(());
         }
+        crate::insights::budget::check(state, &channel)?;
         match list_recent(state, &channel, &token, self.stories_only).await {
             Ok(found) => {
                 let (tenant, id) = (channel.tenant_id, channel.id);
@@ -308,6 +321,7 @@ impl Job for RefreshPostInsights {
         .await?;
         let mut stored = 0;
         for (post, media_type) in posts {
+            crate::insights::budget::check(state, &channel)?;
             if self.stories_only && media_type.as_deref() != Some("story") {
                 continue;
             }

@@ -170,6 +170,9 @@ pub async fn refresh_tracked(
 ) -> Result<Refreshed, JobError> {
     let mut done = Refreshed::default();
     for (start, end) in windows(from, to, window_days(channel.platform)) {
+        // Before each window: a long read steps aside when the budget runs high (its progress
+        // is kept, and it resumes here).
+        crate::insights::budget::check(state, channel)?;
         let range = Range {
             since: midnight(start),
             until: midnight(end),
@@ -222,18 +225,30 @@ pub const BACKFILL_DAYS: i64 = 90;
 /// How far back the daily refresh reads (Meta revises recent days and lags up to 48 h).
 pub const DAILY_DAYS: i64 = 4;
 
-/// Queues a refresh of the channel's last `days` days (one at a time per channel and range).
+/// Queues a refresh of the channel's last `days` days now (one at a time per channel and range).
 pub fn queue(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
     channel: ChannelId,
     days: i64,
 ) -> diesel::QueryResult<()> {
+    queue_at(conn, tenant, channel, days, Utc::now())
+}
+
+/// Queues a refresh to run at `at` (the daily refresh spreads its channels).
+pub fn queue_at(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    days: i64,
+    at: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
     crate::jobs::queue::enqueue(
         conn,
         &RefreshInsights::new(channel, days)
             .to_new_job()
             .for_tenant(tenant)
+            .at(at)
             .dedupe(format!("insights:{channel}:{days}")),
     )
     .map(|_| ())

@@ -111,13 +111,21 @@ impl Job for RefreshAllInsights {
         let queued = crate::db::run(&state.pool, |conn| {
             let channels = crate::models::channels::facebook_and_instagram(conn)?;
             for c in &channels {
-                crate::insights::refresh::queue(
+                // Spread over hours: many channels never ask Meta at once.
+                crate::insights::refresh::queue_at(
                     conn,
                     c.tenant_id,
                     c.id,
                     crate::insights::refresh::DAILY_DAYS,
+                    crate::insights::budget::spread_start(c.id.0),
                 )?;
-                crate::insights::posts::queue(conn, c.tenant_id, c.id, false)?;
+                crate::insights::posts::queue_at(
+                    conn,
+                    c.tenant_id,
+                    c.id,
+                    false,
+                    crate::insights::budget::spread_start(c.id.0),
+                )?;
             }
             Ok(channels.len())
         })

@@ -204,6 +204,12 @@ impl GraphClient {
     }
 
     /// The configured Graph version (e.g. `v24.0`).
+    /// How much of the object's (or, for `"app"`, the app's) call budget Meta last reported
+    /// as used, in percent, if known and recent.
+    pub fn budget_used(&self, object_id: &str) -> Option<f64> {
+        self.inner.usage.used(object_id)
+    }
+
     pub fn version(&self) -> &str {
         &self.inner.settings.graph_version
     }

@@ -217,6 +217,18 @@ impl UsageTracker {
         }
     }
 
+    /// How much of `key`'s budget Meta last reported as used (100 while it is blocked); `None`
+    /// when nothing recent is known.
+    pub fn used(&self, key: &str) -> Option<f64> {
+        let budgets = self.budgets.lock().ok()?;
+        let b = budgets.get(key)?;
+        let now = Instant::now();
+        if b.blocked_until.is_some_and(|until| until > now) {
+            return Some(100.0);
+        }
+        (now.duration_since(b.seen) <= STALE_AFTER).then_some(b.percent)
+    }
+
     /// Meta refused a call on `keys` as rate-limited: no call on them until `retry_after` when
     /// Meta said, else for a backoff that starts at [`FIRST_BACKOFF`] and doubles per refusal.
     pub fn refused(&self, keys: &[&str], retry_after: Option<Duration>) {

@@ -180,3 +180,46 @@ async fn two_years_of_history_show_progress_and_resume_after_a_failure() {
         403
     );
 }
+
+#[tokio::test]
+async fn insights_wait_while_a_pages_budget_is_half_used_and_the_daily_refresh_is_spread() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (_, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let page_id = app.connect_sandbox_page(&sandbox, tenant).await;
+    let token = parley::meta::AccessToken::new(
+        sandbox
+            .issue_token(meta_sandbox::IssueToken::Page {
+                page_id: page_id.clone(),
+            })
+            .unwrap(),
+    );
+    // Replies and moderation spend the Page's budget (200 calls an hour in the sandbox).
+    for _ in 0..110 {
+        app.state.graph.page(&page_id, &token).await.unwrap();
+    }
+    let used = app.state.graph.budget_used(&page_id).unwrap();
+    assert!(used >= 50.0, "{used}");
+    let outcomes = app.run_queued_jobs("refresh_insights").await;
+    assert_eq!(outcomes.len(), 1);
+    let err = outcomes[0].clone().unwrap_err();
+    assert!(err.contains("call budget used"), "{err}");
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM insight_points").await,
+        0
+    );
+
+    // The daily refresh places each channel at its own time within six hours.
+    app.query(|c| {
+        let job = parley::jobs::scheduler::Periodic::named("refresh_all_insights").unwrap();
+        parley::jobs::queue::enqueue(c, &(job.make)()).unwrap()
+    })
+    .await;
+    assert_eq!(app.run_queued_jobs("refresh_all_insights").await, [Ok(())]);
+    let later = count(
+        &app,
+        "SELECT count(*) AS n FROM jobs WHERE kind = 'refresh_insights'
+           AND payload->>'days' = '4' AND run_at <= now() + interval '6 hours'",
+    )
+    .await;
+    assert_eq!(later, 1);
+}

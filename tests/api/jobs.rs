@@ -241,7 +241,9 @@ async fn a_stopping_worker_hands_back_a_job_it_cannot_finish_in_time() {
     let running = wait_for_state(&app, JobState::Running).await;
     assert_eq!(running[0].attempts, 1);
     pool.shutdown().await;
-    let after = app.query(|c| queue::list(c, None, None, 100).unwrap()).await;
+    let after = app
+        .query(|c| queue::list(c, None, None, 100).unwrap())
+        .await;
     let job = after.iter().find(|j| j.kind == "fetch_profile").unwrap();
     assert_eq!(job.state, JobState::Queued, "handed back, not lost");
     assert_eq!(job.attempts, 0, "the interrupted attempt does not count");
@@ -259,7 +261,9 @@ async fn a_stopping_worker_lets_its_job_finish_within_the_grace_period() {
     );
     wait_for_state(&app, JobState::Running).await;
     pool.shutdown().await;
-    let after = app.query(|c| queue::list(c, None, None, 100).unwrap()).await;
+    let after = app
+        .query(|c| queue::list(c, None, None, 100).unwrap())
+        .await;
     assert!(
         after.iter().all(|j| j.kind != "fetch_profile"),
         "finished and removed"
