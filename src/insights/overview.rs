@@ -62,13 +62,26 @@ pub struct Card {
     pub label: &'static str,
     pub value: Option<i64>,
     pub previous: Option<i64>,
+    /// Days with a value in the previous period, and the period's length: a comparison with
+    /// a period Parley holds only part of is not shown as a change.
+    pub previous_days: i64,
+    pub period_days: i64,
     pub chart: String,
     pub points: Vec<(NaiveDate, i64)>,
 }
 
 impl Card {
-    /// The change against the previous period, as a signed percentage.
+    /// Whether Parley holds (nearly) every day of the previous period.
+    pub fn previous_complete(&self) -> bool {
+        self.previous_days * 10 >= self.period_days * 9
+    }
+
+    /// The change against the previous period, as a signed percentage (none when that period
+    /// is only partly known).
     pub fn change(&self) -> Option<String> {
+        if !self.previous_complete() {
+            return None;
+        }
         let (now, before) = (self.value?, self.previous?);
         if before == 0 {
             return None;
@@ -118,6 +131,8 @@ pub fn cards(
             label: label(metric),
             value: value_of(metric, &points),
             previous: value_of(metric, &prior),
+            previous_days: prior.len() as i64,
+            period_days: period.days(),
             chart: chart::line(label(metric), &points),
             points,
         });

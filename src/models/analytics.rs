@@ -293,3 +293,47 @@ pub fn comment_figures(
     .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
     .get_result(conn)
 }
+
+/// Recounts the tenant's hourly message counts and conversation episodes from its messages
+/// (after history was written around the counting, or attributed afterwards). A resolved
+/// conversation's episode is taken as resolved at its last message.
+/// Raw SQL: set-based rebuilds from `messages`, which the builder cannot express.
+pub fn rebuild(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        for statement in [
+            "DELETE FROM messaging_hours WHERE tenant_id = $1",
+            "INSERT INTO messaging_hours
+                    (tenant_id, channel_id, hour, agent_id, inbound, outbound, human_agent, template)
+             SELECT tenant_id, channel_id, messaging_hour(sent_at), COALESCE(sender_user_id, 0),
+                    count(*) FILTER (WHERE direction = 'inbound'),
+                    count(*) FILTER (WHERE direction = 'outbound'),
+                    count(*) FILTER (WHERE direction = 'outbound' AND extra ->> 'send_mode' = 'human_agent'),
+                    count(*) FILTER (WHERE direction = 'outbound'
+                                       AND (kind = 'template' OR extra ->> 'send_mode' = 'template'))
+               FROM messages WHERE tenant_id = $1
+              GROUP BY 1, 2, 3, 4",
+            "DELETE FROM conversation_episodes WHERE tenant_id = $1",
+            "INSERT INTO conversation_episodes
+                    (tenant_id, channel_id, conversation_id, opened_at, first_response_at,
+                     first_responder_id, resolved_at, resolved_by)
+             SELECT c.tenant_id, c.channel_id, c.id, f.opened_at, r.sent_at, r.sender_user_id,
+                    CASE WHEN c.status = 'resolved' THEN GREATEST(f.last_at, f.opened_at) END,
+                    CASE WHEN c.status = 'resolved' THEN c.assignee_id END
+               FROM conversations c
+               JOIN LATERAL (SELECT min(sent_at) FILTER (WHERE direction = 'inbound') AS opened_at,
+                                    max(sent_at) AS last_at
+                               FROM messages WHERE conversation_id = c.id) f
+                 ON f.opened_at IS NOT NULL
+               LEFT JOIN LATERAL (SELECT sent_at, sender_user_id FROM messages
+                                   WHERE conversation_id = c.id AND direction = 'outbound'
+                                     AND sent_at >= f.opened_at
+                                   ORDER BY sent_at LIMIT 1) r ON TRUE
+              WHERE c.tenant_id = $1",
+        ] {
+            diesel::sql_query(statement)
+                .bind::<BigInt, _>(tenant.0)
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
 
-use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId};
+use crate::db::ids::{ChannelId, ConversationId, MessageId, TenantId, UserId};
 use crate::db::schema::messages;
 use crate::db::statuses::MessageStatus;
 use crate::models::attachments::{self, Attachment, Stored};
@@ -146,5 +146,24 @@ pub fn link_echo(
             .filter(messages::channel_id.eq(channel)),
     )
     .set(messages::platform_message_id.eq(coalesce_text(messages::platform_message_id, mid)))
+    .execute(conn)
+}
+
+/// Attributes the conversation's business messages that name no sender to `user` (the demo's
+/// seeded history, whose replies arrive as echoes, is shown as the team's work).
+pub fn attribute_outbound(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+    user: UserId,
+) -> QueryResult<usize> {
+    diesel::update(
+        messages::table
+            .filter(messages::tenant_id.eq(tenant))
+            .filter(messages::conversation_id.eq(conversation))
+            .filter(messages::direction.eq("outbound"))
+            .filter(messages::sender_user_id.is_null()),
+    )
+    .set(messages::sender_user_id.eq(Some(user)))
     .execute(conn)
 }

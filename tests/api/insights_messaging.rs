@@ -347,3 +347,45 @@ async fn agents_cannot_see_it_analysts_cannot_set_the_zone_and_tenants_stay_apar
     assert_eq!(kpi(&html, "inbound"), "0");
     assert!(!html.contains("alice"));
 }
+
+#[tokio::test]
+async fn a_rebuild_from_the_messages_gives_the_counts_the_triggers_kept() {
+    let fx = fixture().await;
+    let tenant = fx.tenant;
+    type Snapshot = (
+        Vec<(i64, i64, i32, i32, i32)>,
+        Vec<(i64, Option<DateTime<Utc>>, Option<i64>)>,
+    );
+    async fn snapshot(app: &TestApp) -> Snapshot {
+        app.query(move |c| {
+            use parley::db::schema::{conversation_episodes as e, messaging_hours as h};
+            let hours: Vec<(i64, i64, i32, i32, i32)> = h::table
+                .order((h::channel_id, h::hour, h::agent_id))
+                .select((
+                    h::channel_id,
+                    h::agent_id,
+                    h::inbound,
+                    h::outbound,
+                    h::human_agent,
+                ))
+                .load(c)
+                .unwrap();
+            let episodes: Vec<(i64, Option<DateTime<Utc>>, Option<i64>)> = e::table
+                .order(e::conversation_id)
+                .select((
+                    e::conversation_id,
+                    e::first_response_at,
+                    e::first_responder_id,
+                ))
+                .load(c)
+                .unwrap();
+            (hours, episodes)
+        })
+        .await
+    }
+    let before = snapshot(&fx.app).await;
+    fx.app
+        .query(move |c| parley::models::analytics::rebuild(c, tenant).unwrap())
+        .await;
+    assert_eq!(snapshot(&fx.app).await, before);
+}

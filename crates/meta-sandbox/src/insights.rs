@@ -327,6 +327,14 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
 }
 
 pub(crate) fn breakdown(id: &str, metric: &str, dimension: &str, total: u64) -> Vec<Value> {
+    if dimension == "follow_type" {
+        // Follows outnumber unfollows.
+        let unfollows = total * (5 + stable_hash(&[id, metric]) % 15) / 100;
+        return vec![
+            json!({"dimension_values": ["FOLLOWER"], "value": total - unfollows}),
+            json!({"dimension_values": ["NON_FOLLOWER"], "value": unfollows}),
+        ];
+    }
     let keys: &[&str] = match dimension {
         "age" => &["18-24", "25-34", "35-44", "45-54", "55-64"],
         "gender" => &["F", "M", "U"],

@@ -153,12 +153,14 @@ pub async fn seed(
         // The last customer message is when the sandbox says it was (its window rules agree);
         // customers who never wrote get a thread older than the 7-day window.
         let last_in = now - Duration::hours(c.last_inbound_hours_ago.unwrap_or(24 * 9 + i as i64));
-        let start = last_in - Duration::minutes(37 * script.len() as i64);
+        // Each thread has its own pace, so response times vary as a team's do.
+        let step = 4 + (i as i64 * 17) % 55;
+        let start = last_in - Duration::minutes(step * script.len() as i64);
         for (k, (from_customer, text)) in script.iter().enumerate() {
             let at = if k + 1 == script.len() && *from_customer {
                 last_in
             } else {
-                start + Duration::minutes(37 * k as i64)
+                start + Duration::minutes(step * k as i64)
             };
             let mid = format!("demo.{}.{k}", c.id);
             let body = match (c.channel, *from_customer) {
@@ -307,7 +309,11 @@ fn arrange(
         let conversation: ConversationId = conversation;
         arranged += 1;
         if i % 3 != 2 {
-            actions::assign(conn, tenant, conversation, Some(team[i % team.len()])).map_err(e)?;
+            let agent = team[i % team.len()];
+            actions::assign(conn, tenant, conversation, Some(agent)).map_err(e)?;
+            // The assignee wrote the business's replies.
+            crate::models::messages::attribute_outbound(conn, tenant, conversation, agent)
+                .map_err(q)?;
         }
         if i % 2 == 0 {
             actions::add_label(conn, tenant, conversation, LABELS[i % LABELS.len()]).map_err(e)?;
@@ -325,6 +331,8 @@ fn arrange(
             actions::set_status(conn, tenant, conversation, status, until, now).map_err(e)?;
         }
     }
+    // The history was written before it was attributed and resolved: count it again.
+    crate::models::analytics::rebuild(conn, tenant).map_err(q)?;
     Ok(format!("{arranged} arranged"))
 }
 
