@@ -8,4 +8,5 @@ mod comments;
 mod connect;
 mod harness;
 mod inbox;
+mod insights;
 mod sign_in;
