@@ -6,6 +6,7 @@ pub mod ceilings;
 mod comment_rules;
 pub mod comments;
 pub mod inbox;
+pub mod insights;
 pub mod load;
 pub mod setup;
 pub mod webhooks;

@@ -86,6 +86,8 @@ pub enum BenchCommand {
     Inbox(crate::bench::inbox::InboxBenchArgs),
     /// Moderation queue pages, rule matching and rule latency (see docs/PERFORMANCE.md).
     Comments(crate::bench::comments::CommentBenchArgs),
+    /// Insights pages for 50 channels, two years of series, 10,000 posts and 2,000,000 messages.
+    Insights(crate::bench::insights::InsightsBenchArgs),
 }
 
 /// Runs one command to completion.
@@ -141,6 +143,15 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
             command: BenchCommand::Comments(args),
         } => {
             let figures = crate::bench::comments::run(args)
+                .await
+                .map_err(StartError::Other)?;
+            crate::bench::comments::print(&figures);
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Insights(args),
+        } => {
+            let figures = crate::bench::insights::run(args)
                 .await
                 .map_err(StartError::Other)?;
             crate::bench::comments::print(&figures);
