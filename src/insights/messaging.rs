@@ -168,21 +168,12 @@ struct Totals {
     all: Timing,
 }
 
-fn totals(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: Option<ChannelId>,
-    zone: &str,
-    period: &Period,
-) -> QueryResult<(Vec<Volume>, Totals, [chrono::DateTime<chrono::Utc>; 2])> {
-    let (start, end) = analytics::bounds(conn, zone, period.from, period.to)?;
-    let volumes = analytics::volumes(conn, tenant, channel, start, end)?;
-    let mut volume = Row::default();
-    volumes.iter().for_each(|v| volume.add(v));
-    let all = analytics::timings(conn, tenant, channel, start, end, TimingGroup::All)?
-        .pop()
-        .unwrap_or_default();
-    Ok((volumes, Totals { volume, all }, [start, end]))
+fn all_of(timings: &[Timing]) -> Timing {
+    timings
+        .iter()
+        .find(|t| t.group() == TimingGroup::All)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn kpis(now: &Totals, before: &Totals) -> Vec<Kpi> {
@@ -232,15 +223,37 @@ pub fn report(
     channels: &[Channel],
     agents: &BTreeMap<i64, String>,
 ) -> QueryResult<Report> {
-    let (volumes, now, [start, end]) = totals(conn, tenant, channel, zone, period)?;
-    let (_, before, [prev_start, prev_end]) =
-        totals(conn, tenant, channel, zone, &period.previous())?;
+    let (start, end) = analytics::bounds(conn, zone, period.from, period.to)?;
+    let before = period.previous();
+    let (prev_start, prev_end) = analytics::bounds(conn, zone, before.from, before.to)?;
+    // One pass over the range's hourly counts and one over its episodes; the previous period
+    // needs only its totals.
+    let hours = analytics::hour_figures(conn, tenant, channel, zone, start, end)?;
+    let timings = analytics::timings(conn, tenant, channel, start, end, true)?;
+    let (prev_in, prev_out) =
+        analytics::volume_totals(conn, tenant, channel, prev_start, prev_end)?;
+    let prev_timings = analytics::timings(conn, tenant, channel, prev_start, prev_end, false)?;
+    let volumes = hours.volumes;
+    let mut volume = Row::default();
+    volumes.iter().for_each(|v| volume.add(v));
+    let now = Totals {
+        volume,
+        all: all_of(&timings),
+    };
+    let before = Totals {
+        volume: Row {
+            inbound: prev_in,
+            outbound: prev_out,
+            ..Row::default()
+        },
+        all: all_of(&prev_timings),
+    };
 
-    let by_day: BTreeMap<NaiveDate, (i64, i64)> =
-        analytics::daily(conn, tenant, channel, zone, start, end)?
-            .into_iter()
-            .map(|(d, i, o)| (d, (i, o)))
-            .collect();
+    let by_day: BTreeMap<NaiveDate, (i64, i64)> = hours
+        .days
+        .into_iter()
+        .map(|(d, i, o)| (d, (i, o)))
+        .collect();
     let daily = period
         .each_day()
         .map(|d| {
@@ -250,7 +263,7 @@ pub fn report(
         .collect();
 
     let mut heatmap = [[0i64; 24]; 7];
-    for (weekday, hour, n) in analytics::heatmap(conn, tenant, channel, zone, start, end)? {
+    for (weekday, hour, n) in hours.heat {
         if let (Some(row), Ok(h)) = (
             heatmap.get_mut((weekday - 1).max(0) as usize),
             usize::try_from(hour),
@@ -275,12 +288,12 @@ pub fn report(
             .unwrap_or_default()
     };
 
-    let by_channel = analytics::timings(conn, tenant, channel, start, end, TimingGroup::Channel)?;
+    let of = |group: TimingGroup| timings.iter().filter(move |t| t.group() == group).cloned();
     let mut channel_rows: BTreeMap<i64, Row> = BTreeMap::new();
     for v in &volumes {
         channel_rows.entry(v.channel_id.0).or_default().add(v);
     }
-    for t in by_channel {
+    for t in of(TimingGroup::Channel) {
         if let Ok(id) = t.key.parse::<i64>() {
             channel_rows.entry(id).or_default().timing = t;
         }
@@ -292,7 +305,7 @@ pub fn report(
             .or_default()
             .add(v);
     }
-    for t in analytics::timings(conn, tenant, channel, start, end, TimingGroup::Platform)? {
+    for t in of(TimingGroup::Platform) {
         let name = crate::models::channels::Platform::parse(&t.key)
             .map(|p| p.label().to_string())
             .unwrap_or_else(|| t.key.clone());
@@ -305,7 +318,7 @@ pub fn report(
         row.replies += v.outbound;
         row.human_agent += v.human_agent;
     }
-    for t in analytics::timings(conn, tenant, channel, start, end, TimingGroup::Responder)? {
+    for t in of(TimingGroup::Responder) {
         let id = t.key.parse::<i64>().unwrap_or(0);
         if id != 0 {
             let row = agent_rows.entry(id).or_default();
@@ -314,7 +327,7 @@ pub fn report(
             row.response_p90 = t.response_p90;
         }
     }
-    for t in analytics::timings(conn, tenant, channel, start, end, TimingGroup::Resolver)? {
+    for t in of(TimingGroup::Resolver) {
         let id = t.key.parse::<i64>().unwrap_or(0);
         if id != 0 && t.resolved > 0 {
             let row = agent_rows.entry(id).or_default();

@@ -38,134 +38,122 @@ pub struct Volume {
     pub template: i64,
 }
 
-/// The tenant's message counts in `[start, end)` by channel and sender.
-pub fn volumes(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: Option<ChannelId>,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> QueryResult<Vec<Volume>> {
-    let sum = |c: &'static str| diesel::dsl::sql::<BigInt>(c);
-    let columns = (
-        h::channel_id,
-        h::agent_id,
-        sum("sum(inbound)::bigint"),
-        sum("sum(outbound)::bigint"),
-        sum("sum(human_agent)::bigint"),
-        sum("sum(template)::bigint"),
-    );
-    let base = h::table
-        .filter(h::tenant_id.eq(tenant))
-        .filter(h::hour.ge(start))
-        .filter(h::hour.lt(end));
-    let rows: Vec<(ChannelId, i64, i64, i64, i64, i64)> = match channel {
-        Some(channel) => base
-            .filter(h::channel_id.eq(channel))
-            .group_by((h::channel_id, h::agent_id))
-            .select(columns)
-            .load(conn)?,
-        None => base
-            .group_by((h::channel_id, h::agent_id))
-            .select(columns)
-            .load(conn)?,
-    };
-    Ok(rows
-        .into_iter()
-        .map(
-            |(channel_id, agent_id, inbound, outbound, human_agent, template)| Volume {
-                channel_id,
-                agent_id,
-                inbound,
-                outbound,
-                human_agent,
-                template,
-            },
-        )
-        .collect())
-}
-
 #[derive(QueryableByName)]
-struct DayRow {
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
+struct HourSet {
+    #[diesel(sql_type = Integer)]
+    set_id: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    channel_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    agent_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Date>)]
+    day: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    weekday: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    hour_of_day: Option<i32>,
     #[diesel(sql_type = BigInt)]
     inbound: i64,
     #[diesel(sql_type = BigInt)]
     outbound: i64,
-}
-
-/// Messages in and out per day of `zone` in `[start, end)`, days without messages left out.
-/// Raw SQL: the day is the hour converted to the tenant's zone, which the builder cannot say.
-pub fn daily(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: Option<ChannelId>,
-    zone: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
-    diesel::sql_query(
-        "SELECT (hour AT TIME ZONE $2)::date AS day,
-                sum(inbound)::bigint AS inbound, sum(outbound)::bigint AS outbound
-           FROM messaging_hours
-          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
-            AND ($5::bigint IS NULL OR channel_id = $5)
-          GROUP BY 1 ORDER BY 1",
-    )
-    .bind::<BigInt, _>(tenant.0)
-    .bind::<Text, _>(zone)
-    .bind::<Timestamptz, _>(start)
-    .bind::<Timestamptz, _>(end)
-    .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
-    .load::<DayRow>(conn)
-    .map(|rows| {
-        rows.into_iter()
-            .map(|r| (r.day, r.inbound, r.outbound))
-            .collect()
-    })
-}
-
-#[derive(QueryableByName)]
-struct HeatRow {
-    #[diesel(sql_type = Integer)]
-    weekday: i32,
-    #[diesel(sql_type = Integer)]
-    hour: i32,
     #[diesel(sql_type = BigInt)]
-    inbound: i64,
+    human_agent: i64,
+    #[diesel(sql_type = BigInt)]
+    template: i64,
 }
 
-/// Incoming messages by ISO weekday (1 = Monday) and hour of the day in `zone`.
-/// Raw SQL: weekday and hour of the tenant's local time, which the builder cannot say.
-pub fn heatmap(
+/// A range's message counts three ways, from one read of the hourly counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HourFigures {
+    /// By channel and sender.
+    pub volumes: Vec<Volume>,
+    /// Messages in and out per day of the zone (days without messages left out).
+    pub days: Vec<(NaiveDate, i64, i64)>,
+    /// Incoming messages by ISO weekday (1 = Monday) and hour of the day in the zone.
+    pub heat: Vec<(i32, i32, i64)>,
+}
+
+/// The tenant's message counts in `[start, end)`: by channel and sender, by day and by
+/// weekday and hour of `zone`.
+/// Raw SQL: grouping sets over hours converted to the tenant's zone, which the builder cannot
+/// say; one pass over the range instead of three.
+pub fn hour_figures(
     conn: &mut PgConnection,
     tenant: TenantId,
     channel: Option<ChannelId>,
     zone: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> QueryResult<Vec<(i32, i32, i64)>> {
-    diesel::sql_query(
-        "SELECT extract(isodow FROM hour AT TIME ZONE $2)::int AS weekday,
-                extract(hour FROM hour AT TIME ZONE $2)::int AS hour,
-                sum(inbound)::bigint AS inbound
-           FROM messaging_hours
-          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4 AND inbound > 0
-            AND ($5::bigint IS NULL OR channel_id = $5)
-          GROUP BY 1, 2",
+) -> QueryResult<HourFigures> {
+    let rows: Vec<HourSet> = diesel::sql_query(
+        "WITH h AS (
+           SELECT channel_id, agent_id, inbound, outbound, human_agent, template,
+                  (hour AT TIME ZONE $2)::date AS day,
+                  extract(isodow FROM hour AT TIME ZONE $2)::int AS weekday,
+                  extract(hour FROM hour AT TIME ZONE $2)::int AS hour_of_day
+             FROM messaging_hours
+            WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
+              AND ($5::bigint IS NULL OR channel_id = $5))
+         SELECT CASE WHEN GROUPING(channel_id) = 0 THEN 0
+                     WHEN GROUPING(day) = 0 THEN 1 ELSE 2 END AS set_id,
+                channel_id, agent_id, day, weekday, hour_of_day,
+                sum(inbound)::bigint AS inbound, sum(outbound)::bigint AS outbound,
+                sum(human_agent)::bigint AS human_agent, sum(template)::bigint AS template
+           FROM h
+          GROUP BY GROUPING SETS ((channel_id, agent_id), (day), (weekday, hour_of_day))",
     )
     .bind::<BigInt, _>(tenant.0)
     .bind::<Text, _>(zone)
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(end)
     .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
-    .load::<HeatRow>(conn)
-    .map(|rows| {
-        rows.into_iter()
-            .map(|r| (r.weekday, r.hour, r.inbound))
-            .collect()
-    })
+    .load(conn)?;
+    let mut out = HourFigures::default();
+    for r in rows {
+        match (r.set_id, r.channel_id, r.day, r.weekday, r.hour_of_day) {
+            (0, Some(channel), ..) => out.volumes.push(Volume {
+                channel_id: ChannelId(channel),
+                agent_id: r.agent_id.unwrap_or(0),
+                inbound: r.inbound,
+                outbound: r.outbound,
+                human_agent: r.human_agent,
+                template: r.template,
+            }),
+            (1, _, Some(day), ..) => out.days.push((day, r.inbound, r.outbound)),
+            (2, _, _, Some(weekday), Some(hour)) if r.inbound > 0 => {
+                out.heat.push((weekday, hour, r.inbound))
+            }
+            _ => {}
+        }
+    }
+    out.days.sort();
+    Ok(out)
+}
+
+/// The tenant's message totals in `[start, end)` (the previous period's cards).
+pub fn volume_totals(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: Option<ChannelId>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> QueryResult<(i64, i64)> {
+    let total = |c: &'static str| diesel::dsl::sql::<BigInt>(c);
+    let base = h::table
+        .filter(h::tenant_id.eq(tenant))
+        .filter(h::hour.ge(start))
+        .filter(h::hour.lt(end));
+    let columns = (
+        total("COALESCE(sum(inbound), 0)::bigint"),
+        total("COALESCE(sum(outbound), 0)::bigint"),
+    );
+    match channel {
+        Some(channel) => base
+            .filter(h::channel_id.eq(channel))
+            .select(columns)
+            .get_result(conn),
+        None => base.select(columns).get_result(conn),
+    }
 }
 
 /// How episodes are grouped for their timings.
@@ -181,13 +169,13 @@ pub enum TimingGroup {
 }
 
 impl TimingGroup {
-    fn key(self) -> &'static str {
-        match self {
-            TimingGroup::All => "''",
-            TimingGroup::Channel => "e.channel_id::text",
-            TimingGroup::Platform => "ch.platform",
-            TimingGroup::Responder => "COALESCE(e.first_responder_id, 0)::text",
-            TimingGroup::Resolver => "COALESCE(e.resolved_by, 0)::text",
+    fn parse(s: &str) -> TimingGroup {
+        match s {
+            "channel" => TimingGroup::Channel,
+            "platform" => TimingGroup::Platform,
+            "responder" => TimingGroup::Responder,
+            "resolver" => TimingGroup::Resolver,
+            _ => TimingGroup::All,
         }
     }
 }
@@ -195,6 +183,8 @@ impl TimingGroup {
 /// Response and resolution times of the conversations opened in a range (seconds).
 #[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
 pub struct Timing {
+    #[diesel(sql_type = Text)]
+    grouping: String,
     /// The group: a channel id, a platform or a user id (0: none), as text; empty for all.
     #[diesel(sql_type = Text)]
     pub key: String,
@@ -214,31 +204,57 @@ pub struct Timing {
     pub resolution_p90: Option<f64>,
 }
 
-/// Timings of the episodes opened in `[start, end)`, by `group`.
-/// Raw SQL: percentiles (`percentile_cont … WITHIN GROUP`), which the builder cannot say.
+impl Timing {
+    /// Which grouping the row belongs to.
+    pub fn group(&self) -> TimingGroup {
+        TimingGroup::parse(&self.grouping)
+    }
+}
+
+/// Timings of the episodes opened in `[start, end)`: for all of them and (with `breakdowns`)
+/// by channel, platform, first responder and resolver, in one pass.
+/// Raw SQL: percentiles (`percentile_cont … WITHIN GROUP`) over grouping sets, which the
+/// builder cannot say.
 pub fn timings(
     conn: &mut PgConnection,
     tenant: TenantId,
     channel: Option<ChannelId>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    group: TimingGroup,
+    breakdowns: bool,
 ) -> QueryResult<Vec<Timing>> {
-    let response = "extract(epoch FROM e.first_response_at - e.opened_at)";
-    let resolution = "extract(epoch FROM e.resolved_at - e.opened_at)";
-    // The group key is one of a fixed set of expressions, never input.
+    let (head, sets) = if breakdowns {
+        (
+            "CASE WHEN GROUPING(channel_id) = 0 THEN 'channel'
+                  WHEN GROUPING(platform) = 0 THEN 'platform'
+                  WHEN GROUPING(responder) = 0 THEN 'responder'
+                  WHEN GROUPING(resolver) = 0 THEN 'resolver' ELSE 'all' END AS grouping,
+             COALESCE(channel_id::text, platform, responder::text, resolver::text, '') AS key",
+            "(), (channel_id), (platform), (responder), (resolver)",
+        )
+    } else {
+        ("'all' AS grouping, '' AS key", "()")
+    };
+    // The grouping sets are one of two fixed strings, never input.
     let sql = format!(
-        "SELECT {key} AS key, count(*) AS opened, count(e.first_response_at) AS answered,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY {response}) AS response_median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY {response}) AS response_p90,
-                count(e.resolved_at) AS resolved,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY {resolution}) AS resolution_median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY {resolution}) AS resolution_p90
-           FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
-          WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
-            AND ($4::bigint IS NULL OR e.channel_id = $4)
-          GROUP BY 1 ORDER BY 2 DESC",
-        key = group.key()
+        "WITH e AS (
+           SELECT e.channel_id, ch.platform,
+                  COALESCE(e.first_responder_id, 0) AS responder,
+                  COALESCE(e.resolved_by, 0) AS resolver,
+                  extract(epoch FROM e.first_response_at - e.opened_at) AS response,
+                  extract(epoch FROM e.resolved_at - e.opened_at) AS resolution
+             FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
+            WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
+              AND ($4::bigint IS NULL OR e.channel_id = $4))
+         SELECT {head},
+                count(*) AS opened, count(response) AS answered,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY response) AS response_median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY response) AS response_p90,
+                count(resolution) AS resolved,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution) AS resolution_median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY resolution) AS resolution_p90
+           FROM e
+          GROUP BY GROUPING SETS ({sets})"
     );
     diesel::sql_query(sql)
         .bind::<BigInt, _>(tenant.0)

@@ -161,6 +161,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/insights/backfill", web::post().to(insights::backfill))
         .route("/insights/posts", web::get().to(insights_posts::list))
         .route("/insights/posts.csv", web::get().to(insights_posts::csv))
+        .route(
+            "/insights/posts/{id}.csv",
+            web::get().to(insights_posts::show_csv),
+        )
         .route("/insights/posts/{id}", web::get().to(insights_posts::show))
         .route(
             "/insights/messaging",

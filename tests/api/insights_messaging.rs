@@ -275,8 +275,9 @@ async fn days_are_cut_in_the_tenants_time_zone() {
             let (start, end) =
                 parley::models::analytics::bounds(c, zone, d("2026-11-09"), d("2026-11-12"))
                     .unwrap();
-            parley::models::analytics::daily(c, tenant, None, zone, start, end)
+            parley::models::analytics::hour_figures(c, tenant, None, zone, start, end)
                 .unwrap()
+                .days
                 .into_iter()
                 .map(|(day, inbound, _)| (day, inbound))
                 .collect::<Vec<_>>()

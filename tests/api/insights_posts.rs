@@ -220,6 +220,25 @@ async fn analysts_rank_posts_open_one_and_download_the_list() {
     let (status, detail) = analyst.page(&format!("/insights/posts/{id}")).await;
     assert_eq!(status, 200);
     assert!(detail.contains("id=\"post-figures\""), "{detail}");
+    let csv = analyst
+        .get(&format!("/insights/posts/{id}.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("table,metric,day,value"));
+    let latest = csv.lines().filter(|l| l.starts_with("\"latest\"")).count();
+    assert_eq!(
+        latest,
+        HtmlPage::parse(&detail).count("#post-figures tbody tr")
+            + csv
+                .lines()
+                .filter(|l| l.starts_with("\"latest\"") && l.contains('.'))
+                .count(),
+        "the figures the page lists, and the breakdowns it draws"
+    );
+    // A figure Meta does not report for a kind of post reads "no data", never 0.
+    assert!(html.contains("no data"));
 
     // Another tenant's post is not found; agents have no insights.
     let (mut other, _, _) = app

@@ -406,3 +406,53 @@ pub async fn show(
         series,
     })
 }
+
+/// GET /insights/posts/{id}.csv: the post's latest figures (breakdowns included) and every
+/// day's snapshot, as the page shows them.
+pub async fn show_csv(
+    state: web::Data<AppState>,
+    user: Authorized<InsightRoles>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, path.into_inner());
+    let found = crate::db::run(&state.pool, move |conn| {
+        let Some(post) = post_insights::get(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        let key = (post.channel_id, post.platform_post_id.clone());
+        let values = post_insights::values_of(conn, tenant, std::slice::from_ref(&key))?
+            .remove(&key)
+            .unwrap_or_default();
+        let snapshots = crate::models::insights::object_series(
+            conn,
+            tenant,
+            post.channel_id,
+            &post.platform_post_id,
+        )?;
+        Ok(Some((post, values, snapshots)))
+    })
+    .await?;
+    let Some((post, values, snapshots)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let mut out = String::from("table,metric,day,value\n");
+    for (metric, value) in &values {
+        out.push_str(&format!("\"latest\",{},,{value}\n", csv_cell(metric)));
+    }
+    for (metric, day, value) in &snapshots {
+        out.push_str(&format!("\"series\",{},{day},{value}\n", csv_cell(metric)));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"post-{}.csv\"",
+                post.platform_post_id
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            ),
+        ))
+        .body(out))
+}
