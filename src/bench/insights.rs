@@ -163,7 +163,8 @@ fn seed(
     ];
     super::setup::execute_all(conn, &statements)?;
     // Seeded around the application: count once as the application would have.
-    crate::models::analytics::rebuild(conn, tenant).map_err(|e| e.to_string())
+    crate::models::analytics::rebuild(conn, tenant).map_err(|e| e.to_string())?;
+    crate::models::insights::retotal_all(conn, tenant).map_err(|e| e.to_string())
 }
 
 /// Runs the benchmark; prints a Markdown table.

@@ -283,6 +283,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    insight_totals (tenant_id, metric, day) {
+        tenant_id -> Int8,
+        metric -> Text,
+        day -> Date,
+        value -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Int8,
         tenant_id -> Nullable<Int8>,
@@ -606,6 +616,7 @@ diesel::joinable!(insight_points -> channels (channel_id));
 diesel::joinable!(insight_points -> tenants (tenant_id));
 diesel::joinable!(insight_refusals -> channels (channel_id));
 diesel::joinable!(insight_refusals -> tenants (tenant_id));
+diesel::joinable!(insight_totals -> tenants (tenant_id));
 diesel::joinable!(jobs -> tenants (tenant_id));
 diesel::joinable!(labels -> tenants (tenant_id));
 diesel::joinable!(message_reactions -> messages (message_id));
@@ -648,6 +659,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     insight_breakdowns,
     insight_points,
     insight_refusals,
+    insight_totals,
     jobs,
     labels,
     login_throttle,

@@ -86,14 +86,19 @@ pub fn hour_figures(
     end: DateTime<Utc>,
 ) -> QueryResult<HourFigures> {
     let rows: Vec<HourSet> = diesel::sql_query(
-        "WITH h AS (
+        "WITH l AS MATERIALIZED (
+           -- One time-zone conversion per row (the costly part); materialized so the planner
+           -- does not repeat it for each use below.
            SELECT channel_id, agent_id, inbound, outbound, human_agent, template,
-                  (hour AT TIME ZONE $2)::date AS day,
-                  extract(isodow FROM hour AT TIME ZONE $2)::int AS weekday,
-                  extract(hour FROM hour AT TIME ZONE $2)::int AS hour_of_day
+                  hour AT TIME ZONE $2 AS local
              FROM messaging_hours
             WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
-              AND ($5::bigint IS NULL OR channel_id = $5))
+              AND ($5::bigint IS NULL OR channel_id = $5)),
+         h AS (
+           SELECT channel_id, agent_id, inbound, outbound, human_agent, template,
+                  local::date AS day, extract(isodow FROM local)::int AS weekday,
+                  extract(hour FROM local)::int AS hour_of_day
+             FROM l)
          SELECT CASE WHEN GROUPING(channel_id) = 0 THEN 0
                      WHEN GROUPING(day) = 0 THEN 1 ELSE 2 END AS set_id,
                 channel_id, agent_id, day, weekday, hour_of_day,

@@ -80,6 +80,24 @@ async fn instagram_totals_followers_and_audience_are_kept_and_small_accounts_are
     let doc = HtmlPage::parse(&html);
     assert!(doc.count("#audience .insight-card") >= 9, "{html}");
     assert!(doc.count("#metric-accounts_engaged") == 1);
+    // The all-channel card adds up both accounts' points (kept totals, in step with them).
+    let shown = doc.text("#metric-accounts_engaged .insight-value").unwrap();
+    let summed: i64 = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::insight_points::dsl as p;
+            let to = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+            p::insight_points
+                .filter(p::metric.eq("accounts_engaged"))
+                .filter(p::day.between(to - chrono::Duration::days(27), to))
+                .select(p::value)
+                .load::<i64>(c)
+                .unwrap()
+                .iter()
+                .sum()
+        })
+        .await;
+    assert_eq!(shown, summed.to_string());
     assert!(
         html.contains("has 80"),
         "the small account is named with its count"
