@@ -31,24 +31,6 @@ pub struct InsightsBenchArgs {
     pub requests: usize,
 }
 
-/// The Instagram account metrics seeded (the overview's Instagram cards).
-const IG_METRICS: &[&str] = &[
-    "reach",
-    "follower_count",
-    "followers_total",
-    "follows",
-    "unfollows",
-    "views",
-    "accounts_engaged",
-    "total_interactions",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "replies",
-    "profile_links_taps",
-];
-
 fn list(items: &[&str]) -> String {
     items
         .iter()
@@ -89,7 +71,12 @@ fn seed(
     );
     let conversations = (messages / 10).max(1);
     let page = list(crate::insights::catalog::PAGE_DAILY);
-    let ig_metrics = list(IG_METRICS);
+    // Every Instagram card of the overview.
+    let ig_cards: Vec<&str> = crate::insights::overview::card_metrics()
+        .into_iter()
+        .filter(|m| !crate::insights::catalog::PAGE_DAILY.contains(m))
+        .collect();
+    let ig_metrics = list(&ig_cards);
     let post_metrics = list(&[
         "views",
         "reach",

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Double, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Timestamp, Timestamptz};
 
 use crate::db::ids::{ChannelId, TenantId};
 use crate::db::schema::messaging_hours as h;
@@ -40,18 +40,13 @@ pub struct Volume {
 
 #[derive(QueryableByName)]
 struct HourSet {
-    #[diesel(sql_type = Integer)]
-    set_id: i32,
     #[diesel(sql_type = Nullable<BigInt>)]
     channel_id: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     agent_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Date>)]
-    day: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    weekday: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    hour_of_day: Option<i32>,
+    /// The hour in the tenant's zone (rows grouped by hour); none for the channel rows.
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    local: Option<chrono::NaiveDateTime>,
     #[diesel(sql_type = BigInt)]
     inbound: i64,
     #[diesel(sql_type = BigInt)]
@@ -75,8 +70,9 @@ pub struct HourFigures {
 
 /// The tenant's message counts in `[start, end)`: by channel and sender, by day and by
 /// weekday and hour of `zone`.
-/// Raw SQL: grouping sets over hours converted to the tenant's zone, which the builder cannot
-/// say; one pass over the range instead of three.
+/// Raw SQL: grouping sets, and the zone's local time, which the builder cannot say. The rows
+/// are summed by hour first, so only a few hundred hours are converted to the zone, not every
+/// row.
 pub fn hour_figures(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -85,27 +81,16 @@ pub fn hour_figures(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> QueryResult<HourFigures> {
+    use chrono::{Datelike, Timelike};
     let rows: Vec<HourSet> = diesel::sql_query(
-        "WITH l AS MATERIALIZED (
-           -- One time-zone conversion per row (the costly part); materialized so the planner
-           -- does not repeat it for each use below.
-           SELECT channel_id, agent_id, inbound, outbound, human_agent, template,
-                  hour AT TIME ZONE $2 AS local
-             FROM messaging_hours
-            WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
-              AND ($5::bigint IS NULL OR channel_id = $5)),
-         h AS (
-           SELECT channel_id, agent_id, inbound, outbound, human_agent, template,
-                  local::date AS day, extract(isodow FROM local)::int AS weekday,
-                  extract(hour FROM local)::int AS hour_of_day
-             FROM l)
-         SELECT CASE WHEN GROUPING(channel_id) = 0 THEN 0
-                     WHEN GROUPING(day) = 0 THEN 1 ELSE 2 END AS set_id,
-                channel_id, agent_id, day, weekday, hour_of_day,
+        "SELECT channel_id, agent_id,
+                CASE WHEN GROUPING(hour) = 0 THEN hour AT TIME ZONE $2 END AS local,
                 sum(inbound)::bigint AS inbound, sum(outbound)::bigint AS outbound,
                 sum(human_agent)::bigint AS human_agent, sum(template)::bigint AS template
-           FROM h
-          GROUP BY GROUPING SETS ((channel_id, agent_id), (day), (weekday, hour_of_day))",
+           FROM messaging_hours
+          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
+            AND ($5::bigint IS NULL OR channel_id = $5)
+          GROUP BY GROUPING SETS ((channel_id, agent_id), (hour))",
     )
     .bind::<BigInt, _>(tenant.0)
     .bind::<Text, _>(zone)
@@ -114,9 +99,11 @@ pub fn hour_figures(
     .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
     .load(conn)?;
     let mut out = HourFigures::default();
+    let mut days: std::collections::BTreeMap<NaiveDate, (i64, i64)> = Default::default();
+    let mut heat: std::collections::BTreeMap<(i32, i32), i64> = Default::default();
     for r in rows {
-        match (r.set_id, r.channel_id, r.day, r.weekday, r.hour_of_day) {
-            (0, Some(channel), ..) => out.volumes.push(Volume {
+        match (r.channel_id, r.local) {
+            (Some(channel), None) => out.volumes.push(Volume {
                 channel_id: ChannelId(channel),
                 agent_id: r.agent_id.unwrap_or(0),
                 inbound: r.inbound,
@@ -124,14 +111,20 @@ pub fn hour_figures(
                 human_agent: r.human_agent,
                 template: r.template,
             }),
-            (1, _, Some(day), ..) => out.days.push((day, r.inbound, r.outbound)),
-            (2, _, _, Some(weekday), Some(hour)) if r.inbound > 0 => {
-                out.heat.push((weekday, hour, r.inbound))
+            (None, Some(local)) => {
+                let day = days.entry(local.date()).or_default();
+                day.0 += r.inbound;
+                day.1 += r.outbound;
+                if r.inbound > 0 {
+                    let weekday = local.weekday().number_from_monday() as i32;
+                    *heat.entry((weekday, local.hour() as i32)).or_default() += r.inbound;
+                }
             }
             _ => {}
         }
     }
-    out.days.sort();
+    out.days = days.into_iter().map(|(d, (i, o))| (d, i, o)).collect();
+    out.heat = heat.into_iter().map(|((w, h), n)| (w, h, n)).collect();
     Ok(out)
 }
 

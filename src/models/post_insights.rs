@@ -97,7 +97,8 @@ pub fn recent(
 }
 
 /// A post with its figures, as the posts page lists it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = p)]
 pub struct RankedPost {
     pub id: i64,
     pub channel_id: ChannelId,
@@ -158,18 +159,7 @@ pub fn ranked(
         ))
         .offset(offset)
         .limit(limit)
-        .select((
-            p::id,
-            p::channel_id,
-            p::platform_post_id,
-            p::caption,
-            p::media_type,
-            p::thumbnail_url,
-            p::permalink,
-            p::posted_at,
-            p::insights_note,
-            p::insights_at,
-        ))
+        .select(RankedPost::as_select())
         .load(conn)?;
     Ok((posts, total))
 }
@@ -202,18 +192,7 @@ pub fn get(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<Op
     p::table
         .filter(p::tenant_id.eq(tenant))
         .filter(p::id.eq(id))
-        .select((
-            p::id,
-            p::channel_id,
-            p::platform_post_id,
-            p::caption,
-            p::media_type,
-            p::thumbnail_url,
-            p::permalink,
-            p::posted_at,
-            p::insights_note,
-            p::insights_at,
-        ))
+        .select(RankedPost::as_select())
         .first(conn)
         .optional()
 }

@@ -331,13 +331,15 @@ struct PostPage {
     series: Vec<Series>,
 }
 
-/// GET /insights/posts/{id}
-pub async fn show(
-    state: web::Data<AppState>,
-    user: Authorized<InsightRoles>,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let (tenant, id) = (user.tenant_id, path.into_inner());
+/// One post of the tenant with its latest figures, every day's snapshot and its channel's name.
+struct PostData {
+    post: RankedPost,
+    values: BTreeMap<String, i64>,
+    snapshots: Vec<(String, chrono::NaiveDate, i64)>,
+    channel: String,
+}
+
+async fn load_post(state: &AppState, tenant: TenantId, id: i64) -> Result<PostData, AppError> {
     let found = crate::db::run(&state.pool, move |conn| {
         let Some(post) = post_insights::get(conn, tenant, id)? else {
             return Ok(None);
@@ -355,12 +357,29 @@ pub async fn show(
         let channel = crate::models::channels::get(conn, tenant, post.channel_id)?
             .map(|c| format!("{} · {}", c.platform.network_label(), c.display_name()))
             .unwrap_or_default();
-        Ok(Some((post, values, snapshots, channel)))
+        Ok(Some(PostData {
+            post,
+            values,
+            snapshots,
+            channel,
+        }))
     })
     .await?;
-    let Some((post, values, snapshots, channel)) = found else {
-        return Err(AppError::NotFound);
-    };
+    found.ok_or(AppError::NotFound)
+}
+
+/// GET /insights/posts/{id}
+pub async fn show(
+    state: web::Data<AppState>,
+    user: Authorized<InsightRoles>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let PostData {
+        post,
+        values,
+        snapshots,
+        channel,
+    } = load_post(&state, user.tenant_id, path.into_inner()).await?;
     let figures = values
         .iter()
         .filter(|(m, _)| !m.contains('.'))
@@ -414,27 +433,12 @@ pub async fn show_csv(
     user: Authorized<InsightRoles>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, id) = (user.tenant_id, path.into_inner());
-    let found = crate::db::run(&state.pool, move |conn| {
-        let Some(post) = post_insights::get(conn, tenant, id)? else {
-            return Ok(None);
-        };
-        let key = (post.channel_id, post.platform_post_id.clone());
-        let values = post_insights::values_of(conn, tenant, std::slice::from_ref(&key))?
-            .remove(&key)
-            .unwrap_or_default();
-        let snapshots = crate::models::insights::object_series(
-            conn,
-            tenant,
-            post.channel_id,
-            &post.platform_post_id,
-        )?;
-        Ok(Some((post, values, snapshots)))
-    })
-    .await?;
-    let Some((post, values, snapshots)) = found else {
-        return Err(AppError::NotFound);
-    };
+    let PostData {
+        post,
+        values,
+        snapshots,
+        ..
+    } = load_post(&state, user.tenant_id, path.into_inner()).await?;
     let mut out = String::from("table,metric,day,value\n");
     for (metric, value) in &values {
         out.push_str(&format!("\"latest\",{},,{value}\n", csv_cell(metric)));
