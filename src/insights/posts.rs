@@ -151,6 +151,8 @@ pub async fn refresh_post(
     media_type: Option<&str>,
 ) -> Result<PostOutcome, JobError> {
     let (metrics, breakdown) = metrics_for(channel.platform, media_type);
+    // Metrics Meta refused, with its reason: the overview names them for the channel.
+    let mut refused: Vec<(String, String)> = Vec::new();
     let answer = match ask(state, channel, token, post, metrics, breakdown).await {
         Ok(a) => Ok(a),
         // A metric Meta no longer serves for this post: ask for each, keep the rest.
@@ -159,7 +161,9 @@ pub async fn refresh_post(
             for metric in metrics {
                 match ask(state, channel, token, post, &[metric], breakdown).await {
                     Ok(one) => got.extend(one),
-                    Err(e) if refuses_a_metric(&e) => {}
+                    Err(e) if refuses_a_metric(&e) => {
+                        refused.push((metric.to_string(), e.describe()));
+                    }
                     Err(e) => return Err(JobError::retry("reading a post's insights", e)),
                 }
             }
@@ -176,6 +180,9 @@ pub async fn refresh_post(
             crate::db::run(&state.pool, move |conn| {
                 use diesel::Connection;
                 Ok(conn.transaction(|conn| {
+                    for (metric, reason) in &refused {
+                        crate::models::insights::refused(conn, tenant, channel_id, metric, reason)?;
+                    }
                     post_insights::record(conn, tenant, channel_id, &post_id, &values, today)
                 })?)
             })

@@ -242,6 +242,8 @@ pub fn latest_by_channel(
     metric: &str,
 ) -> QueryResult<Vec<(ChannelId, i64)>> {
     use crate::db::schema::channels as ch;
+    // The last month is enough for a figure refreshed daily, and keeps the read short.
+    let since = chrono::Utc::now().date_naive() - chrono::Duration::days(31);
     p::table
         .inner_join(
             ch::table.on(ch::id
@@ -250,6 +252,7 @@ pub fn latest_by_channel(
         )
         .filter(p::tenant_id.eq(tenant))
         .filter(p::metric.eq(metric))
+        .filter(p::day.ge(since))
         .distinct_on(p::channel_id)
         .order((p::channel_id, p::day.desc()))
         .select((p::channel_id, p::value))

@@ -171,8 +171,13 @@ pub fn values_of(
     posts: &[(ChannelId, String)],
 ) -> QueryResult<BTreeMap<(ChannelId, String), BTreeMap<String, i64>>> {
     let ids: Vec<&str> = posts.iter().map(|(_, id)| id.as_str()).collect();
+    let mut channels: Vec<ChannelId> = posts.iter().map(|(c, _)| *c).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    // By channel and post: the primary key's order, so each post is a short index read.
     let rows: Vec<(ChannelId, String, String, i64)> = i::table
         .filter(i::tenant_id.eq(tenant))
+        .filter(i::channel_id.eq_any(channels))
         .filter(i::post_id.eq_any(ids))
         .select((i::channel_id, i::post_id, i::metric, i::value))
         .load(conn)?;
