@@ -204,6 +204,9 @@ struct EpisodeRow {
     resolution: Option<f64>,
 }
 
+/// How an episode's group key is read.
+type KeyOf = fn(&EpisodeRow) -> String;
+
 /// PostgreSQL's `percentile_cont`: linear interpolation at `p × (n − 1)` of sorted values.
 pub fn percentile_cont(sorted: &[f64], p: f64) -> Option<f64> {
     let last = sorted.len().checked_sub(1)?;
@@ -266,7 +269,7 @@ pub fn timings(
     if !breakdowns {
         return Ok(out);
     }
-    let keyed: [(TimingGroup, fn(&EpisodeRow) -> String); 4] = [
+    let keyed: [(TimingGroup, KeyOf); 4] = [
         (TimingGroup::Channel, |r| r.channel_id.to_string()),
         (TimingGroup::Platform, |r| r.platform.clone()),
         (TimingGroup::Responder, |r| r.responder.to_string()),
