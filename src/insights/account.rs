@@ -145,7 +145,7 @@ pub async fn refresh_totals(
 /// One breakdown read: metric, dimension and (key, value) rows.
 type Breakdown = (String, String, Vec<(String, i64)>);
 
-/// The follower count (kept as today's `followers_total`) and, from 100 followers, the
+/// The follower count (kept as yesterday's `followers_total`) and, from 100 followers, the
 /// demographics and followers online by hour. Returns the follower count.
 pub async fn refresh_audience(
     state: &AppState,
@@ -160,12 +160,14 @@ pub async fn refresh_audience(
         .await
         .map_err(failed)?;
     let (tenant, id) = (channel.tenant_id, channel.id);
-    let today = Utc::now().date_naive();
+    // Kept as yesterday's closing count: the pages' ranges end yesterday (Meta's lag), and a
+    // count read now is what stood at the end of it, give or take today's hours.
+    let day = Utc::now().date_naive() - Duration::days(1);
     if let Some(n) = followers {
         let point = Point {
             object_id: ig.clone(),
             metric: FOLLOWERS_TOTAL.into(),
-            day: today,
+            day,
             value: n,
         };
         crate::db::run(&state.pool, move |conn| {

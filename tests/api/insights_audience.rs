@@ -80,6 +80,13 @@ async fn instagram_totals_followers_and_audience_are_kept_and_small_accounts_are
     let doc = HtmlPage::parse(&html);
     assert!(doc.count("#audience .insight-card") >= 9, "{html}");
     assert!(doc.count("#metric-accounts_engaged") == 1);
+    // The follower count, read at the refresh, is on the page (the range ends yesterday).
+    assert_eq!(
+        doc.text("#metric-followers_total .insight-value")
+            .as_deref(),
+        Some("1920"),
+        "1,840 + 80 followers"
+    );
     // The all-channel card adds up both accounts' points (kept totals, in step with them).
     let shown = doc.text("#metric-accounts_engaged .insight-value").unwrap();
     let summed: i64 = app
