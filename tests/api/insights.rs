@@ -7,22 +7,9 @@ use parley::auth::Role;
 use parley::insights::catalog;
 use parley::insights::refresh::{RefreshInsights, refresh};
 use parley::jobs::job::Job;
-use parley::models::channels::{Channel, Platform};
+use parley::models::channels::Platform;
 
 use crate::support::{TestApp, app_with_sandbox, count};
-
-async fn channel(app: &TestApp, platform: Platform) -> Channel {
-    app.query(move |c| {
-        use diesel::prelude::*;
-        use parley::db::schema::channels::dsl as ch;
-        ch::channels
-            .filter(ch::platform.eq(platform))
-            .select(Channel::as_select())
-            .first(c)
-            .unwrap()
-    })
-    .await
-}
 
 #[tokio::test]
 async fn page_series_are_read_in_90_day_windows_and_stored_once() {
@@ -36,7 +23,7 @@ async fn page_series_are_read_in_90_day_windows_and_stored_once() {
             })
             .unwrap(),
     );
-    let page = channel(&app, Platform::Messenger).await;
+    let page = app.channel_of(Platform::Messenger).await;
     let today = Utc::now().date_naive();
     let from = today - Duration::days(120);
     let done = refresh(&app.state, &page, &token, catalog::PAGE_DAILY, from, today)
@@ -93,7 +80,7 @@ async fn a_metric_meta_refuses_is_dropped_and_recorded_while_the_rest_load() {
             .issue_token(meta_sandbox::IssueToken::Page { page_id })
             .unwrap(),
     );
-    let page = channel(&app, Platform::Messenger).await;
+    let page = app.channel_of(Platform::Messenger).await;
     let today = Utc::now().date_naive();
     // `page_impressions` is one Meta removed; a stale list asking for it must not blank the rest.
     let done = refresh(
@@ -139,7 +126,7 @@ async fn instagram_account_series_are_stored() {
         .unwrap();
     app.connect_channel_with_token(tenant, Platform::Instagram, &ig.id, None, &raw)
         .await;
-    let account = channel(&app, Platform::Instagram).await;
+    let account = app.channel_of(Platform::Instagram).await;
     let today = Utc::now().date_naive();
     let done = refresh(
         &app.state,
@@ -229,7 +216,7 @@ async fn analysts_see_each_metric_with_its_previous_period_and_chart() {
         "{outcomes:?}"
     );
 
-    let page = channel(&app, Platform::Messenger).await;
+    let page = app.channel_of(Platform::Messenger).await;
     let (status, html) = analyst
         .page(&format!("/insights?channel={}&range=7", page.id))
         .await;

@@ -4,22 +4,9 @@
 
 use parley::auth::Role;
 use parley::insights::catalog;
-use parley::models::channels::{Channel, Platform};
+use parley::models::channels::Platform;
 
 use crate::support::{HtmlPage, TestApp, app_with_sandbox, count};
-
-async fn channel(app: &TestApp, platform: Platform) -> Channel {
-    app.query(move |c| {
-        use diesel::prelude::*;
-        use parley::db::schema::channels::dsl as ch;
-        ch::channels
-            .filter(ch::platform.eq(platform))
-            .select(Channel::as_select())
-            .first(c)
-            .unwrap()
-    })
-    .await
-}
 
 async fn value(app: &TestApp, post: &str, metric: &'static str) -> Option<i64> {
     let post = post.to_string();
@@ -125,7 +112,7 @@ async fn posts_reels_and_stories_get_their_figures_and_a_small_story_says_too_fe
 
     // Again: the same rows rewritten, not added.
     let before = count(&app, "SELECT count(*) AS n FROM post_insights").await;
-    let ch = channel(&app, Platform::Instagram).await;
+    let ch = app.channel_of(Platform::Instagram).await;
     app.query(move |c| parley::insights::posts::queue(c, ch.tenant_id, ch.id, false).unwrap())
         .await;
     assert!(
@@ -164,7 +151,7 @@ async fn a_story_keeps_its_final_figures_from_the_webhook_after_it_expires() {
     assert!(views.is_some(), "the webhook's figures are kept");
     let exits = value(&app, &story, "navigation.tap_exit").await;
     assert!(exits.is_some());
-    let ch = channel(&app, Platform::Instagram).await;
+    let ch = app.channel_of(Platform::Instagram).await;
     app.query(move |c| parley::insights::posts::queue(c, tenant, ch.id, true).unwrap())
         .await;
     let after = app.run_queued_jobs("refresh_post_insights").await;

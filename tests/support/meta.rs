@@ -243,6 +243,24 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The first channel of `platform` in the database.
+    pub async fn channel_of(
+        &self,
+        platform: parley::models::channels::Platform,
+    ) -> parley::models::channels::Channel {
+        self.query(move |c| {
+            use diesel::prelude::*;
+            use parley::db::schema::channels::dsl as ch;
+            ch::channels
+                .filter(ch::platform.eq(platform))
+                .order(ch::id)
+                .select(parley::models::channels::Channel::as_select())
+                .first(c)
+                .unwrap()
+        })
+        .await
+    }
+
     /// The id of the first channel in the database.
     pub async fn first_channel_id(&self) -> i64 {
         self.query(|c| {
