@@ -97,7 +97,7 @@ pub fn recent(
 }
 
 /// A post with its figures, as the posts page lists it.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = p)]
 pub struct RankedPost {
     pub id: i64,
@@ -137,30 +137,29 @@ pub fn ranked(
         q
     };
     let total: i64 = in_range().count().get_result(conn)?;
-    let mut q = p::table
-        .left_join(
-            i::table.on(i::channel_id
-                .eq(p::channel_id)
-                .and(i::post_id.eq(p::platform_post_id))
-                .and(i::metric.eq_any(sort))),
-        )
-        .filter(p::tenant_id.eq(tenant))
-        .filter(p::posted_at.ge(start))
-        .filter(p::posted_at.lt(end))
-        .into_boxed();
-    if let Some(channel) = channel {
-        q = q.filter(p::channel_id.eq(channel));
-    }
-    let posts = q
-        .order((
-            i::value.desc().nulls_last(),
-            p::posted_at.desc(),
-            p::id.desc(),
-        ))
-        .offset(offset)
-        .limit(limit)
-        .select(RankedPost::as_select())
-        .load(conn)?;
+    // Raw SQL: a LATERAL join, which the builder cannot say. Each post of the range looks up
+    // its sort figure by primary key; a plain join would scan every post's figures.
+    let posts = diesel::sql_query(
+        "SELECT p.id, p.channel_id, p.platform_post_id, p.caption, p.media_type, p.thumbnail_url,
+                p.permalink, p.posted_at, p.insights_note, p.insights_at
+           FROM comment_posts p
+           LEFT JOIN LATERAL (SELECT max(i.value) AS value FROM post_insights i
+                               WHERE i.channel_id = p.channel_id
+                                 AND i.post_id = p.platform_post_id
+                                 AND i.metric = ANY($5)) s ON TRUE
+          WHERE p.tenant_id = $1 AND p.posted_at >= $2 AND p.posted_at < $3
+            AND ($4::bigint IS NULL OR p.channel_id = $4)
+          ORDER BY s.value DESC NULLS LAST, p.posted_at DESC, p.id DESC
+          OFFSET $6 LIMIT $7",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(tenant.0)
+    .bind::<diesel::sql_types::Timestamptz, _>(start)
+    .bind::<diesel::sql_types::Timestamptz, _>(end)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(channel.map(|c| c.0))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(sort)
+    .bind::<diesel::sql_types::BigInt, _>(offset)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)?;
     Ok((posts, total))
 }
 
