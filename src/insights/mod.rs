@@ -10,3 +10,4 @@ pub mod overview;
 pub mod period;
 pub mod posts;
 pub mod refresh;
+pub mod stories;

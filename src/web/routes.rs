@@ -5,8 +5,8 @@ use actix_web::web;
 use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
     comments_sync, connect, connect_whatsapp, inbox, insights, insights_filters,
-    insights_messaging, insights_posts, jobs, login, media, outbound_media, saved_replies,
-    sections, team, webhook_log,
+    insights_messaging, insights_post, insights_posts, jobs, login, media, outbound_media,
+    saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -163,9 +163,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/insights/posts.csv", web::get().to(insights_posts::csv))
         .route(
             "/insights/posts/{id}.csv",
-            web::get().to(insights_posts::show_csv),
+            web::get().to(insights_post::show_csv),
         )
-        .route("/insights/posts/{id}", web::get().to(insights_posts::show))
+        .route("/insights/posts/{id}", web::get().to(insights_post::show))
         .route(
             "/insights/messaging",
             web::get().to(insights_messaging::page),

@@ -185,7 +185,7 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 out.applied += 1;
             }
             Event::StoryInsights { media_id, values } => {
-                crate::insights::posts::record_story_webhook(conn, ch, &media_id, &values)?;
+                crate::insights::stories::record_story_webhook(conn, ch, &media_id, &values)?;
                 out.applied += 1;
             }
             Event::TemplateStatus {

@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod insights;
 pub mod insights_filters;
 pub mod insights_messaging;
+pub mod insights_post;
 pub mod insights_posts;
 pub mod jobs;
 pub mod login;
