@@ -238,3 +238,62 @@ async fn analysts_rank_posts_open_one_and_download_the_list() {
     let (mut agent, _, _) = app.signed_in("Acme", "ag@acme.test", Role::Agent).await;
     assert_eq!(agent.get("/insights/posts").await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_post_metric_meta_refuses_is_named_and_the_others_load() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    connected(&app, &sandbox).await;
+    assert!(
+        app.run_queued_jobs("refresh_post_insights")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    let page = app.channel_of(Platform::Messenger).await;
+    let post: String = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::post_insights::dsl as i;
+            i::post_insights
+                .filter(i::metric.eq("post_clicks"))
+                .select(i::post_id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let token = parley::meta::AccessToken::new(
+        sandbox
+            .issue_token(meta_sandbox::IssueToken::Page {
+                page_id: page.platform_id.clone(),
+            })
+            .unwrap(),
+    );
+    // Meta refuses the whole request, then the first two metrics asked alone.
+    sandbox.inject_fault(
+        meta_sandbox::Fault::new(
+            format!("{post}/insights"),
+            meta_sandbox::FaultKind::InvalidMetric,
+        )
+        .times(3),
+    );
+    let outcome =
+        parley::insights::posts::refresh_post(&app.state, &page, &token, &post, Some("post"))
+            .await
+            .unwrap();
+    assert!(
+        matches!(outcome, parley::insights::posts::PostOutcome::Stored(n) if n > 0),
+        "{outcome:?}"
+    );
+    let refused = count(&app, "SELECT count(*) AS n FROM insight_refusals").await;
+    assert_eq!(refused, 2, "the two refused metrics are recorded");
+    assert!(
+        value(&app, &post, "post_clicks").await.is_some(),
+        "the rest loaded"
+    );
+    let (mut analyst, _, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    let (_, html) = analyst
+        .page(&format!("/insights?channel={}", page.id))
+        .await;
+    assert!(html.contains("Meta no longer serves"), "{html}");
+    assert!(html.contains("<code>post_media_view</code>"));
+}

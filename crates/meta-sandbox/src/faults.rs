@@ -104,6 +104,8 @@ pub enum FaultKind {
         #[serde(default = "manage_engagement")]
         permission: String,
     },
+    /// Answers Meta's invalid-metric error, as when Meta retires a metric Parley still asks for.
+    InvalidMetric,
 }
 
 fn manage_engagement() -> String {

@@ -189,6 +189,7 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
             tokio::time::sleep(Duration::from_millis(delay_ms)).await
         }
         Some(FaultKind::ServerError { status, json }) => return faults::server_error(status, json),
+        Some(FaultKind::InvalidMetric) => return insights::invalid_metric().response(),
         Some(FaultKind::MissingPermission { permission }) => {
             return MetaError::new(
                 200,
