@@ -9,7 +9,7 @@ use crate::insights::catalog;
 use crate::insights::posts::values;
 use crate::jobs::JobError;
 use crate::meta::AccessToken;
-use crate::meta::error::{GraphError, GraphErrorKind};
+use crate::meta::error::GraphError;
 use crate::meta::insights::{IgInsightsQuery, InsightMetric, Range};
 use crate::models::channels::Channel;
 use crate::models::insights::{self, Point};
@@ -28,13 +28,6 @@ fn midnight(day: NaiveDate) -> i64 {
         .unwrap_or_default()
 }
 
-fn refuses_a_metric(e: &GraphError) -> bool {
-    e.kind == GraphErrorKind::InvalidRequest
-        && e.meta
-            .as_ref()
-            .is_some_and(|m| m.message.to_lowercase().contains("metric"))
-}
-
 fn failed(e: GraphError) -> JobError {
     if e.is_retryable() {
         JobError::retry("reading Instagram insights", e)
@@ -43,32 +36,48 @@ fn failed(e: GraphError) -> JobError {
     }
 }
 
-/// Asks for `metrics`; when Meta refuses one, asks for each and keeps the ones it serves.
+/// Asks for the query's metrics (each alone when Meta refuses one); the refused ones are added
+/// to `refused`.
 async fn ask(
     state: &AppState,
     channel: &Channel,
     token: &AccessToken,
     q: IgInsightsQuery<'_>,
+    refused: &mut Vec<(String, String)>,
 ) -> Result<Vec<InsightMetric>, GraphError> {
     let ig = channel.platform_id.as_str();
-    match state.graph.instagram_insights(ig, token, &q).await {
-        Err(e) if refuses_a_metric(&e) && q.metrics.len() > 1 => {
-            let mut got = Vec::new();
-            for metric in q.metrics {
-                let one = IgInsightsQuery {
-                    metrics: std::slice::from_ref(metric),
-                    ..q
-                };
-                match state.graph.instagram_insights(ig, token, &one).await {
-                    Ok(answer) => got.extend(answer),
-                    Err(e) if refuses_a_metric(&e) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(got)
+    let (answer, more) = crate::insights::ask::dropping_refused(q.metrics, |metrics| async move {
+        let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+        let one = IgInsightsQuery {
+            metrics: &metrics,
+            ..q
+        };
+        state.graph.instagram_insights(ig, token, &one).await
+    })
+    .await?;
+    for (metric, reason) in more {
+        if !refused.iter().any(|(m, _)| *m == metric) {
+            refused.push((metric, reason));
         }
-        other => other,
     }
+    Ok(answer)
+}
+
+/// Records the metrics Meta refused for the channel (the overview names them).
+async fn record_refused(
+    state: &AppState,
+    channel: &Channel,
+    refused: Vec<(String, String)>,
+) -> Result<(), JobError> {
+    let (tenant, id) = (channel.tenant_id, channel.id);
+    crate::db::run(&state.pool, move |conn| {
+        for (metric, reason) in &refused {
+            insights::refused(conn, tenant, id, metric, reason)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// The account's totals for each day of `[from, to)` (at most the last 30), stored as daily
@@ -82,6 +91,7 @@ pub async fn refresh_totals(
 ) -> Result<usize, JobError> {
     let from = from.max(to - Duration::days(TOTALS_DAYS));
     let mut stored = 0;
+    let mut refused = Vec::new();
     let mut day = from;
     while day < to {
         crate::insights::budget::check(state, channel)?;
@@ -102,6 +112,7 @@ pub async fn refresh_totals(
             channel,
             token,
             q(catalog::INSTAGRAM_DAILY_TOTALS, None),
+            &mut refused,
         )
         .await
         .map_err(failed)?;
@@ -111,6 +122,7 @@ pub async fn refresh_totals(
                 channel,
                 token,
                 q(&["follows_and_unfollows"], Some("follow_type")),
+                &mut refused,
             )
             .await
             .map_err(failed)?,
@@ -134,11 +146,12 @@ pub async fn refresh_totals(
             .collect();
         let (tenant, id) = (channel.tenant_id, channel.id);
         stored += crate::db::run(&state.pool, move |conn| {
-            Ok(insights::upsert(conn, tenant, id, &points)?)
+            Ok(insights::upsert_account(conn, tenant, id, &points)?)
         })
         .await?;
         day += Duration::days(1);
     }
+    record_refused(state, channel, refused).await?;
     Ok(stored)
 }
 
@@ -171,7 +184,7 @@ pub async fn refresh_audience(
             value: n,
         };
         crate::db::run(&state.pool, move |conn| {
-            Ok(insights::upsert(conn, tenant, id, &[point])?)
+            Ok(insights::upsert_account(conn, tenant, id, &[point])?)
         })
         .await?;
     }
@@ -179,6 +192,7 @@ pub async fn refresh_audience(
         return Ok(followers);
     }
     let mut breakdowns: Vec<Breakdown> = Vec::new();
+    let mut refused = Vec::new();
     for metric in catalog::INSTAGRAM_DEMOGRAPHICS {
         for dimension in catalog::DEMOGRAPHIC_DIMENSIONS {
             let q = IgInsightsQuery {
@@ -189,7 +203,9 @@ pub async fn refresh_audience(
                 timeframe: Some("this_month"),
                 range: None,
             };
-            let answer = ask(state, channel, token, q).await.map_err(failed)?;
+            let answer = ask(state, channel, token, q, &mut refused)
+                .await
+                .map_err(failed)?;
             let prefix = format!("{metric}.");
             let rows = values(&answer)
                 .into_iter()
@@ -206,7 +222,10 @@ pub async fn refresh_audience(
         timeframe: None,
         range: None,
     };
-    let online = ask(state, channel, token, q).await.map_err(failed)?;
+    let online = ask(state, channel, token, q, &mut refused)
+        .await
+        .map_err(failed)?;
+    record_refused(state, channel, refused).await?;
     // The latest day's hour → followers online.
     let hours: Vec<(String, i64)> = online
         .iter()

@@ -141,13 +141,6 @@ pub struct AgentRow {
     pub resolution_median: Option<f64>,
 }
 
-impl AgentRow {
-    /// One of the row's times as the page shows it.
-    pub fn shown(&self, seconds: &Option<f64>) -> String {
-        duration_or_none(seconds)
-    }
-}
-
 /// Everything the messaging page shows.
 #[derive(Debug, Clone)]
 pub struct Report {

@@ -2,6 +2,7 @@
 //! analysts' pages never wait on Meta.
 
 pub mod account;
+pub mod ask;
 pub mod budget;
 pub mod catalog;
 pub mod chart;

@@ -96,20 +96,6 @@ pub fn values(answer: &[InsightMetric]) -> Vec<(String, i64)> {
     out
 }
 
-fn refuses_a_metric(e: &GraphError) -> bool {
-    e.kind == GraphErrorKind::InvalidRequest
-        && e.meta
-            .as_ref()
-            .is_some_and(|m| m.message.to_lowercase().contains("metric"))
-}
-
-/// Meta's code 10 for media seen by too few people.
-fn too_few_viewers(e: &GraphError) -> bool {
-    e.meta
-        .as_ref()
-        .is_some_and(|m| m.code == 10 && m.message.to_lowercase().contains("viewers"))
-}
-
 async fn ask(
     state: &AppState,
     channel: &Channel,
@@ -151,29 +137,15 @@ pub async fn refresh_post(
     media_type: Option<&str>,
 ) -> Result<PostOutcome, JobError> {
     let (metrics, breakdown) = metrics_for(channel.platform, media_type);
-    // Metrics Meta refused, with its reason: the overview names them for the channel.
-    let mut refused: Vec<(String, String)> = Vec::new();
-    let answer = match ask(state, channel, token, post, metrics, breakdown).await {
-        Ok(a) => Ok(a),
-        // A metric Meta no longer serves for this post: ask for each, keep the rest.
-        Err(e) if refuses_a_metric(&e) => {
-            let mut got = Vec::new();
-            for metric in metrics {
-                match ask(state, channel, token, post, &[metric], breakdown).await {
-                    Ok(one) => got.extend(one),
-                    Err(e) if refuses_a_metric(&e) => {
-                        refused.push((metric.to_string(), e.describe()));
-                    }
-                    Err(e) => return Err(JobError::retry("reading a post's insights", e)),
-                }
-            }
-            Ok(got)
-        }
-        Err(e) => Err(e),
-    };
+    // Metrics Meta refuses are asked for alone and recorded; the overview names them.
+    let answer = crate::insights::ask::dropping_refused(metrics, |metrics| async move {
+        let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+        ask(state, channel, token, post, &metrics, breakdown).await
+    })
+    .await;
     let (tenant, channel_id, post_id) = (channel.tenant_id, channel.id, post.to_string());
     let note = match answer {
-        Ok(answer) => {
+        Ok((answer, refused)) => {
             let values = values(&answer);
             let n = values.len();
             let today = Utc::now().date_naive();
@@ -191,7 +163,7 @@ pub async fn refresh_post(
         }
         Err(e) if e.is_retryable() => return Err(JobError::retry("reading a post's insights", e)),
         Err(e) if e.kind == GraphErrorKind::NotFound => return Ok(PostOutcome::Gone),
-        Err(e) if too_few_viewers(&e) => TOO_FEW_VIEWERS.to_string(),
+        Err(e) if e.too_few_viewers() => TOO_FEW_VIEWERS.to_string(),
         Err(e) => e.describe(),
     };
     let shown = note.clone();

@@ -12,7 +12,7 @@ use crate::insights::catalog;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
 use crate::meta::AccessToken;
-use crate::meta::error::{GraphError, GraphErrorKind};
+use crate::meta::error::GraphError;
 use crate::meta::insights::{IgInsightsQuery, InsightMetric, Range};
 use crate::models::channels::{Channel, Platform};
 use crate::models::insights::{self, Point};
@@ -78,14 +78,6 @@ pub fn points(object_id: &str, metrics: &[InsightMetric]) -> Vec<Point> {
         .collect()
 }
 
-/// Whether Meta refused the request because of a metric it does not serve.
-fn refuses_a_metric(e: &GraphError) -> bool {
-    e.kind == GraphErrorKind::InvalidRequest
-        && e.meta
-            .as_ref()
-            .is_some_and(|m| m.message.to_lowercase().contains("metric"))
-}
-
 /// One window of the channel's daily metrics: all together, or (when Meta refuses the request
 /// for a metric) one by one, so the refused ones are known and the rest still load.
 async fn window(
@@ -94,7 +86,7 @@ async fn window(
     token: &AccessToken,
     metrics: &[&str],
     range: Range,
-) -> Result<(Vec<InsightMetric>, Vec<(String, String)>), GraphError> {
+) -> Result<crate::insights::ask::Answer, GraphError> {
     let ask = |metrics: Vec<String>| {
         let graph = &state.graph;
         let id = channel.platform_id.clone();
@@ -117,25 +109,7 @@ async fn window(
             }
         }
     };
-    let owned = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    match ask(owned(metrics)).await {
-        Ok(all) => Ok((all, Vec::new())),
-        Err(e) if refuses_a_metric(&e) && metrics.len() > 1 => {
-            let (mut got, mut refused) = (Vec::new(), Vec::new());
-            for metric in metrics {
-                match ask(vec![metric.to_string()]).await {
-                    Ok(one) => got.extend(one),
-                    Err(e) if refuses_a_metric(&e) => {
-                        refused.push((metric.to_string(), e.describe()))
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok((got, refused))
-        }
-        Err(e) if refuses_a_metric(&e) => Ok((Vec::new(), vec![(metrics[0].into(), e.describe())])),
-        Err(e) => Err(e),
-    }
+    crate::insights::ask::dropping_refused(metrics, ask).await
 }
 
 /// What a refresh stored.
@@ -211,7 +185,7 @@ pub async fn refresh_tracked(
                 if let Some(backfill) = progress {
                     crate::models::insight_backfills::advance(conn, backfill, end)?;
                 }
-                insights::upsert(conn, tenant, id, &pts)
+                insights::upsert_account(conn, tenant, id, &pts)
             })?)
         })
         .await?;
@@ -233,6 +207,27 @@ pub fn queue(
     days: i64,
 ) -> diesel::QueryResult<()> {
     queue_at(conn, tenant, channel, days, Utc::now())
+}
+
+/// Queues a refresh of the last `days` days of the tenant's connected Pages and Instagram
+/// accounts (or only `only`, if it is one of them); returns how many were queued.
+pub fn queue_for_tenant(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    only: Option<ChannelId>,
+    days: i64,
+) -> diesel::QueryResult<usize> {
+    let mut queued = 0;
+    for channel in crate::models::channels::list(conn, tenant)? {
+        let wanted = channel.platform != Platform::Whatsapp
+            && channel.is_connected()
+            && only.is_none_or(|id| id == channel.id);
+        if wanted {
+            queue(conn, tenant, channel.id, days)?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }
 
 /// Queues a refresh to run at `at` (the daily refresh spreads its channels).

@@ -244,6 +244,23 @@ impl GraphError {
         self.meta.as_ref().map(|m| m.code)
     }
 
+    /// Whether Meta refused an insights request because of a metric it does not serve (no
+    /// longer, or not for this object): Meta's invalid-metric error.
+    pub fn refuses_a_metric(&self) -> bool {
+        self.kind == GraphErrorKind::InvalidRequest
+            && self
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.message.to_lowercase().contains("metric"))
+    }
+
+    /// Meta's code 10 for media seen by too few people to show insights.
+    pub fn too_few_viewers(&self) -> bool {
+        self.meta
+            .as_ref()
+            .is_some_and(|m| m.code == 10 && m.message.to_lowercase().contains("viewers"))
+    }
+
     /// Whether trying the same call again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

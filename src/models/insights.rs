@@ -18,7 +18,8 @@ pub struct Point {
 }
 
 /// Stores points, replacing the values already kept for the same days (Meta revises recent
-/// days); returns the rows written.
+/// days); returns the rows written. A post's snapshots come here; an account's own series go
+/// through [`upsert_account`], which keeps the all-channel totals in step.
 pub fn upsert(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -51,7 +52,18 @@ pub fn upsert(
             ))
             .execute(conn)?;
     }
-    // Keep the tenant's all-channel totals of the days written in step.
+    Ok(written)
+}
+
+/// Stores an account's points (a Page's or Instagram account's own series, not a post's
+/// snapshots) and keeps the tenant's all-channel totals of those days in step.
+pub fn upsert_account(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    points: &[Point],
+) -> QueryResult<usize> {
+    let written = upsert(conn, tenant, channel, points)?;
     let mut metrics: Vec<&str> = points.iter().map(|pt| pt.metric.as_str()).collect();
     metrics.sort_unstable();
     metrics.dedup();
@@ -118,25 +130,6 @@ pub fn retotal_all(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<()>
         (Some(from), Some(to)) => retotal(conn, tenant, &metrics, from, to),
         _ => Ok(()),
     }
-}
-
-/// The tenant's daily values of `metric` on the channel's own object, oldest first.
-pub fn series(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: ChannelId,
-    metric: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, i64)>> {
-    p::table
-        .filter(p::tenant_id.eq(tenant))
-        .filter(p::channel_id.eq(channel))
-        .filter(p::metric.eq(metric))
-        .filter(p::day.between(from, to))
-        .order(p::day)
-        .select((p::day, p::value))
-        .load(conn)
 }
 
 /// Records that Meta refused `metric` for the channel, with its reason.

@@ -47,14 +47,6 @@ pub fn get(conn: &mut PgConnection, id: TenantId) -> QueryResult<Tenant> {
         .first(conn)
 }
 
-/// The tenant's time zone (an IANA name; insights cut days in it).
-pub fn time_zone(conn: &mut PgConnection, id: TenantId) -> QueryResult<String> {
-    tenants::table
-        .find(id)
-        .select(tenants::time_zone)
-        .first(conn)
-}
-
 /// The time zones PostgreSQL knows, by name (the choices of the setting).
 pub fn time_zones(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
     #[derive(QueryableByName)]
@@ -83,12 +75,16 @@ pub fn set_time_zone(conn: &mut PgConnection, id: TenantId, zone: &str) -> Query
         .map(|n| n == 1)
 }
 
-/// Today's date in `zone`.
-pub fn today_in(conn: &mut PgConnection, zone: &str) -> QueryResult<chrono::NaiveDate> {
-    diesel::select(
-        diesel::dsl::sql::<diesel::sql_types::Date>("(now() AT TIME ZONE ")
-            .bind::<diesel::sql_types::Text, _>(zone)
-            .sql(")::date"),
-    )
-    .get_result(conn)
+/// The tenant's time zone and today's date in it, in one visit.
+pub fn zone_and_today(
+    conn: &mut PgConnection,
+    id: TenantId,
+) -> QueryResult<(String, chrono::NaiveDate)> {
+    tenants::table
+        .find(id)
+        .select((
+            tenants::time_zone,
+            diesel::dsl::sql::<diesel::sql_types::Date>("(now() AT TIME ZONE time_zone)::date"),
+        ))
+        .first(conn)
 }

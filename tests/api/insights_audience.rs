@@ -248,3 +248,46 @@ async fn insights_wait_while_a_pages_budget_is_half_used_and_the_daily_refresh_i
     .await;
     assert_eq!(later, 1);
 }
+
+#[tokio::test]
+async fn an_instagram_total_meta_refuses_is_recorded_and_the_others_load() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (_, tenant, _) = app.signed_in("Acme", "an@acme.test", Role::Analyst).await;
+    connect_ig(&app, &sandbox, tenant, 0).await;
+    let account = app.channel_of(Platform::Instagram).await;
+    let raw = sandbox
+        .issue_token(meta_sandbox::IssueToken::Page {
+            page_id: sandbox.world().seed().pages[0].id.clone(),
+        })
+        .unwrap();
+    // The request for every total is refused, then `views` asked alone.
+    sandbox.inject_fault(
+        meta_sandbox::Fault::new(
+            format!("{}/insights", account.platform_id),
+            meta_sandbox::FaultKind::InvalidMetric,
+        )
+        .times(2),
+    );
+    let to = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+    parley::insights::account::refresh_totals(
+        &app.state,
+        &account,
+        &parley::meta::AccessToken::new(raw),
+        to - chrono::Duration::days(1),
+        to,
+    )
+    .await
+    .unwrap();
+    assert_eq!(points(&app, "views").await, 0);
+    assert_eq!(
+        points(&app, "accounts_engaged").await,
+        1,
+        "the others loaded"
+    );
+    let refused = count(
+        &app,
+        "SELECT count(*) AS n FROM insight_refusals WHERE metric = 'views'",
+    )
+    .await;
+    assert_eq!(refused, 1);
+}

@@ -195,19 +195,12 @@ pub async fn refresh_now(
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant_id;
     crate::db::run(&state.pool, move |conn| {
-        for channel in crate::models::channels::list(conn, tenant)? {
-            if channel.platform != crate::models::channels::Platform::Whatsapp
-                && channel.is_connected()
-            {
-                crate::insights::refresh::queue(
-                    conn,
-                    tenant,
-                    channel.id,
-                    crate::insights::refresh::DAILY_DAYS,
-                )?;
-            }
-        }
-        Ok(())
+        Ok(crate::insights::refresh::queue_for_tenant(
+            conn,
+            tenant,
+            None,
+            crate::insights::refresh::DAILY_DAYS,
+        )?)
     })
     .await?;
     crate::auth::session::flash(
@@ -233,22 +226,12 @@ pub async fn backfill(
     let tenant = user.tenant_id;
     let wanted = form.channel.as_deref().and_then(|c| c.parse::<i64>().ok());
     let queued = crate::db::run(&state.pool, move |conn| {
-        let mut queued = 0;
-        for channel in crate::models::channels::list(conn, tenant)? {
-            let eligible = channel.platform != crate::models::channels::Platform::Whatsapp
-                && channel.is_connected()
-                && wanted.is_none_or(|w| w == channel.id.0);
-            if eligible {
-                crate::insights::refresh::queue(
-                    conn,
-                    tenant,
-                    channel.id,
-                    crate::insights::refresh::MAX_HISTORY_DAYS,
-                )?;
-                queued += 1;
-            }
-        }
-        Ok(queued)
+        Ok(crate::insights::refresh::queue_for_tenant(
+            conn,
+            tenant,
+            wanted.map(crate::db::ids::ChannelId),
+            crate::insights::refresh::MAX_HISTORY_DAYS,
+        )?)
     })
     .await?;
     let (level, text) = if queued == 0 {

@@ -56,8 +56,7 @@ impl Scope {
         lag_days: i64,
         meta_only: bool,
     ) -> diesel::QueryResult<Scope> {
-        let zone = tenants::time_zone(conn, tenant)?;
-        let today = tenants::today_in(conn, &zone)?;
+        let (zone, today) = tenants::zone_and_today(conn, tenant)?;
         let channels: Vec<Channel> = channels::list(conn, tenant)?
             .into_iter()
             .filter(|c| !meta_only || c.platform != Platform::Whatsapp)
