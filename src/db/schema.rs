@@ -392,6 +392,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    messaging_hour_deltas (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        hour -> Timestamptz,
+        agent_id -> Int8,
+        inbound -> Int4,
+        outbound -> Int4,
+        human_agent -> Int4,
+        template -> Int4,
+    }
+}
+
+diesel::table! {
     messaging_hours (channel_id, hour, agent_id) {
         tenant_id -> Int8,
         channel_id -> Int8,
@@ -623,6 +637,8 @@ diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(message_reactions -> tenants (tenant_id));
 diesel::joinable!(message_templates -> tenants (tenant_id));
 diesel::joinable!(messages -> users (sender_user_id));
+diesel::joinable!(messaging_hour_deltas -> channels (channel_id));
+diesel::joinable!(messaging_hour_deltas -> tenants (tenant_id));
 diesel::joinable!(messaging_hours -> channels (channel_id));
 diesel::joinable!(messaging_hours -> tenants (tenant_id));
 diesel::joinable!(moderation_rules -> saved_replies (saved_reply_id));
@@ -666,6 +682,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_reactions,
     message_templates,
     messages,
+    messaging_hour_deltas,
     messaging_hours,
     moderation_rules,
     oauth_states,

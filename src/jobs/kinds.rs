@@ -45,6 +45,7 @@ registry![
     ResyncComments,
     RefreshAllInsights,
     PollStories,
+    FoldMessagingCounts,
     CleanupLoginThrottle,
     TokenHealth,
     PurgeConnectSessions,
@@ -156,6 +157,24 @@ impl Job for PollStories {
         })
         .await?;
         tracing::debug!(queued, "story polls queued");
+        Ok(())
+    }
+}
+
+/// Folds the message counts webhooks and sends appended into the hourly counts the insights
+/// pages read (appending keeps concurrent writers of one channel from waiting on each other).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct FoldMessagingCounts {}
+
+impl Job for FoldMessagingCounts {
+    const KIND: &'static str = "fold_messaging_counts";
+
+    async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
+        let folded = crate::db::run(&state.pool, |conn| {
+            Ok(crate::models::analytics::fold_deltas(conn)?)
+        })
+        .await?;
+        tracing::debug!(folded, "message counts folded");
         Ok(())
     }
 }

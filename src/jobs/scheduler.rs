@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use crate::db::schema::periodic_runs;
 use crate::jobs::job::Job;
 use crate::jobs::kinds::{
-    CleanupLoginThrottle, PollStories, Purge, PurgeConnectSessions, QueueProfileSweeps,
-    RefreshAllInsights, RequeueRoutable, ResyncComments, TokenHealth, WakeSnoozed,
+    CleanupLoginThrottle, FoldMessagingCounts, PollStories, Purge, PurgeConnectSessions,
+    QueueProfileSweeps, RefreshAllInsights, RequeueRoutable, ResyncComments, TokenHealth,
+    WakeSnoozed,
 };
 use crate::jobs::queue::{self, NewJob};
 
@@ -54,6 +55,7 @@ pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<ResyncComments>(Duration::hours(6)),
     Periodic::of::<RefreshAllInsights>(Duration::hours(24)),
     Periodic::of::<PollStories>(Duration::hours(1)),
+    Periodic::of::<FoldMessagingCounts>(Duration::minutes(1)),
 ];
 
 /// How often each process looks for due periods.

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Timestamp, Timestamptz};
 
 use crate::db::ids::{ChannelId, TenantId};
-use crate::db::schema::messaging_hours as h;
 
 /// `[start, end)`: the instants that begin the day `from` and end the day `to` in `zone`.
 pub fn bounds(
@@ -70,8 +69,9 @@ pub struct HourFigures {
 
 /// The tenant's message counts in `[start, end)`: by channel and sender, by day and by
 /// weekday and hour of `zone`.
-/// Raw SQL: grouping sets, and the zone's local time, which the builder cannot say. The rows
-/// are summed by hour first, so only a few hundred hours are converted to the zone, not every
+/// The hourly counts and the counts not folded into them yet are read together.
+/// Raw SQL: grouping sets over a union, and the zone's local time, which the builder cannot
+/// say. The rows are summed by hour first, so only a few hundred hours are converted to the zone, not every
 /// row.
 pub fn hour_figures(
     conn: &mut PgConnection,
@@ -87,9 +87,15 @@ pub fn hour_figures(
                 CASE WHEN GROUPING(hour) = 0 THEN hour AT TIME ZONE $2 END AS local,
                 sum(inbound)::bigint AS inbound, sum(outbound)::bigint AS outbound,
                 sum(human_agent)::bigint AS human_agent, sum(template)::bigint AS template
-           FROM messaging_hours
-          WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
-            AND ($5::bigint IS NULL OR channel_id = $5)
+           FROM (SELECT channel_id, agent_id, hour, inbound, outbound, human_agent, template
+                   FROM messaging_hours
+                  WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
+                    AND ($5::bigint IS NULL OR channel_id = $5)
+                 UNION ALL
+                 SELECT channel_id, agent_id, hour, inbound, outbound, human_agent, template
+                   FROM messaging_hour_deltas
+                  WHERE tenant_id = $1 AND hour >= $3 AND hour < $4
+                    AND ($5::bigint IS NULL OR channel_id = $5)) counts
           GROUP BY GROUPING SETS ((channel_id, agent_id), (hour))",
     )
     .bind::<BigInt, _>(tenant.0)
@@ -128,7 +134,16 @@ pub fn hour_figures(
     Ok(out)
 }
 
-/// The tenant's message totals in `[start, end)` (the previous period's cards).
+#[derive(QueryableByName)]
+struct Totals {
+    #[diesel(sql_type = BigInt)]
+    inbound: i64,
+    #[diesel(sql_type = BigInt)]
+    outbound: i64,
+}
+
+/// The tenant's message totals in `[start, end)` (the previous period's cards), folded or not.
+/// Raw SQL: sums over a union of two tables, which the builder cannot say.
 pub fn volume_totals(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -136,22 +151,48 @@ pub fn volume_totals(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> QueryResult<(i64, i64)> {
-    let total = |c: &'static str| diesel::dsl::sql::<BigInt>(c);
-    let base = h::table
-        .filter(h::tenant_id.eq(tenant))
-        .filter(h::hour.ge(start))
-        .filter(h::hour.lt(end));
-    let columns = (
-        total("COALESCE(sum(inbound), 0)::bigint"),
-        total("COALESCE(sum(outbound), 0)::bigint"),
-    );
-    match channel {
-        Some(channel) => base
-            .filter(h::channel_id.eq(channel))
-            .select(columns)
-            .get_result(conn),
-        None => base.select(columns).get_result(conn),
-    }
+    let t: Totals = diesel::sql_query(
+        "SELECT COALESCE(sum(inbound), 0)::bigint AS inbound,
+                COALESCE(sum(outbound), 0)::bigint AS outbound
+           FROM (SELECT inbound, outbound FROM messaging_hours
+                  WHERE tenant_id = $1 AND hour >= $2 AND hour < $3
+                    AND ($4::bigint IS NULL OR channel_id = $4)
+                 UNION ALL
+                 SELECT inbound, outbound FROM messaging_hour_deltas
+                  WHERE tenant_id = $1 AND hour >= $2 AND hour < $3
+                    AND ($4::bigint IS NULL OR channel_id = $4)) counts",
+    )
+    .bind::<BigInt, _>(tenant.0)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(end)
+    .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
+    .get_result(conn)?;
+    Ok((t.inbound, t.outbound))
+}
+
+/// Folds the counts messages appended (`messaging_hour_deltas`) into the hourly counts;
+/// returns how many were folded. Only the deltas visible when it starts are moved, so messages
+/// written meanwhile wait for the next fold.
+/// Raw SQL: a DELETE … RETURNING feeding an upsert, which the builder cannot say.
+pub fn fold_deltas(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "WITH moved AS (DELETE FROM messaging_hour_deltas
+                        RETURNING tenant_id, channel_id, hour, agent_id,
+                                  inbound, outbound, human_agent, template)
+         INSERT INTO messaging_hours AS h
+                (tenant_id, channel_id, hour, agent_id, inbound, outbound, human_agent, template)
+         SELECT tenant_id, channel_id, hour, agent_id,
+                sum(inbound), sum(outbound), sum(human_agent), sum(template)
+           FROM moved
+          GROUP BY 1, 2, 3, 4
+          ORDER BY 2, 3, 4
+         ON CONFLICT (channel_id, hour, agent_id) DO UPDATE
+            SET inbound = h.inbound + excluded.inbound,
+                outbound = h.outbound + excluded.outbound,
+                human_agent = h.human_agent + excluded.human_agent,
+                template = h.template + excluded.template",
+    )
+    .execute(conn)
 }
 
 /// How episodes are grouped for their timings.
@@ -338,6 +379,7 @@ pub fn comment_figures(
 pub fn rebuild(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<()> {
     conn.transaction(|conn| {
         for statement in [
+            "DELETE FROM messaging_hour_deltas WHERE tenant_id = $1",
             "DELETE FROM messaging_hours WHERE tenant_id = $1",
             "INSERT INTO messaging_hours
                     (tenant_id, channel_id, hour, agent_id, inbound, outbound, human_agent, template)

@@ -243,6 +243,9 @@ async fn a_new_message_after_resolution_opens_the_next_episode() {
             diesel::sql_query("DELETE FROM messages WHERE platform_message_id = 'm4'")
                 .execute(c)
                 .unwrap();
+            // The counts messages appended are folded into the hourly counts, once.
+            assert!(parley::models::analytics::fold_deltas(c).unwrap() > 0);
+            assert_eq!(parley::models::analytics::fold_deltas(c).unwrap(), 0);
             use parley::db::schema::messaging_hours as h;
             h::table
                 .select(diesel::dsl::sum(h::inbound))
@@ -384,6 +387,9 @@ async fn a_rebuild_from_the_messages_gives_the_counts_the_triggers_kept() {
         })
         .await
     }
+    fx.app
+        .query(|c| parley::models::analytics::fold_deltas(c).unwrap())
+        .await;
     let before = snapshot(&fx.app).await;
     fx.app
         .query(move |c| parley::models::analytics::rebuild(c, tenant).unwrap())
