@@ -392,6 +392,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    messaging_agent_days (tenant_id, day, agent_id) {
+        tenant_id -> Int8,
+        agent_id -> Int8,
+        day -> Date,
+        outbound -> Int4,
+        human_agent -> Int4,
+    }
+}
+
+diesel::table! {
+    messaging_channel_days (tenant_id, day, channel_id) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        day -> Date,
+        inbound -> Int4,
+        outbound -> Int4,
+        human_agent -> Int4,
+        template -> Int4,
+    }
+}
+
+diesel::table! {
     messaging_hour_deltas (id) {
         id -> Int8,
         tenant_id -> Int8,
@@ -415,6 +437,15 @@ diesel::table! {
         outbound -> Int4,
         human_agent -> Int4,
         template -> Int4,
+    }
+}
+
+diesel::table! {
+    messaging_tenant_hours (tenant_id, hour) {
+        tenant_id -> Int8,
+        hour -> Timestamptz,
+        inbound -> Int4,
+        outbound -> Int4,
     }
 }
 
@@ -637,10 +668,14 @@ diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(message_reactions -> tenants (tenant_id));
 diesel::joinable!(message_templates -> tenants (tenant_id));
 diesel::joinable!(messages -> users (sender_user_id));
+diesel::joinable!(messaging_agent_days -> tenants (tenant_id));
+diesel::joinable!(messaging_channel_days -> channels (channel_id));
+diesel::joinable!(messaging_channel_days -> tenants (tenant_id));
 diesel::joinable!(messaging_hour_deltas -> channels (channel_id));
 diesel::joinable!(messaging_hour_deltas -> tenants (tenant_id));
 diesel::joinable!(messaging_hours -> channels (channel_id));
 diesel::joinable!(messaging_hours -> tenants (tenant_id));
+diesel::joinable!(messaging_tenant_hours -> tenants (tenant_id));
 diesel::joinable!(moderation_rules -> saved_replies (saved_reply_id));
 diesel::joinable!(moderation_rules -> tenants (tenant_id));
 diesel::joinable!(moderation_rules -> users (created_by));
@@ -682,8 +717,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_reactions,
     message_templates,
     messages,
+    messaging_agent_days,
+    messaging_channel_days,
     messaging_hour_deltas,
     messaging_hours,
+    messaging_tenant_hours,
     moderation_rules,
     oauth_states,
     outbound_media,

@@ -11,8 +11,9 @@ use diesel::QueryResult;
 
 use crate::db::ids::{ChannelId, TenantId};
 use crate::insights::period::Period;
-use crate::models::analytics::{self, CommentFigures, Timing, TimingGroup, Volume};
+use crate::models::analytics::{self, CommentFigures, Timing, TimingGroup};
 use crate::models::channels::Channel;
+use crate::models::messaging_counts::{self, ChannelVolume};
 
 /// What a figure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +121,7 @@ impl Row {
         show(Unit::Seconds, self.timing.resolution_median)
     }
 
-    fn add(&mut self, v: &Volume) {
+    fn add(&mut self, v: &ChannelVolume) {
         self.inbound += v.inbound;
         self.outbound += v.outbound;
         self.human_agent += v.human_agent;
@@ -219,14 +220,13 @@ pub fn report(
     let (start, end) = analytics::bounds(conn, zone, period.from, period.to)?;
     let before = period.previous();
     let (prev_start, prev_end) = analytics::bounds(conn, zone, before.from, before.to)?;
-    // One pass over the range's hourly counts and one over its episodes; the previous period
-    // needs only its totals.
-    let hours = analytics::hour_figures(conn, tenant, channel, zone, start, end)?;
+    // The range's counts and its episodes' timings; the previous period needs only totals.
+    let hours = messaging_counts::figures(conn, tenant, channel, zone, start, end)?;
     let timings = analytics::timings(conn, tenant, channel, start, end, true)?;
     let (prev_in, prev_out) =
-        analytics::volume_totals(conn, tenant, channel, prev_start, prev_end)?;
+        messaging_counts::totals(conn, tenant, channel, prev_start, prev_end)?;
     let prev_timings = analytics::timings(conn, tenant, channel, prev_start, prev_end, false)?;
-    let volumes = hours.volumes;
+    let volumes = &hours.channels;
     let mut volume = Row::default();
     volumes.iter().for_each(|v| volume.add(v));
     let now = Totals {
@@ -283,8 +283,8 @@ pub fn report(
 
     let of = |group: TimingGroup| timings.iter().filter(move |t| t.group() == group).cloned();
     let mut channel_rows: BTreeMap<i64, Row> = BTreeMap::new();
-    for v in &volumes {
-        channel_rows.entry(v.channel_id.0).or_default().add(v);
+    for v in volumes {
+        channel_rows.entry(v.channel_id).or_default().add(v);
     }
     for t in of(TimingGroup::Channel) {
         if let Ok(id) = t.key.parse::<i64>() {
@@ -292,9 +292,9 @@ pub fn report(
         }
     }
     let mut platform_rows: BTreeMap<String, Row> = BTreeMap::new();
-    for v in &volumes {
+    for v in volumes {
         platform_rows
-            .entry(platform_of(v.channel_id))
+            .entry(platform_of(ChannelId(v.channel_id)))
             .or_default()
             .add(v);
     }
@@ -306,7 +306,7 @@ pub fn report(
     }
 
     let mut agent_rows: BTreeMap<i64, AgentRow> = BTreeMap::new();
-    for v in volumes.iter().filter(|v| v.agent_id != 0) {
+    for v in &hours.agents {
         let row = agent_rows.entry(v.agent_id).or_default();
         row.replies += v.outbound;
         row.human_agent += v.human_agent;

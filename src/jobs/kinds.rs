@@ -171,7 +171,7 @@ impl Job for FoldMessagingCounts {
 
     async fn run(self, state: &AppState, _: &JobContext) -> Result<(), JobError> {
         let folded = crate::db::run(&state.pool, |conn| {
-            Ok(crate::models::analytics::fold_deltas(conn)?)
+            Ok(crate::models::messaging_counts::fold_deltas(conn)?)
         })
         .await?;
         tracing::debug!(folded, "message counts folded");

@@ -25,6 +25,7 @@ pub mod labels;
 pub mod login_throttle;
 pub mod message_templates;
 pub mod messages;
+pub mod messaging_counts;
 pub mod moderation_rules;
 pub mod notes;
 pub mod notifications;

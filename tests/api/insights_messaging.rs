@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use parley::auth::Role;
-use parley::db::ids::{ConversationId, TenantId, UserId};
+use parley::db::ids::{ChannelId, ConversationId, TenantId, UserId};
 use parley::db::statuses::ConversationStatus;
 use parley::models::channels::Platform;
 use parley::models::conversations;
@@ -244,8 +244,8 @@ async fn a_new_message_after_resolution_opens_the_next_episode() {
                 .execute(c)
                 .unwrap();
             // The counts messages appended are folded into the hourly counts, once.
-            assert!(parley::models::analytics::fold_deltas(c).unwrap() > 0);
-            assert_eq!(parley::models::analytics::fold_deltas(c).unwrap(), 0);
+            assert!(parley::models::messaging_counts::fold_deltas(c).unwrap() > 0);
+            assert_eq!(parley::models::messaging_counts::fold_deltas(c).unwrap(), 0);
             use parley::db::schema::messaging_hours as h;
             h::table
                 .select(diesel::dsl::sum(h::inbound))
@@ -278,7 +278,7 @@ async fn days_are_cut_in_the_tenants_time_zone() {
             let (start, end) =
                 parley::models::analytics::bounds(c, zone, d("2026-11-09"), d("2026-11-12"))
                     .unwrap();
-            parley::models::analytics::hour_figures(c, tenant, None, zone, start, end)
+            parley::models::messaging_counts::figures(c, tenant, None, zone, start, end)
                 .unwrap()
                 .days
                 .into_iter()
@@ -359,6 +359,9 @@ async fn a_rebuild_from_the_messages_gives_the_counts_the_triggers_kept() {
     type Snapshot = (
         Vec<(i64, i64, i32, i32, i32)>,
         Vec<(i64, Option<DateTime<Utc>>, Option<i64>)>,
+        Vec<(DateTime<Utc>, i32, i32)>,
+        Vec<(i64, NaiveDate, i32, i32, i32, i32)>,
+        Vec<(i64, NaiveDate, i32, i32)>,
     );
     async fn snapshot(app: &TestApp) -> Snapshot {
         app.query(move |c| {
@@ -383,16 +386,125 @@ async fn a_rebuild_from_the_messages_gives_the_counts_the_triggers_kept() {
                 ))
                 .load(c)
                 .unwrap();
-            (hours, episodes)
+            use parley::db::schema::{
+                messaging_agent_days as a, messaging_channel_days as d, messaging_tenant_hours as t,
+            };
+            let tenant_hours = t::table
+                .order(t::hour)
+                .select((t::hour, t::inbound, t::outbound))
+                .load(c)
+                .unwrap();
+            let channel_days = d::table
+                .order((d::channel_id, d::day))
+                .select((
+                    d::channel_id,
+                    d::day,
+                    d::inbound,
+                    d::outbound,
+                    d::human_agent,
+                    d::template,
+                ))
+                .load(c)
+                .unwrap();
+            let agent_days = a::table
+                .order((a::agent_id, a::day))
+                .select((a::agent_id, a::day, a::outbound, a::human_agent))
+                .load(c)
+                .unwrap();
+            (hours, episodes, tenant_hours, channel_days, agent_days)
         })
         .await
     }
     fx.app
-        .query(|c| parley::models::analytics::fold_deltas(c).unwrap())
+        .query(|c| parley::models::messaging_counts::fold_deltas(c).unwrap())
         .await;
     let before = snapshot(&fx.app).await;
+    assert!(!before.2.is_empty() && !before.3.is_empty() && !before.4.is_empty());
     fx.app
         .query(move |c| parley::models::analytics::rebuild(c, tenant).unwrap())
         .await;
     assert_eq!(snapshot(&fx.app).await, before);
+}
+
+#[tokio::test]
+async fn the_rollups_over_all_channels_equal_the_sum_of_each_channels_hours_in_any_zone() {
+    let fx = fixture().await;
+    let tenant = fx.tenant;
+    // Some counts folded into the rollups, some still waiting as deltas.
+    fx.app
+        .query(|c| parley::models::messaging_counts::fold_deltas(c).unwrap())
+        .await;
+    let late = Utc.with_ymd_and_hms(2026, 11, 10, 20, 0, 0).unwrap();
+    let events = serde_json::json!([text("PAGE1", "C9", "m9", late.timestamp_millis(), "Late")]);
+    fx.app.post_webhook(&messenger("PAGE1", events)).await;
+    fx.app.process_webhooks().await;
+    // The fixture's messages are in the last hours, so short ranges cut days through them.
+    let today = Utc::now().date_naive();
+    let ranges = [
+        (
+            late.date_naive() - Duration::days(40),
+            today + Duration::days(2),
+        ),
+        (today - Duration::days(1), today - Duration::days(1)),
+        (today - Duration::days(1), today),
+        (today, today),
+    ];
+    let zones = ["UTC", "Asia/Tokyo", "America/New_York", "Asia/Kolkata"];
+    for (zone, (from, to)) in zones
+        .into_iter()
+        .flat_map(|z| ranges.into_iter().map(move |r| (z, r)))
+    {
+        let (all, merged) = fx
+            .app
+            .query(move |c| {
+                use parley::models::messaging_counts::{VolumeFigures, figures};
+                let (start, end) = parley::models::analytics::bounds(c, zone, from, to).unwrap();
+                let all = figures(c, tenant, None, zone, start, end).unwrap();
+                let channels: Vec<i64> = parley::db::schema::channels::table
+                    .filter(parley::db::schema::channels::tenant_id.eq(tenant))
+                    .select(parley::db::schema::channels::id)
+                    .load(c)
+                    .unwrap();
+                let mut merged = VolumeFigures::default();
+                let mut agents = std::collections::BTreeMap::<i64, (i64, i64)>::new();
+                let mut days = std::collections::BTreeMap::<NaiveDate, (i64, i64)>::new();
+                let mut heat = std::collections::BTreeMap::<(i32, i32), i64>::new();
+                for ch in channels {
+                    let one = figures(c, tenant, Some(ChannelId(ch)), zone, start, end).unwrap();
+                    merged.channels.extend(one.channels);
+                    for a in one.agents {
+                        let e = agents.entry(a.agent_id).or_default();
+                        e.0 += a.outbound;
+                        e.1 += a.human_agent;
+                    }
+                    for (day, i, o) in one.days {
+                        let e = days.entry(day).or_default();
+                        e.0 += i;
+                        e.1 += o;
+                    }
+                    for (w, h, n) in one.heat {
+                        *heat.entry((w, h)).or_default() += n;
+                    }
+                }
+                merged.channels.sort_by_key(|v| v.channel_id);
+                merged.agents = agents
+                    .into_iter()
+                    .map(|(agent_id, (outbound, human_agent))| {
+                        parley::models::messaging_counts::AgentVolume {
+                            agent_id,
+                            outbound,
+                            human_agent,
+                        }
+                    })
+                    .collect();
+                merged.days = days.into_iter().map(|(d, (i, o))| (d, i, o)).collect();
+                merged.heat = heat.into_iter().map(|((w, h), n)| (w, h, n)).collect();
+                (all, merged)
+            })
+            .await;
+        if from < today - Duration::days(1) {
+            assert!(!all.channels.is_empty() && !all.agents.is_empty(), "{zone}");
+        }
+        assert_eq!(all, merged, "{zone} {from}..{to}");
+    }
 }
