@@ -512,6 +512,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_columns (metric, column_key) {
+        column_key -> Text,
+        metric -> Text,
+    }
+}
+
+diesel::table! {
     post_insights (channel_id, post_id, metric) {
         tenant_id -> Int8,
         channel_id -> Int8,
@@ -519,6 +526,17 @@ diesel::table! {
         metric -> Text,
         value -> Int8,
         fetched_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_ranks (post_ref, column_key) {
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        post_ref -> Int8,
+        column_key -> Text,
+        value -> Int8,
+        posted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -686,6 +704,9 @@ diesel::joinable!(pending_message_events -> channels (channel_id));
 diesel::joinable!(pending_message_events -> tenants (tenant_id));
 diesel::joinable!(post_insights -> channels (channel_id));
 diesel::joinable!(post_insights -> tenants (tenant_id));
+diesel::joinable!(post_ranks -> channels (channel_id));
+diesel::joinable!(post_ranks -> comment_posts (post_ref));
+diesel::joinable!(post_ranks -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> users (created_by));
 diesel::joinable!(user_sessions -> tenants (tenant_id));
@@ -727,7 +748,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_media,
     pending_message_events,
     periodic_runs,
+    post_columns,
     post_insights,
+    post_ranks,
     saved_replies,
     send_budgets,
     tenants,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::ids::{ChannelId, TenantId};
-use crate::db::schema::{comment_posts as p, post_insights as i};
+use crate::db::schema::{comment_posts as p, post_insights as i, post_ranks as r};
 use crate::models::insights::{self, Point};
 
 /// Stores a post's figures as read today (the latest values, and today's snapshot for its
@@ -112,8 +112,9 @@ pub struct RankedPost {
     pub insights_at: Option<DateTime<Utc>>,
 }
 
-/// The tenant's posts published in `[start, end)`, ranked by the first of `sort` they have
-/// (highest first; posts without it last), `limit` from `offset`; and how many there are.
+/// The tenant's posts published in `[start, end)`, ranked by their figure in `column` (a key
+/// of `post_columns`; highest first, posts without it last), `limit` from `offset`; and how
+/// many there are.
 #[allow(clippy::too_many_arguments)]
 pub fn ranked(
     conn: &mut PgConnection,
@@ -121,10 +122,11 @@ pub fn ranked(
     channel: Option<ChannelId>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    sort: &[&str],
+    column: &str,
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<RankedPost>, i64)> {
+    use diesel::sql_types::{BigInt, Text, Timestamptz};
     let in_range = || {
         let mut q = p::table
             .filter(p::tenant_id.eq(tenant))
@@ -137,29 +139,61 @@ pub fn ranked(
         q
     };
     let total: i64 = in_range().count().get_result(conn)?;
-    // Raw SQL: a LATERAL join, which the builder cannot say. Each post of the range looks up
-    // its sort figure by primary key; a plain join would scan every post's figures.
-    let posts = diesel::sql_query(
+    // The tenant's index, or the channel's, walked in the column's order: about as many rows
+    // as the page shows are read, however many posts there are.
+    let (scope, key) = match channel {
+        Some(c) => ("r.channel_id = $1", c.0),
+        None => ("r.tenant_id = $1", tenant.0),
+    };
+    // Raw SQL: a join on a sub-select with its own order and limit, which the builder cannot
+    // say.
+    let mut posts: Vec<RankedPost> = diesel::sql_query(format!(
         "SELECT p.id, p.channel_id, p.platform_post_id, p.caption, p.media_type, p.thumbnail_url,
                 p.permalink, p.posted_at, p.insights_note, p.insights_at
-           FROM comment_posts p
-           LEFT JOIN LATERAL (SELECT max(i.value) AS value FROM post_insights i
-                               WHERE i.channel_id = p.channel_id
-                                 AND i.post_id = p.platform_post_id
-                                 AND i.metric = ANY($5)) s ON TRUE
-          WHERE p.tenant_id = $1 AND p.posted_at >= $2 AND p.posted_at < $3
-            AND ($4::bigint IS NULL OR p.channel_id = $4)
-          ORDER BY s.value DESC NULLS LAST, p.posted_at DESC, p.id DESC
-          OFFSET $6 LIMIT $7",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(tenant.0)
-    .bind::<diesel::sql_types::Timestamptz, _>(start)
-    .bind::<diesel::sql_types::Timestamptz, _>(end)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(channel.map(|c| c.0))
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(sort)
-    .bind::<diesel::sql_types::BigInt, _>(offset)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
+           FROM (SELECT r.post_ref, r.value, r.posted_at FROM post_ranks r
+                  WHERE {scope} AND r.column_key = $2 AND r.posted_at >= $3 AND r.posted_at < $4
+                  ORDER BY r.value DESC, r.posted_at DESC, r.post_ref DESC
+                 OFFSET $5 LIMIT $6) r
+           JOIN comment_posts p ON p.id = r.post_ref AND p.tenant_id = $7
+          ORDER BY r.value DESC, r.posted_at DESC, r.post_ref DESC"
+    ))
+    .bind::<BigInt, _>(key)
+    .bind::<Text, _>(column)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(end)
+    .bind::<BigInt, _>(offset)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(tenant.0)
     .load(conn)?;
+    if posts.len() as i64 >= limit {
+        return Ok((posts, total));
+    }
+    // The page reaches past the ranked posts: the rest are those without the figure, newest
+    // first.
+    let ranked: i64 = {
+        let mut q = r::table
+            .filter(r::tenant_id.eq(tenant))
+            .filter(r::column_key.eq(column))
+            .filter(r::posted_at.ge(start))
+            .filter(r::posted_at.lt(end))
+            .into_boxed();
+        if let Some(channel) = channel {
+            q = q.filter(r::channel_id.eq(channel));
+        }
+        q.count().get_result(conn)?
+    };
+    let unranked = in_range()
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            r::table
+                .filter(r::post_ref.eq(p::id))
+                .filter(r::column_key.eq(column)),
+        )))
+        .order((p::posted_at.desc(), p::id.desc()))
+        .offset((offset - ranked).max(0))
+        .limit(limit - posts.len() as i64)
+        .select(RankedPost::as_select())
+        .load(conn)?;
+    posts.extend(unranked);
     Ok((posts, total))
 }
 

@@ -297,3 +297,146 @@ async fn a_post_metric_meta_refuses_is_named_and_the_others_load() {
     assert!(html.contains("Meta no longer serves"), "{html}");
     assert!(html.contains("<code>post_media_view</code>"));
 }
+
+#[tokio::test]
+async fn posts_rank_by_a_column_across_pages_with_posts_without_the_figure_last() {
+    use chrono::{Duration, Utc};
+    use diesel::prelude::*;
+    use parley::db::ids::ChannelId;
+    use parley::models::post_insights;
+
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (tenant, _) = connected(&app, &sandbox).await;
+    let channel = ChannelId(app.channel_of(Platform::Instagram).await.id.0);
+    let now = Utc::now();
+    // Posts P1…P7 published 1…7 days ago; P8 60 days ago, outside 28 days.
+    let posted = move |n: i64| now - Duration::days(if n == 8 { 60 } else { n });
+    app.query(move |c| {
+        for n in 1..=8 {
+            diesel::sql_query(
+                "INSERT INTO comment_posts (tenant_id, channel_id, platform_post_id, posted_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(tenant.0)
+            .bind::<diesel::sql_types::BigInt, _>(channel.0)
+            .bind::<diesel::sql_types::Text, _>(format!("P{n}"))
+            .bind::<diesel::sql_types::Timestamptz, _>(posted(n))
+            .execute(c)
+            .unwrap();
+        }
+        let today = now.date_naive();
+        for (post, metric, value) in [
+            ("P1", "reach", 10),
+            ("P2", "reach", 50),
+            ("P3", "reach", 30),
+            ("P4", "reach", 50),
+            // Facebook's name for reach fills the same column.
+            ("P5", "post_total_media_view_unique", 20),
+            ("P6", "likes", 7),
+            ("P8", "reach", 999),
+        ] {
+            post_insights::record(c, tenant, channel, post, &[(metric.into(), value)], today)
+                .unwrap();
+        }
+    })
+    .await;
+    let page = |offset: i64| {
+        app.query(move |c| {
+            let (posts, total) = post_insights::ranked(
+                c,
+                tenant,
+                None,
+                now - Duration::days(28),
+                now,
+                "reach",
+                offset,
+                3,
+            )
+            .unwrap();
+            let ids: Vec<String> = posts.into_iter().map(|p| p.platform_post_id).collect();
+            (ids, total)
+        })
+    };
+    // Ties go to the newer post; posts without reach follow, newest first.
+    assert_eq!(
+        page(0).await,
+        (vec!["P2".into(), "P4".into(), "P3".into()], 7)
+    );
+    assert_eq!(page(3).await.0, ["P5", "P1", "P6"]);
+    assert_eq!(page(6).await.0, ["P7"]);
+    assert!(page(9).await.0.is_empty());
+
+    // A new figure re-ranks the post; a post re-dated into the range comes in with its rank;
+    // a post saved after its figures is ranked too.
+    app.query(move |c| {
+        post_insights::record(c, tenant, channel, "P1", &[("reach".into(), 100)], now.date_naive())
+            .unwrap();
+        diesel::sql_query("UPDATE comment_posts SET posted_at = now() - interval '1 hour' WHERE platform_post_id = 'P8'")
+            .execute(c)
+            .unwrap();
+        diesel::sql_query(
+            "INSERT INTO post_insights (tenant_id, channel_id, post_id, metric, value)
+             VALUES ($1, $2, 'P9', 'reach', 60)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(tenant.0)
+        .bind::<diesel::sql_types::BigInt, _>(channel.0)
+        .execute(c)
+        .unwrap();
+        diesel::sql_query(
+            "INSERT INTO comment_posts (tenant_id, channel_id, platform_post_id, posted_at)
+             VALUES ($1, $2, 'P9', now() - interval '2 hours')",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(tenant.0)
+        .bind::<diesel::sql_types::BigInt, _>(channel.0)
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+    assert_eq!(
+        page(0).await,
+        (vec!["P8".into(), "P1".into(), "P9".into()], 9)
+    );
+    // One channel's posts walk the channel's index the same way.
+    let one = app
+        .query(move |c| {
+            post_insights::ranked(
+                c,
+                tenant,
+                Some(channel),
+                now - Duration::days(28),
+                now,
+                "reach",
+                0,
+                2,
+            )
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|p| p.platform_post_id)
+            .collect::<Vec<_>>()
+        })
+        .await;
+    assert_eq!(one, ["P8", "P1"]);
+}
+
+#[tokio::test]
+async fn the_databases_post_columns_are_the_pages_columns() {
+    let (app, _sandbox) = app_with_sandbox(2).await;
+    let mut stored: Vec<(String, String)> = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::post_columns::dsl as pc;
+            pc::post_columns
+                .select((pc::column_key, pc::metric))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    stored.sort();
+    let mut pages: Vec<(String, String)> = parley::web::pages::insights_posts::COLUMNS
+        .iter()
+        .flat_map(|c| c.metrics.iter().map(|m| (c.key.to_string(), m.to_string())))
+        .collect();
+    pages.sort();
+    assert_eq!(stored, pages);
+}

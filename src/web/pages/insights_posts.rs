@@ -145,7 +145,7 @@ async fn load(
             scope.channel,
             start,
             end,
-            column.metrics,
+            column.key,
             (page - 1) * per_page,
             per_page,
         )?;

@@ -1,0 +1,10 @@
+DROP TRIGGER comment_posts_redated ON comment_posts;
+DROP TRIGGER comment_posts_ranked_insert ON comment_posts;
+DROP TRIGGER post_insights_ranked_update ON post_insights;
+DROP TRIGGER post_insights_ranked_insert ON post_insights;
+DROP FUNCTION comment_posts_redated();
+DROP FUNCTION comment_posts_ranked();
+DROP FUNCTION post_insights_ranked();
+DROP FUNCTION post_ranks_refresh(BIGINT[]);
+DROP TABLE post_ranks;
+DROP TABLE post_columns;
