@@ -29,6 +29,9 @@ pub struct InsightsBenchArgs {
     /// Requests per measured page.
     #[arg(long, default_value_t = 200)]
     pub requests: usize,
+    /// Keeps the seeded PostgreSQL running after the timings, until Ctrl-C (to study plans).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 fn list(items: &[&str]) -> String {
@@ -250,6 +253,13 @@ async fn run_in(args: &InsightsBenchArgs, dir: &Path) -> Result<Vec<Figure>, Str
         }
     }
     handle.stop(true).await;
+    if args.keep {
+        println!(
+            "PostgreSQL kept running until Ctrl-C (port and password in {})",
+            dir.join("pg-secrets").display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
     drop(pg);
     Ok(figures)
 }

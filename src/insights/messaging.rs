@@ -222,10 +222,10 @@ pub fn report(
     let (prev_start, prev_end) = analytics::bounds(conn, zone, before.from, before.to)?;
     // The range's counts and its episodes' timings; the previous period needs only totals.
     let hours = messaging_counts::figures(conn, tenant, channel, zone, start, end)?;
-    let timings = analytics::timings(conn, tenant, channel, start, end, true)?;
+    let timings = analytics::timings(conn, tenant, channel, start, end)?;
     let (prev_in, prev_out) =
         messaging_counts::totals(conn, tenant, channel, prev_start, prev_end)?;
-    let prev_timings = analytics::timings(conn, tenant, channel, prev_start, prev_end, false)?;
+    let prev_all = analytics::overall_timing(conn, tenant, channel, prev_start, prev_end)?;
     let volumes = &hours.channels;
     let mut volume = Row::default();
     volumes.iter().for_each(|v| volume.add(v));
@@ -239,7 +239,7 @@ pub fn report(
             outbound: prev_out,
             ..Row::default()
         },
-        all: all_of(&prev_timings),
+        all: prev_all,
     };
 
     let by_day: BTreeMap<NaiveDate, (i64, i64)> = hours

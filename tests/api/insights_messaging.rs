@@ -508,3 +508,32 @@ async fn the_rollups_over_all_channels_equal_the_sum_of_each_channels_hours_in_a
         assert_eq!(all, merged, "{zone} {from}..{to}");
     }
 }
+
+#[tokio::test]
+async fn the_previous_periods_timings_are_computed_as_the_periods_are() {
+    let fx = fixture().await;
+    let tenant = fx.tenant;
+    let (all, overall) = fx
+        .app
+        .query(move |c| {
+            let today = Utc::now().date_naive();
+            let (start, end) = parley::models::analytics::bounds(
+                c,
+                "UTC",
+                today - Duration::days(30),
+                today + Duration::days(1),
+            )
+            .unwrap();
+            let timings = parley::models::analytics::timings(c, tenant, None, start, end).unwrap();
+            let all = timings
+                .into_iter()
+                .find(|t| t.group() == parley::models::analytics::TimingGroup::All)
+                .unwrap();
+            let overall =
+                parley::models::analytics::overall_timing(c, tenant, None, start, end).unwrap();
+            (all, overall)
+        })
+        .await;
+    assert!(all.answered > 1 && all.resolved > 0, "{all:?}");
+    assert_eq!(all, overall);
+}
