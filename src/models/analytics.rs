@@ -61,58 +61,30 @@ impl Timing {
 }
 
 #[derive(QueryableByName)]
-struct EpisodeRow {
-    #[diesel(sql_type = BigInt)]
-    channel_id: i64,
+struct TimingRow {
     #[diesel(sql_type = Text)]
-    platform: String,
+    grouping: String,
+    #[diesel(sql_type = Text)]
+    key: String,
     #[diesel(sql_type = BigInt)]
-    responder: i64,
+    opened: i64,
     #[diesel(sql_type = BigInt)]
-    resolver: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    response: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    resolution: Option<f64>,
-}
-
-/// How an episode's group key is read.
-type KeyOf = fn(&EpisodeRow) -> String;
-
-/// PostgreSQL's `percentile_cont`: linear interpolation at `p × (n − 1)` of sorted values.
-pub fn percentile_cont(sorted: &[f64], p: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let rank = p.clamp(0.0, 1.0) * last as f64;
-    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
-    Some(a + (b - a) * (rank - lo as f64))
-}
-
-fn timing_of(group: TimingGroup, key: String, rows: &[&EpisodeRow]) -> Timing {
-    let sorted = |f: &dyn Fn(&EpisodeRow) -> Option<f64>| {
-        let mut v: Vec<f64> = rows.iter().filter_map(|r| f(r)).collect();
-        v.sort_by(f64::total_cmp);
-        v
-    };
-    let response = sorted(&|r| r.response);
-    let resolution = sorted(&|r| r.resolution);
-    Timing {
-        group: Some(group),
-        key,
-        opened: rows.len() as i64,
-        answered: response.len() as i64,
-        response_median: percentile_cont(&response, 0.5),
-        response_p90: percentile_cont(&response, 0.9),
-        resolved: resolution.len() as i64,
-        resolution_median: percentile_cont(&resolution, 0.5),
-        resolution_p90: percentile_cont(&resolution, 0.9),
-    }
+    answered: i64,
+    #[diesel(sql_type = BigInt)]
+    resolved: i64,
+    /// Median and p90.
+    #[diesel(sql_type = Nullable<Array<Double>>)]
+    response: Option<Vec<f64>>,
+    #[diesel(sql_type = Nullable<Array<Double>>)]
+    resolution: Option<Vec<f64>>,
 }
 
 /// Timings of the episodes opened in `[start, end)`: for all of them and by channel, platform,
-/// first responder and resolver. The range's episodes are read once (from the covering index)
-/// and their medians and p90s taken here, as `percentile_cont` would: measured, that is half
-/// the time of PostgreSQL's ordered-set aggregates over five grouping sets.
+/// first responder and resolver. PostgreSQL reads the range's episodes from the covering index
+/// once and takes every group's median and p90 there: in `parley bench insights` that beat
+/// sending the episodes to the application (28 against 38 ms p95 for 28 days).
+/// Raw SQL: grouping sets of ordered-set aggregates over seconds between two times, which the
+/// builder cannot say.
 pub fn timings(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -120,36 +92,61 @@ pub fn timings(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> QueryResult<Vec<Timing>> {
-    // Raw SQL: seconds between two times (`extract(epoch …)`), which the builder cannot say.
-    let rows: Vec<EpisodeRow> = diesel::sql_query(
-        "SELECT e.channel_id, ch.platform,
-                COALESCE(e.first_responder_id, 0) AS responder,
-                COALESCE(e.resolved_by, 0) AS resolver,
-                extract(epoch FROM e.first_response_at - e.opened_at)::float8 AS response,
-                extract(epoch FROM e.resolved_at - e.opened_at)::float8 AS resolution
-           FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
-          WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
-            AND ($4::bigint IS NULL OR e.channel_id = $4)",
+    let rows: Vec<TimingRow> = diesel::sql_query(
+        "SELECT CASE WHEN GROUPING(channel_id) = 0 THEN 'channel'
+                     WHEN GROUPING(platform) = 0 THEN 'platform'
+                     WHEN GROUPING(responder) = 0 THEN 'responder'
+                     WHEN GROUPING(resolver) = 0 THEN 'resolver'
+                     ELSE 'all' END AS grouping,
+                COALESCE(channel_id::text, platform, responder::text, resolver::text, '') AS key,
+                count(*) AS opened, count(response) AS answered, count(resolution) AS resolved,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) AS response,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) AS resolution
+           FROM (SELECT e.channel_id, ch.platform,
+                        COALESCE(e.first_responder_id, 0) AS responder,
+                        COALESCE(e.resolved_by, 0) AS resolver,
+                        extract(epoch FROM e.first_response_at - e.opened_at)::float8 AS response,
+                        extract(epoch FROM e.resolved_at - e.opened_at)::float8 AS resolution
+                   FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
+                  WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
+                    AND ($4::bigint IS NULL OR e.channel_id = $4)) episodes
+          GROUP BY GROUPING SETS ((), (channel_id), (platform), (responder), (resolver))",
     )
     .bind::<BigInt, _>(tenant.0)
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(end)
     .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
     .load(conn)?;
-    let all: Vec<&EpisodeRow> = rows.iter().collect();
-    let mut out = vec![timing_of(TimingGroup::All, String::new(), &all)];
-    let keyed: [(TimingGroup, KeyOf); 4] = [
-        (TimingGroup::Channel, |r| r.channel_id.to_string()),
-        (TimingGroup::Platform, |r| r.platform.clone()),
-        (TimingGroup::Responder, |r| r.responder.to_string()),
-        (TimingGroup::Resolver, |r| r.resolver.to_string()),
-    ];
-    for (group, key) in keyed {
-        let mut by: std::collections::BTreeMap<String, Vec<&EpisodeRow>> = Default::default();
-        for r in &rows {
-            by.entry(key(r)).or_default().push(r);
-        }
-        out.extend(by.into_iter().map(|(k, rs)| timing_of(group, k, &rs)));
+    let at = |v: &Option<Vec<f64>>, i: usize| v.as_ref().and_then(|v| v.get(i).copied());
+    let mut out: Vec<Timing> = rows
+        .into_iter()
+        .map(|r| Timing {
+            group: Some(match r.grouping.as_str() {
+                "channel" => TimingGroup::Channel,
+                "platform" => TimingGroup::Platform,
+                "responder" => TimingGroup::Responder,
+                "resolver" => TimingGroup::Resolver,
+                _ => TimingGroup::All,
+            }),
+            response_median: at(&r.response, 0),
+            response_p90: at(&r.response, 1),
+            resolution_median: at(&r.resolution, 0),
+            resolution_p90: at(&r.resolution, 1),
+            key: r.key,
+            opened: r.opened,
+            answered: r.answered,
+            resolved: r.resolved,
+        })
+        .collect();
+    // An empty range still has its "all" row.
+    if !out.iter().any(|t| t.group() == TimingGroup::All) {
+        out.insert(
+            0,
+            Timing {
+                group: Some(TimingGroup::All),
+                ..Timing::default()
+            },
+        );
     }
     Ok(out)
 }
@@ -288,18 +285,4 @@ pub fn rebuild(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<()> {
         }
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile_cont;
-
-    #[test]
-    fn percentiles_interpolate_as_postgresql_does() {
-        assert_eq!(percentile_cont(&[600.0, 1800.0], 0.5), Some(1200.0));
-        assert_eq!(percentile_cont(&[600.0, 1800.0], 0.9), Some(1680.0));
-        assert_eq!(percentile_cont(&[5.0], 0.9), Some(5.0));
-        assert_eq!(percentile_cont(&[], 0.5), None);
-        assert_eq!(percentile_cont(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(2.5));
-    }
 }
