@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod insights;
 pub mod jobs;
 pub mod keyfiles;
+pub mod message_templates;
 pub mod meta;
 pub mod models;
 pub mod state;

@@ -1,0 +1,8 @@
+//! WhatsApp message templates: what they say, the lint that checks them before Meta does, the
+//! library synced from Meta, the team's approval and the submission to Meta.
+
+mod components;
+pub mod content;
+pub mod lint;
+mod lint_rules;
+pub mod status;
