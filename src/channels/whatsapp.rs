@@ -109,7 +109,12 @@ async fn connect_number(
         display_phone_number: number.display_phone_number.clone(),
         token_ciphertext: Some(sealed.blob),
         token_key_id: Some(sealed.key_id),
-        subscribed_fields: vec!["messages".into(), "message_template_status_update".into()],
+        subscribed_fields: vec![
+            "messages".into(),
+            "message_template_status_update".into(),
+            "message_template_quality_update".into(),
+            "template_category_update".into(),
+        ],
         connected_by: Some(user),
     };
     crate::db::run(&state.pool, move |conn| Ok(store_channel(conn, &new))).await?

@@ -342,11 +342,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     message_templates (id) {
         id -> Int8,
         tenant_id -> Int8,
         waba_id -> Text,
-        platform_template_id -> Text,
+        platform_template_id -> Nullable<Text>,
         name -> Text,
         language -> Text,
         category -> Nullable<Text>,
@@ -355,6 +358,16 @@ diesel::table! {
         quality_score -> Nullable<Text>,
         status_updated_at -> Timestamptz,
         created_at -> Timestamptz,
+        parameter_format -> Text,
+        content -> Jsonb,
+        created_by -> Nullable<Int8>,
+        updated_at -> Timestamptz,
+        status_at -> Nullable<Timestamptz>,
+        submitted_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        polled_at -> Nullable<Timestamptz>,
+        poll_after -> Nullable<Timestamptz>,
+        search -> Nullable<Tsvector>,
     }
 }
 
@@ -559,6 +572,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    template_events (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        template_id -> Int8,
+        at -> Timestamptz,
+        actor_id -> Nullable<Int8>,
+        source -> Text,
+        kind -> Text,
+        from_value -> Nullable<Text>,
+        to_value -> Nullable<Text>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     tenants (id) {
         id -> Int8,
         name -> Text,
@@ -685,6 +713,7 @@ diesel::joinable!(labels -> tenants (tenant_id));
 diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(message_reactions -> tenants (tenant_id));
 diesel::joinable!(message_templates -> tenants (tenant_id));
+diesel::joinable!(message_templates -> users (created_by));
 diesel::joinable!(messages -> users (sender_user_id));
 diesel::joinable!(messaging_agent_days -> tenants (tenant_id));
 diesel::joinable!(messaging_channel_days -> channels (channel_id));
@@ -709,6 +738,9 @@ diesel::joinable!(post_ranks -> comment_posts (post_ref));
 diesel::joinable!(post_ranks -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> tenants (tenant_id));
 diesel::joinable!(saved_replies -> users (created_by));
+diesel::joinable!(template_events -> message_templates (template_id));
+diesel::joinable!(template_events -> tenants (tenant_id));
+diesel::joinable!(template_events -> users (actor_id));
 diesel::joinable!(user_sessions -> tenants (tenant_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(users -> tenants (tenant_id));
@@ -753,6 +785,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_ranks,
     saved_replies,
     send_budgets,
+    template_events,
     tenants,
     user_sessions,
     users,

@@ -39,6 +39,8 @@ pub mod send_budgets;
 pub mod sessions;
 pub mod sql;
 pub mod table_stats;
+pub mod template_events;
+pub mod template_reviews;
 pub mod tenants;
 pub mod thread;
 pub mod users;

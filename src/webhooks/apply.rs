@@ -4,13 +4,17 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
+
 use serde_json::Value;
 
 use crate::db::ids::{ContactId, ConversationId, MessageId, TenantId};
 use crate::db::statuses::MessageStatus;
+use crate::message_templates::status::TemplateStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
 use crate::models::messages::{self, WebhookMessageRow};
+use crate::models::template_events::Source;
+use crate::models::template_reviews::{self, Known, StatusReport};
 use crate::models::{attachments, contacts, receipts};
 use crate::webhooks::message_events::{Parked, by_mid, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
@@ -195,31 +199,75 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 status,
                 reason,
                 category,
+                at,
             } => {
-                let tenants = template_tenants(conn, ch)?;
-                crate::models::message_templates::record_review(
-                    conn,
-                    &tenants,
-                    &crate::models::message_templates::ReviewedTemplate {
-                        waba_id: ch.waba_id.as_deref().unwrap_or_default(),
-                        template_id: &template_id,
-                        name: &name,
-                        language: &language,
-                        category: category.as_deref(),
-                        status: &status,
+                let known = Known {
+                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
+                    platform_id: &template_id,
+                    name: &name,
+                    language: &language,
+                };
+                for tenant in template_tenants(conn, ch)? {
+                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
+                    let report = StatusReport {
+                        status: TemplateStatus::parse(&status),
                         reason: reason.as_deref(),
-                    },
-                )?;
+                        at,
+                        source: Source::Webhook,
+                    };
+                    template_reviews::apply_status(conn, tenant, &copy, &report)?;
+                    if let Some(category) = &category {
+                        template_reviews::apply_category(
+                            conn,
+                            tenant,
+                            &copy,
+                            category,
+                            Source::Webhook,
+                        )?;
+                    }
+                }
                 out.applied += 1;
             }
-            Event::TemplateQuality { template_id, score } => {
-                let tenants = template_tenants(conn, ch)?;
-                crate::models::message_templates::record_quality(
-                    conn,
-                    &tenants,
-                    &template_id,
-                    &score,
-                )?;
+            Event::TemplateQuality {
+                template_id,
+                name,
+                language,
+                score,
+            } => {
+                let known = Known {
+                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
+                    platform_id: &template_id,
+                    name: &name,
+                    language: &language,
+                };
+                for tenant in template_tenants(conn, ch)? {
+                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
+                    template_reviews::apply_quality(conn, tenant, &copy, &score, Source::Webhook)?;
+                }
+                out.applied += 1;
+            }
+            Event::TemplateCategory {
+                template_id,
+                name,
+                language,
+                category,
+            } => {
+                let known = Known {
+                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
+                    platform_id: &template_id,
+                    name: &name,
+                    language: &language,
+                };
+                for tenant in template_tenants(conn, ch)? {
+                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
+                    template_reviews::apply_category(
+                        conn,
+                        tenant,
+                        &copy,
+                        &category,
+                        Source::Webhook,
+                    )?;
+                }
                 out.applied += 1;
             }
             Event::Ignored { what, reason } => out.ignored.push(format!("{what}: {reason}")),

@@ -106,10 +106,21 @@ pub enum Event {
         status: String,
         reason: Option<String>,
         category: Option<String>,
+        /// When Meta sent it (the entry's time): older news never moves a status back.
+        at: DateTime<Utc>,
     },
     TemplateQuality {
         template_id: String,
+        name: String,
+        language: String,
         score: String,
+    },
+    /// Meta re-categorised a template.
+    TemplateCategory {
+        template_id: String,
+        name: String,
+        language: String,
+        category: String,
     },
     Ignored {
         what: String,

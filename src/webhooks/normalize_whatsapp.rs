@@ -62,6 +62,7 @@ pub fn change(change: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
                     .filter(|r| r != "NONE")
                     .or_else(|| s(&v, "/rejection_info/reason")),
                 category: s(&v, "/message_template_category"),
+                at: fallback,
             }],
             None => vec![ignored(field, "template update without a template id")],
         },
@@ -69,11 +70,27 @@ pub fn change(change: &Value, fallback: DateTime<Utc>) -> Vec<Event> {
             match (s(&v, "/message_template_id"), s(&v, "/new_quality_score")) {
                 (Some(id), Some(score)) => vec![Event::TemplateQuality {
                     template_id: id,
+                    name: s(&v, "/message_template_name").unwrap_or_default(),
+                    language: s(&v, "/message_template_language").unwrap_or_default(),
                     score,
                 }],
                 _ => vec![ignored(
                     field,
                     "quality update without template id or score",
+                )],
+            }
+        }
+        "template_category_update" => {
+            match (s(&v, "/message_template_id"), s(&v, "/new_category")) {
+                (Some(id), Some(category)) => vec![Event::TemplateCategory {
+                    template_id: id,
+                    name: s(&v, "/message_template_name").unwrap_or_default(),
+                    language: s(&v, "/message_template_language").unwrap_or_default(),
+                    category,
+                }],
+                _ => vec![ignored(
+                    field,
+                    "category update without template id or category",
                 )],
             }
         }
