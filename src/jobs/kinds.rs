@@ -42,6 +42,8 @@ registry![
     crate::comments::mentions::FetchMention,
     crate::insights::refresh::RefreshInsights,
     crate::insights::posts::RefreshPostInsights,
+    crate::message_templates::jobs::SyncTemplates,
+    crate::message_templates::jobs::SubmitTemplate,
     ResyncComments,
     RefreshAllInsights,
     PollStories,

@@ -3,6 +3,9 @@
 
 mod components;
 pub mod content;
+pub mod form;
+pub mod jobs;
 pub mod lint;
 mod lint_rules;
 pub mod status;
+pub mod workflow;

@@ -323,3 +323,19 @@ pub fn record_submitted(
     ))
     .execute(conn)
 }
+
+/// Stores what a template synced from Meta says.
+pub fn store_meta_content(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: i64,
+    content: &TemplateContent,
+    format: ParameterFormat,
+) -> QueryResult<usize> {
+    diesel::update(t::table.filter(t::tenant_id.eq(tenant)).filter(t::id.eq(id)))
+        .set((
+            t::content.eq(content_json(content)),
+            t::parameter_format.eq(format.as_str()),
+        ))
+        .execute(conn)
+}
