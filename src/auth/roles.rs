@@ -92,7 +92,7 @@ impl Policy for AnyRole {
     const ALLOWED: &'static [Role] = &Role::ALL;
 }
 
-/// Tenant administration: team, channels, jobs, webhook log, message templates.
+/// Tenant administration: team, channels, jobs, webhook log, approving message templates.
 pub struct AdminOnly;
 impl Policy for AdminOnly {
     const ALLOWED: &'static [Role] = &[Role::Admin];
@@ -101,6 +101,12 @@ impl Policy for AdminOnly {
 /// The shared inbox.
 pub struct InboxRoles;
 impl Policy for InboxRoles {
+    const ALLOWED: &'static [Role] = &[Role::Admin, Role::Agent];
+}
+
+/// Message templates: agents and admins write them (only admins approve and submit).
+pub struct TemplateRoles;
+impl Policy for TemplateRoles {
     const ALLOWED: &'static [Role] = &[Role::Admin, Role::Agent];
 }
 

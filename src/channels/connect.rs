@@ -250,6 +250,9 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
                     crate::insights::refresh::BACKFILL_DAYS,
                 )?;
                 crate::insights::posts::queue(conn, channel.tenant_id, channel.id, false)?;
+            } else {
+                // The account's message templates, for the library and the composer.
+                crate::message_templates::jobs::queue_sync(conn, channel.tenant_id, channel.id)?;
             }
             Ok(channel)
         }

@@ -21,6 +21,8 @@ pub struct TemplateFields {
     pub content: TemplateContent,
     /// A comment for the approval steps.
     pub comment: String,
+    /// The template being edited (none for a new one).
+    pub editing: Option<i64>,
 }
 
 impl TemplateFields {
@@ -44,6 +46,7 @@ impl TemplateFields {
                 "body" => f.content.body = v.replace("\r\n", "\n"),
                 "footer" => f.content.footer = v,
                 "comment" => f.comment = v,
+                "template_id" => f.editing = v.parse().ok(),
                 _ => {
                     if let Some(param) = k.strip_prefix("example_") {
                         examples.push((param.to_string(), v));
@@ -123,6 +126,7 @@ impl TemplateFields {
             parameter_format: t.format().as_str().to_string(),
             content: t.content(),
             comment: String::new(),
+            editing: Some(t.id),
         }
     }
 
@@ -152,6 +156,10 @@ mod tests {
         // The empty row is left out.
         assert_eq!(f.content.buttons.len(), 2);
         assert_eq!(f.content.buttons[1].text, "Thanks");
-        assert!(f.lint(None).iter().all(|x| !x.is_error()), "{:?}", f.lint(None));
+        assert!(
+            f.lint(None).iter().all(|x| !x.is_error()),
+            "{:?}",
+            f.lint(None)
+        );
     }
 }

@@ -27,6 +27,21 @@ pub struct SyncTemplates {
     pub channel_id: ChannelId,
 }
 
+/// Queues a sync of the templates of `channel`'s business account (once at a time).
+pub fn queue_sync(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+) -> diesel::QueryResult<()> {
+    let job = SyncTemplates {
+        channel_id: channel,
+    }
+    .to_new_job()
+    .for_tenant(tenant)
+    .dedupe(format!("template-sync:{channel}"));
+    crate::jobs::queue::enqueue(conn, &job).map(|_| ())
+}
+
 fn graph_failure(context: &'static str, e: GraphError) -> JobError {
     if e.is_retryable() {
         JobError::retry(context, e)
@@ -152,7 +167,13 @@ impl Job for SubmitTemplate {
         let Some((_, token)) =
             crate::channels::connected_for_job(state, tenant, self.channel_id).await?
         else {
-            return failed(state, tenant, id, "The WhatsApp number is no longer connected.").await;
+            return failed(
+                state,
+                tenant,
+                id,
+                "The WhatsApp number is no longer connected.",
+            )
+            .await;
         };
         let category = template.category().unwrap_or_default();
         let format = template.format();
@@ -173,7 +194,14 @@ impl Job for SubmitTemplate {
                 let category = created.category.unwrap_or_else(|| category.meta().into());
                 crate::db::run(&state.pool, move |conn| {
                     conn.transaction(|conn| {
-                        library::record_submitted(conn, tenant, id, &created.id, &status, &category)?;
+                        library::record_submitted(
+                            conn,
+                            tenant,
+                            id,
+                            &created.id,
+                            &status,
+                            &category,
+                        )?;
                         template_events::record(
                             conn,
                             tenant,
@@ -206,7 +234,13 @@ async fn failed(state: &AppState, tenant: TenantId, id: i64, reason: &str) -> Re
     let reason = reason.to_string();
     crate::db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            library::set_status(conn, tenant, id, &TemplateStatus::SubmitFailed, Some(&reason))?;
+            library::set_status(
+                conn,
+                tenant,
+                id,
+                &TemplateStatus::SubmitFailed,
+                Some(&reason),
+            )?;
             template_events::record(
                 conn,
                 tenant,

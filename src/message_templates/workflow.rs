@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::ids::{ChannelId, TenantId, UserId};
 use crate::jobs::job::Job;
 use crate::message_templates::form::TemplateFields;
-use crate::message_templates::jobs::{SubmitTemplate, SyncTemplates};
+use crate::message_templates::jobs::SubmitTemplate;
 use crate::message_templates::lint::Finding;
 use crate::message_templates::status::TemplateStatus;
 use crate::models::channels::{Channel, Platform};
@@ -168,7 +168,11 @@ fn step(
     Ok(())
 }
 
-fn ready(conn: &mut PgConnection, tenant: TenantId, t: &library::Template) -> Result<(), TemplateError> {
+fn ready(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    t: &library::Template,
+) -> Result<(), TemplateError> {
     let errors: Vec<Finding> = findings(conn, tenant, t)?
         .into_iter()
         .filter(Finding::is_error)
@@ -203,7 +207,11 @@ pub fn request_approval(
             tenant,
             actor,
             id,
-            (Kind::ApprovalRequested, &from, &TemplateStatus::AwaitingApproval),
+            (
+                Kind::ApprovalRequested,
+                &from,
+                &TemplateStatus::AwaitingApproval,
+            ),
             Some(comment),
         )
     })
@@ -228,7 +236,14 @@ pub fn approve(
         }
         ready(conn, tenant, &t)?;
         let channel = account_of(conn, tenant, &t.waba_id)?;
-        step(conn, tenant, admin, id, (Kind::Approved, &from, &TemplateStatus::Submitting), Some(comment))?;
+        step(
+            conn,
+            tenant,
+            admin,
+            id,
+            (Kind::Approved, &from, &TemplateStatus::Submitting),
+            Some(comment),
+        )?;
         let job = SubmitTemplate {
             template_id: id,
             channel_id: channel,
@@ -262,7 +277,14 @@ pub fn send_back(
                 "Only templates awaiting approval can be sent back.".into(),
             ));
         }
-        step(conn, tenant, admin, id, (Kind::SentBack, &from, &TemplateStatus::Draft), Some(comment))
+        step(
+            conn,
+            tenant,
+            admin,
+            id,
+            (Kind::SentBack, &from, &TemplateStatus::Draft),
+            Some(comment),
+        )
     })
 }
 
@@ -270,13 +292,7 @@ pub fn send_back(
 pub fn queue_sync(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<usize> {
     let accounts = accounts(conn, tenant)?;
     for channel in &accounts {
-        let job = SyncTemplates {
-            channel_id: channel.id,
-        }
-        .to_new_job()
-        .for_tenant(tenant)
-        .dedupe(format!("template-sync:{}", channel.id));
-        crate::jobs::queue::enqueue(conn, &job)?;
+        crate::message_templates::jobs::queue_sync(conn, tenant, channel.id)?;
     }
     Ok(accounts.len())
 }

@@ -332,10 +332,14 @@ pub fn store_meta_content(
     content: &TemplateContent,
     format: ParameterFormat,
 ) -> QueryResult<usize> {
-    diesel::update(t::table.filter(t::tenant_id.eq(tenant)).filter(t::id.eq(id)))
-        .set((
-            t::content.eq(content_json(content)),
-            t::parameter_format.eq(format.as_str()),
-        ))
-        .execute(conn)
+    diesel::update(
+        t::table
+            .filter(t::tenant_id.eq(tenant))
+            .filter(t::id.eq(id)),
+    )
+    .set((
+        t::content.eq(content_json(content)),
+        t::parameter_format.eq(format.as_str()),
+    ))
+    .execute(conn)
 }

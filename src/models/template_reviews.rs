@@ -44,7 +44,12 @@ pub fn apply_status(
     template: &Template,
     report: &StatusReport<'_>,
 ) -> QueryResult<bool> {
-    if template.status_at.is_some_and(|seen| report.at < seen) {
+    // Meta's times are whole seconds: only news from an earlier second is stale (within one
+    // second, the later arrival wins).
+    if template
+        .status_at
+        .is_some_and(|seen| report.at.timestamp() < seen.timestamp())
+    {
         return Ok(false);
     }
     let before = template.status();

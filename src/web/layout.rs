@@ -1,7 +1,7 @@
 //! What the base layout needs on every signed-in page.
 
 use crate::auth::CurrentUser;
-use crate::auth::roles::{AdminOnly, CommentRoles, InboxRoles, InsightRoles};
+use crate::auth::roles::{AdminOnly, CommentRoles, InboxRoles, InsightRoles, TemplateRoles};
 use crate::auth::session::{self, Flash};
 
 /// One entry of the navigation rail.
@@ -49,7 +49,7 @@ pub fn navigation(user: &CurrentUser) -> Vec<NavItem> {
         "/insights",
     );
     add(
-        user.can::<AdminOnly>(),
+        user.can::<TemplateRoles>(),
         "templates",
         "Templates",
         "/message-templates",

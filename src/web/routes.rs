@@ -5,8 +5,8 @@ use actix_web::web;
 use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
     comments_sync, connect, connect_whatsapp, inbox, insights, insights_filters,
-    insights_messaging, insights_post, insights_posts, jobs, login, media, outbound_media,
-    saved_replies, sections, team, webhook_log,
+    insights_messaging, insights_post, insights_posts, jobs, login, media, message_templates,
+    message_templates_editor, outbound_media, saved_replies, sections, team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -180,7 +180,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/message-templates",
-            web::get().to(sections::message_templates),
+            web::get().to(message_templates::library_page),
+        )
+        .route(
+            "/message-templates",
+            web::post().to(message_templates_editor::create),
+        )
+        .route(
+            "/message-templates/sync",
+            web::post().to(message_templates::sync),
+        )
+        .route(
+            "/message-templates/new",
+            web::get().to(message_templates_editor::new),
+        )
+        .route(
+            "/message-templates/preview",
+            web::post().to(message_templates_editor::preview),
+        )
+        .route(
+            "/message-templates/{id}",
+            web::get().to(message_templates::show),
+        )
+        .route(
+            "/message-templates/{id}",
+            web::post().to(message_templates_editor::update),
+        )
+        .route(
+            "/message-templates/{id}/edit",
+            web::get().to(message_templates_editor::edit),
+        )
+        .route(
+            "/message-templates/{id}/request-approval",
+            web::post().to(message_templates::request_approval),
+        )
+        .route(
+            "/message-templates/{id}/approve",
+            web::post().to(message_templates::approve),
+        )
+        .route(
+            "/message-templates/{id}/send-back",
+            web::post().to(message_templates::send_back),
         )
         .route("/channels", web::get().to(channels::list))
         .route(

@@ -29,6 +29,7 @@ mod insights_audience;
 mod insights_messaging;
 mod insights_posts;
 mod jobs;
+mod message_templates;
 mod migrations;
 mod normalizer_snapshots;
 mod ops;

@@ -21,6 +21,8 @@ pub mod insights_posts;
 pub mod jobs;
 pub mod login;
 pub mod media;
+pub mod message_templates;
+pub mod message_templates_editor;
 pub mod outbound_media;
 pub mod saved_replies;
 pub mod sections;
