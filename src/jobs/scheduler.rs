@@ -14,6 +14,7 @@ use crate::jobs::kinds::{
     WakeSnoozed,
 };
 use crate::jobs::queue::{self, NewJob};
+use crate::message_templates::poll::{PollTemplates, SyncAllTemplates};
 
 /// A job kind run once per `every`.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +57,8 @@ pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<RefreshAllInsights>(Duration::hours(24)),
     Periodic::of::<PollStories>(Duration::hours(1)),
     Periodic::of::<FoldMessagingCounts>(Duration::minutes(1)),
+    Periodic::of::<PollTemplates>(Duration::minutes(1)),
+    Periodic::of::<SyncAllTemplates>(Duration::hours(24)),
 ];
 
 /// How often each process looks for due periods.

@@ -7,5 +7,6 @@ pub mod form;
 pub mod jobs;
 pub mod lint;
 mod lint_rules;
+pub mod poll;
 pub mod status;
 pub mod workflow;

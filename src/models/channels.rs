@@ -279,6 +279,16 @@ pub fn subscription_still_needed(
     diesel::select(diesel::dsl::exists(others.select(channels::id))).get_result(conn)
 }
 
+/// Every tenant with a connected WhatsApp number.
+pub fn tenants_with_whatsapp(conn: &mut PgConnection) -> QueryResult<Vec<TenantId>> {
+    channels::table
+        .filter(channels::platform.eq(Platform::Whatsapp))
+        .filter(channels::status.eq("connected"))
+        .select(channels::tenant_id)
+        .distinct()
+        .load(conn)
+}
+
 /// The tenants with a connected WhatsApp number on this WABA: account-level events (template
 /// reviews) concern each of them.
 pub fn tenants_of_waba(conn: &mut PgConnection, waba_id: &str) -> QueryResult<Vec<TenantId>> {

@@ -283,3 +283,85 @@ async fn the_sync_reads_every_template_and_roles_hold() {
         404
     );
 }
+
+#[tokio::test]
+async fn without_its_webhook_the_poll_finds_the_review_and_the_late_webhook_adds_nothing() {
+    use diesel::prelude::*;
+    use parley::jobs::job::Job;
+
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "boss@acme.test", Role::Admin).await;
+    app.whatsapp_conversation(&sandbox, tenant, "hello", chrono::Duration::hours(1))
+        .await;
+    let waba = sandbox.world().seed().waba.id.clone();
+    let fields = draft(
+        "pickup_ready",
+        "Hi {{1}}, your order {{2}} is ready for pickup at the counter.",
+        &waba,
+    );
+    let res = admin.post_form("/message-templates", &fields).await;
+    let show = res.headers()["location"].to_str().unwrap().to_string();
+    admin
+        .post_form(&format!("{show}/request-approval"), &[])
+        .await;
+    admin.post_form(&format!("{show}/approve"), &[]).await;
+    assert!(
+        app.run_queued_jobs("submit_template")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert_eq!(status_of(&app, "pickup_ready").await.0, "PENDING");
+
+    // Meta decides; its webhook waits unprocessed. The poll, once due, asks.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.query(|c| {
+        diesel::sql_query("UPDATE message_templates SET poll_after = now() - interval '1 second' WHERE name = 'pickup_ready'")
+            .execute(c)
+            .unwrap();
+        parley::jobs::queue::enqueue(
+            c,
+            &parley::message_templates::poll::PollTemplates::default().to_new_job(),
+        )
+        .unwrap();
+    })
+    .await;
+    assert!(
+        app.run_queued_jobs("poll_templates")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert_eq!(status_of(&app, "pickup_ready").await.0, "APPROVED");
+    let (poll_after, polled): (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = app
+        .query(|c| {
+            use parley::db::schema::message_templates::dsl as t;
+            t::message_templates
+                .filter(t::name.eq("pickup_ready"))
+                .select((t::poll_after, t::polled_at))
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(
+        polled.is_some() && poll_after.is_none(),
+        "decided: no more polls"
+    );
+
+    // The webhook, older than the poll's answer, changes nothing and adds no step.
+    app.process_webhooks().await;
+    let (_, html) = admin.page(&show).await;
+    let history = HtmlPage::parse(&html)
+        .text("#template-history")
+        .unwrap_or_default();
+    assert!(history.contains("poll"), "{history}");
+    assert_eq!(
+        history.matches("PENDING → APPROVED").count(),
+        1,
+        "{history}"
+    );
+    assert_eq!(status_of(&app, "pickup_ready").await.0, "APPROVED");
+}
