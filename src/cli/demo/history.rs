@@ -197,7 +197,69 @@ pub async fn seed(
     .await
     .map_err(db)??;
     let comments = comments(state, tenant, admin).await?;
-    Ok(format!("{threads} conversations; {summary}; {comments}"))
+    let templates = crate::db::run(&state.pool, move |conn| Ok(templates(conn, tenant, admin)))
+        .await
+        .map_err(db)??;
+    Ok(format!(
+        "{threads} conversations; {summary}; {comments}; {templates}"
+    ))
+}
+
+/// Two templates written in Parley beside the account's own (synced from Meta once the number
+/// is connected): one awaiting the admins' approval, one draft the lint warns about.
+fn templates(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    admin: UserId,
+) -> Result<String, String> {
+    use crate::message_templates::content::{Example, TemplateContent};
+    use crate::message_templates::form::TemplateFields;
+    use crate::message_templates::workflow;
+    let accounts = workflow::accounts(conn, tenant).map_err(|e| e.to_string())?;
+    let Some(waba) = accounts.first().and_then(|c| c.waba_id.clone()) else {
+        return Ok("no WhatsApp account for templates".into());
+    };
+    let example = |param: &str, value: &str| Example {
+        param: param.into(),
+        value: value.into(),
+    };
+    let drafts = [
+        (
+            "table_reminder",
+            "Hi {{1}}, this is a reminder of your table for {{2}} tomorrow. Reply to change it.",
+            vec![example("1", "Ana"), example("2", "four")],
+            true,
+        ),
+        (
+            "spring_menu",
+            "Hi {{1}}, our spring menu is here: 20% off your first tasting this week at our cafe.",
+            vec![example("1", "Ana")],
+            false,
+        ),
+    ];
+    for (name, body, examples, ask) in drafts {
+        let fields = TemplateFields {
+            waba_id: waba.clone(),
+            name: name.into(),
+            language: "en_US".into(),
+            category: "UTILITY".into(),
+            parameter_format: "positional".into(),
+            content: TemplateContent {
+                body: body.into(),
+                body_examples: examples,
+                footer: "Acme Coffee".into(),
+                ..TemplateContent::default()
+            },
+            comment: String::new(),
+            editing: None,
+        };
+        let id = workflow::save(conn, tenant, admin, None, &fields).map_err(|e| e.to_string())?;
+        if ask {
+            workflow::request_approval(conn, tenant, admin, id, "For the weekend bookings.")
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok("2 templates written in Parley".into())
 }
 
 /// A Messenger or Instagram message (or the business's echo) as Meta delivers it.
