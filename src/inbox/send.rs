@@ -165,7 +165,7 @@ pub fn compose(
     })
 }
 
-fn enqueue_send(
+pub(crate) fn enqueue_send(
     conn: &mut PgConnection,
     tenant: TenantId,
     message: MessageId,

@@ -10,11 +10,12 @@ use crate::inbox::send::{self, MAX_PACING_WAIT, PendingSend};
 use crate::inbox::window::SendMode;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
+use crate::message_templates::send::TemplatePayload;
 use crate::meta::limits::SendKind;
 use crate::meta::messaging::{
     AttachmentKind, AttachmentPayload, OutgoingAttachment, OutgoingMessage, SendRequest,
 };
-use crate::meta::whatsapp::{WaContent, WaMedia, WaMessage};
+use crate::meta::whatsapp::{WaContent, WaLanguage, WaMedia, WaMessage, WaTemplate};
 use crate::meta::{GraphError, GraphErrorKind};
 use crate::models::attachments;
 use crate::models::channels::{self, Channel, Platform};
@@ -173,6 +174,10 @@ fn classify(e: &GraphError) -> Outcome {
     if let Some(meta) = &e.meta {
         err["code"] = json!(meta.code);
         err["subcode"] = json!(meta.error_subcode);
+        // A template send Meta refused: say why in the agent's words, Meta's after.
+        if let Some(why) = crate::message_templates::send::readable_error(meta.code) {
+            err["message"] = json!(format!("{why} ({})", e.describe()));
+        }
     }
     match e.kind {
         // Meta answered with an error object: it did not act, so trying later is safe.
@@ -290,9 +295,23 @@ async fn attempt(
             Ok(sent.message_id)
         }
         Platform::Whatsapp => {
-            let message = match upload {
-                None => WaMessage::text(&m.recipient, m.text.as_deref().unwrap_or("")),
-                Some(u) => {
+            let template = m
+                .extra
+                .get("template")
+                .and_then(|t| serde_json::from_value::<TemplatePayload>(t.clone()).ok());
+            let message = match (template, upload) {
+                (Some(t), _) => WaMessage::new(
+                    &m.recipient,
+                    WaContent::Template {
+                        template: WaTemplate {
+                            name: t.name,
+                            language: WaLanguage { code: t.language },
+                            components: t.components,
+                        },
+                    },
+                ),
+                (None, None) => WaMessage::text(&m.recipient, m.text.as_deref().unwrap_or("")),
+                (None, Some(u)) => {
                     let dir = crate::inbox::attachments::media_dir(state, channel.tenant_id);
                     let bytes = tokio::fs::read(dir.join(&u.file)).await.map_err(|e| {
                         GraphError::unexpected(format!("the attachment file is missing: {e}"))

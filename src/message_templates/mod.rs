@@ -8,5 +8,6 @@ pub mod jobs;
 pub mod lint;
 mod lint_rules;
 pub mod poll;
+pub mod send;
 pub mod status;
 pub mod workflow;

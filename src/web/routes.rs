@@ -52,6 +52,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/inbox/{id}", web::get().to(inbox::conversation::show))
         .route(
+            "/inbox/{id}/template",
+            web::get().to(inbox::template_send::show),
+        )
+        .route(
+            "/inbox/{id}/template",
+            web::post().to(inbox::template_send::send_template),
+        )
+        .route(
             "/inbox/{id}/thread",
             web::get().to(inbox::conversation::thread_partial),
         )

@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod list;
 pub mod live;
 pub mod reply;
+pub mod template_send;
 pub mod view;
 pub mod view_list;
 pub mod view_thread;
