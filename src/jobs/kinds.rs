@@ -44,6 +44,8 @@ registry![
     crate::insights::posts::RefreshPostInsights,
     crate::message_templates::jobs::SyncTemplates,
     crate::message_templates::jobs::SubmitTemplate,
+    crate::message_templates::at_meta::EditTemplate,
+    crate::message_templates::at_meta::DeleteTemplates,
     crate::message_templates::poll::PollTemplates,
     crate::message_templates::poll::SyncAllTemplates,
     ResyncComments,

@@ -1,6 +1,7 @@
 //! WhatsApp message templates: what they say, the lint that checks them before Meta does, the
 //! library synced from Meta, the team's approval and the submission to Meta.
 
+pub mod at_meta;
 mod components;
 pub mod content;
 pub mod form;

@@ -41,7 +41,7 @@ pub fn accounts(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<Vec<Ch
     Ok(channels)
 }
 
-fn account_of(
+pub(crate) fn account_of(
     conn: &mut PgConnection,
     tenant: TenantId,
     waba: &str,
@@ -91,25 +91,22 @@ pub fn save(
             content: &f.content,
         };
         let (id, kind) = match id {
-            None => (library::create_draft(conn, tenant, author, &fields)?, Kind::Created),
+            None => (
+                library::create_draft(conn, tenant, author, &fields)?,
+                Kind::Created,
+            ),
             Some(id) => {
                 let current = library::lock(conn, tenant, id)?.ok_or(TemplateError::NotFound)?;
                 let status = current.status();
-                if !status.is_local() && !status.editable_at_meta() {
-                    return Err(TemplateError::Refused(format!(
-                        "A template that is {} cannot be edited.",
-                        status.label().to_lowercase()
-                    )));
-                }
-                if !status.is_local()
-                    && (current.name != f.name || current.language != f.language || current.waba_id != f.waba_id)
-                {
+                if !status.is_local() {
                     return Err(TemplateError::Refused(
-                        "Meta keeps a template's name, language and account; duplicate it to change them.".into(),
+                        "Meta has this template: changes are submitted to Meta by an admin.".into(),
                     ));
                 }
                 library::update_fields(conn, tenant, id, &fields)?;
-                if status == TemplateStatus::AwaitingApproval || status == TemplateStatus::SubmitFailed {
+                if status == TemplateStatus::AwaitingApproval
+                    || status == TemplateStatus::SubmitFailed
+                {
                     // A change goes back through the team's approval.
                     library::set_status(conn, tenant, id, &TemplateStatus::Draft, None)?;
                 }

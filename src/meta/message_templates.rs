@@ -124,3 +124,29 @@ impl GraphClient {
         self.call(call).await
     }
 }
+
+impl GraphClient {
+    /// Replaces an existing template's components (and category, unless it is approved);
+    /// Meta reviews it again.
+    pub async fn edit_message_template(
+        &self,
+        template_id: &str,
+        token: &AccessToken,
+        waba_id: &str,
+        components: &[serde_json::Value],
+        category: Option<&str>,
+    ) -> Result<(), GraphError> {
+        let mut body = serde_json::json!({ "components": components });
+        if let Some(category) = category {
+            body["category"] = serde_json::json!(category);
+        }
+        let call = Call::post(
+            template_id,
+            Auth::Token(token),
+            Body::Json(body),
+            Repeat::Once,
+        )
+        .budget(waba_id);
+        self.call::<Success>(call).await.map(|_| ())
+    }
+}

@@ -343,3 +343,45 @@ pub fn store_meta_content(
     ))
     .execute(conn)
 }
+
+/// Asks the poll to look at a template resubmitted to Meta (an edit) from now on.
+pub fn schedule_poll(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        t::table
+            .filter(t::tenant_id.eq(tenant))
+            .filter(t::id.eq(id)),
+    )
+    .set((
+        t::submitted_at.eq(diesel::dsl::now),
+        t::poll_after.eq(Some(Utc::now() + chrono::Duration::minutes(1))),
+    ))
+    .execute(conn)
+}
+
+/// Removes a draft that never reached Meta.
+pub fn delete_local(conn: &mut PgConnection, tenant: TenantId, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        t::table
+            .filter(t::tenant_id.eq(tenant))
+            .filter(t::id.eq(id))
+            .filter(t::platform_template_id.is_null()),
+    )
+    .execute(conn)
+}
+
+/// Every language of a template name on an account, locked.
+pub fn same_name(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    waba: &str,
+    name: &str,
+) -> QueryResult<Vec<Template>> {
+    t::table
+        .filter(t::tenant_id.eq(tenant))
+        .filter(t::waba_id.eq(waba))
+        .filter(t::name.eq(name))
+        .order(t::id)
+        .select(Template::as_select())
+        .for_update()
+        .load(conn)
+}

@@ -230,6 +230,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/message-templates/{id}/send-back",
             web::post().to(message_templates::send_back),
         )
+        .route(
+            "/message-templates/{id}/duplicate",
+            web::post().to(message_templates::duplicate),
+        )
+        .route(
+            "/message-templates/{id}/delete",
+            web::post().to(message_templates::delete),
+        )
+        .route(
+            "/message-templates/{id}/status",
+            web::get().to(message_templates::status_chip),
+        )
         .route("/channels", web::get().to(channels::list))
         .route(
             "/channels/connect/meta",

@@ -251,7 +251,10 @@ pub(crate) fn validate_new(
     }
     if component_text(components, "HEADER").is_some_and(|h| !placeholders(&h).is_empty())
         && find("HEADER")
-            .and_then(|h| h.pointer("/example/header_text"))
+            .and_then(|h| {
+                h.pointer("/example/header_text")
+                    .or_else(|| h.pointer("/example/header_text_named_params"))
+            })
             .is_none()
     {
         return Err(invalid(

@@ -31,6 +31,8 @@ pub(crate) struct Template {
     pub quality: String,
     pub created: DateTime<Utc>,
     pub deleted: bool,
+    /// When an approved version was edited (Meta allows one a day and ten in 30 days).
+    pub edits: Vec<DateTime<Utc>>,
 }
 
 impl Template {
@@ -79,6 +81,7 @@ fn seed_template(
         },
         created: now - TimeDelta::days(20),
         deleted: false,
+        edits: Vec::new(),
     }
 }
 
@@ -283,6 +286,7 @@ fn create(ctx: &Ctx) -> Result<Value, MetaError> {
             quality: "UNKNOWN".into(),
             created: Utc::now(),
             deleted: false,
+            edits: Vec::new(),
         };
         state.templates.push(t.clone());
         t
@@ -317,6 +321,34 @@ pub(crate) fn node(ctx: &Ctx) -> Result<Value, MetaError> {
                     "Template can't be edited",
                     "Only approved, rejected or paused templates can be edited.",
                 ));
+            }
+            let now = Utc::now();
+            if t.status == "APPROVED" {
+                let since = |d: i64| {
+                    t.edits
+                        .iter()
+                        .filter(|e| **e > now - TimeDelta::days(d))
+                        .count()
+                };
+                if since(1) >= 1 || since(30) >= 10 {
+                    return Err(invalid(
+                        "Edit limit reached",
+                        "An approved message template can be edited once in 24 hours and up to 10 times in 30 days.",
+                    ));
+                }
+                if ctx
+                    .req
+                    .text("category")
+                    .is_some_and(|c| !c.eq_ignore_ascii_case(&t.category))
+                {
+                    return Err(invalid(
+                        "Category can't be changed",
+                        "The category of an approved message template can't be edited.",
+                    ));
+                }
+                t.edits.push(now);
+            } else if let Some(category) = ctx.req.text("category") {
+                t.category = category.to_ascii_uppercase();
             }
             t.components = ctx
                 .req

@@ -309,3 +309,112 @@ pub async fn send_back(
     )
     .await
 }
+
+#[derive(Deserialize)]
+pub struct DuplicateForm {
+    name: String,
+    language: String,
+}
+
+/// POST /message-templates/{id}/duplicate: a copy as a new draft.
+pub async fn duplicate(
+    state: web::Data<AppState>,
+    user: Authorized<TemplateRoles>,
+    path: web::Path<i64>,
+    form: web::Form<DuplicateForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, me, id, f) = (
+        user.tenant_id,
+        user.id,
+        path.into_inner(),
+        form.into_inner(),
+    );
+    let made = crate::db::run(&state.pool, move |conn| {
+        Ok(crate::message_templates::at_meta::duplicate(
+            conn,
+            tenant,
+            me,
+            id,
+            &f.name,
+            &f.language,
+        ))
+    })
+    .await?;
+    match made {
+        Ok(new) => {
+            session::flash(&user.session, FlashLevel::Success, "Copied as a new draft.");
+            Ok(render::see_other(&format!("/message-templates/{new}/edit")))
+        }
+        Err(TemplateError::Invalid(findings)) => {
+            let why = findings
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+            show_page(&state, &user, id, Some(why)).await
+        }
+        Err(TemplateError::Refused(why)) => show_page(&state, &user, id, Some(why)).await,
+        Err(TemplateError::NotFound) => Err(AppError::NotFound),
+        Err(TemplateError::Database(e)) => Err(AppError::Db(e.into())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    all_languages: Option<String>,
+}
+
+/// POST /message-templates/{id}/delete (admins; the page asks for confirmation first)
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
+    let all = form.all_languages.is_some();
+    let done = crate::db::run(&state.pool, move |conn| {
+        Ok(crate::message_templates::at_meta::request_delete(
+            conn, tenant, me, id, all,
+        ))
+    })
+    .await?;
+    match done {
+        Ok(Some(removed)) => {
+            session::flash(&user.session, FlashLevel::Success, removed);
+            Ok(render::see_other("/message-templates"))
+        }
+        Ok(None) => {
+            session::flash(&user.session, FlashLevel::Success, "Deleting it at Meta.");
+            Ok(render::see_other(&format!("/message-templates/{id}")))
+        }
+        Err(TemplateError::Refused(why)) => show_page(&state, &user, id, Some(why)).await,
+        Err(TemplateError::NotFound) => Err(AppError::NotFound),
+        Err(TemplateError::Invalid(_)) => show_page(&state, &user, id, None).await,
+        Err(TemplateError::Database(e)) => Err(AppError::Db(e.into())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message_templates/_status.html")]
+struct StatusChip {
+    id: i64,
+    status: TemplateStatus,
+}
+
+/// GET /message-templates/{id}/status (htmx): the status chip, polled while Meta decides.
+pub async fn status_chip(
+    state: web::Data<AppState>,
+    user: Authorized<TemplateRoles>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, path.into_inner());
+    let t = crate::db::run(&state.pool, move |conn| Ok(library::get(conn, tenant, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render::html(&StatusChip {
+        id,
+        status: t.status(),
+    })
+}

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::auth::roles::TemplateRoles;
 use crate::auth::session::{self, FlashLevel};
 use crate::error::AppError;
+use crate::message_templates::at_meta;
 use crate::message_templates::content::{ButtonKind, Category, HeaderKind};
 use crate::message_templates::form::TemplateFields;
 use crate::message_templates::lint::Finding;
@@ -34,6 +35,8 @@ struct FormPage {
     header_kinds: [HeaderKind; 6],
     button_kinds: [ButtonKind; 5],
     error: Option<String>,
+    /// Editing a template Meta has: saving submits the change to Meta.
+    at_meta: Option<at_meta::EditAllowance>,
 }
 
 impl FormPage {
@@ -71,8 +74,15 @@ async fn form_page(
     findings: Vec<Finding>,
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant_id;
-    let accounts = crate::db::run(&state.pool, move |conn| {
-        Ok(workflow::accounts(conn, tenant)?)
+    let (accounts, allowance) = crate::db::run(&state.pool, move |conn| {
+        let allowance = match id {
+            Some(id) => match library::get(conn, tenant, id)? {
+                Some(t) if !t.status().is_local() => Some(at_meta::allowance(conn, tenant, &t)?),
+                _ => None,
+            },
+            None => None,
+        };
+        Ok((workflow::accounts(conn, tenant)?, allowance))
     })
     .await?;
     let status = if error.is_some() {
@@ -92,6 +102,7 @@ async fn form_page(
             header_kinds: HeaderKind::ALL,
             button_kinds: ButtonKind::ALL,
             error,
+            at_meta: allowance,
         },
     )
 }
@@ -147,8 +158,22 @@ async fn save(
 ) -> Result<HttpResponse, AppError> {
     let f = TemplateFields::parse(&body);
     let (tenant, me, fields) = (user.tenant_id, user.id, f.clone());
+    let admin = user.can::<crate::auth::roles::AdminOnly>();
     let saved = crate::db::run(&state.pool, move |conn| {
-        Ok(workflow::save(conn, tenant, me, id, &fields))
+        // A template Meta has is changed at Meta (admins), within its limits.
+        let at_meta = match id {
+            Some(id) => library::get(conn, tenant, id)?.is_some_and(|t| !t.status().is_local()),
+            None => false,
+        };
+        Ok(match (id, at_meta) {
+            (Some(id), true) if admin => {
+                at_meta::submit_edit(conn, tenant, me, id, &fields).map(|()| id)
+            }
+            (Some(_), true) => Err(TemplateError::Refused(
+                "Only admins submit changes to a template Meta has.".into(),
+            )),
+            _ => workflow::save(conn, tenant, me, id, &fields),
+        })
     })
     .await?;
     match saved {
