@@ -218,6 +218,8 @@ async fn the_sync_reads_every_template_and_roles_hold() {
     let (mut admin, tenant, _) = app.signed_in("Acme", "boss@acme.test", Role::Admin).await;
     app.whatsapp_conversation(&sandbox, tenant, "hello", chrono::Duration::hours(1))
         .await;
+    // More templates than one page of Meta's listing (100).
+    sandbox.world().add_templates(150);
     let res = admin.post_form("/message-templates/sync", &[]).await;
     assert_eq!(res.status(), 303);
     assert!(
@@ -226,6 +228,13 @@ async fn the_sync_reads_every_template_and_roles_hold() {
             .iter()
             .all(Result::is_ok)
     );
+    let listed = sandbox
+        .world()
+        .graph_requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/message_templates"))
+        .count();
+    assert!(listed >= 2, "{listed} listing calls");
     let stored: i64 = app
         .query(|c| {
             use diesel::prelude::*;
@@ -233,7 +242,7 @@ async fn the_sync_reads_every_template_and_roles_hold() {
             t::message_templates.count().get_result(c).unwrap()
         })
         .await;
-    assert!(stored >= 3, "{stored}");
+    assert!(stored >= 155, "{stored}");
     // Synced again, nothing doubles.
     admin.post_form("/message-templates/sync", &[]).await;
     assert!(
@@ -242,10 +251,25 @@ async fn the_sync_reads_every_template_and_roles_hold() {
             .iter()
             .all(Result::is_ok)
     );
+    let count: i64 = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::message_templates::dsl as t;
+            t::message_templates.count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(count, stored);
     let (_, html) = admin.page("/message-templates").await;
     assert_eq!(
-        HtmlPage::parse(&html).count("#templates-table tbody tr") as i64,
-        stored
+        HtmlPage::parse(&html).count("#templates-table tbody tr"),
+        50
+    );
+    assert!(html.contains(&format!("{stored} templates")), "{html}");
+    let (_, html) = admin.page("/message-templates?q=notice+148").await;
+    assert_eq!(
+        HtmlPage::parse(&html).count("#templates-table tbody tr"),
+        1,
+        "{html}"
     );
 
     for role in [Role::Analyst, Role::Moderator] {

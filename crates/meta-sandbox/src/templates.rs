@@ -416,3 +416,17 @@ fn schedule_review(inner: &Arc<Inner>, id: String) {
         .await;
     });
 }
+
+/// Adds `count` approved utility templates to the account (`bulk_<n>`, en_US): a library
+/// longer than one page of Meta's listing.
+pub(crate) fn add_bulk(state: &mut super::world::State, count: usize) {
+    let now = Utc::now();
+    for n in 0..count {
+        let id = state.next_id("1777000", 9);
+        state.templates.push(seed_template(
+            [&id, &format!("bulk_{n:04}"), "en_US", "UTILITY", "APPROVED", "POSITIONAL"],
+            json!([{"type": "BODY", "text": format!("Hi {{{{1}}}}, this is notice number {n} from Acme.")}]),
+            now,
+        ));
+    }
+}

@@ -292,6 +292,11 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// Adds `count` approved templates to the WhatsApp account (a library longer than one page).
+    pub fn add_templates(&self, count: usize) {
+        crate::templates::add_bulk(&mut self.lock(), count);
+    }
+
     /// Status of a message template by name and language, if it exists.
     pub fn template_status(&self, name: &str, language: &str) -> Option<String> {
         self.lock()
