@@ -46,7 +46,7 @@ pub fn fields_of(t: &Template) -> Vec<(String, String)> {
         ));
     }
     for p in unique(parameters(&c.body)) {
-        out.push((format!("body_{p}"), format!("{{{{{p}}}}}")));
+        out.push((format!("body_{p}"), format!("Value for {{{{{p}}}}}")));
     }
     for (i, b) in c.buttons.iter().enumerate() {
         match b.kind {

@@ -10,3 +10,4 @@ mod harness;
 mod inbox;
 mod insights;
 mod sign_in;
+mod templates;

@@ -403,18 +403,34 @@ struct StatusChip {
     status: TemplateStatus,
 }
 
-/// GET /message-templates/{id}/status (htmx): the status chip, polled while Meta decides.
+#[derive(Deserialize)]
+pub struct WasQuery {
+    was: Option<String>,
+}
+
+/// GET /message-templates/{id}/status (htmx): the status chip, polled while Meta decides;
+/// when the status has changed since the page was drawn, the page reloads (its next step and
+/// history change with it).
 pub async fn status_chip(
     state: web::Data<AppState>,
     user: Authorized<TemplateRoles>,
     path: web::Path<i64>,
+    q: web::Query<WasQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, id) = (user.tenant_id, path.into_inner());
     let t = crate::db::run(&state.pool, move |conn| Ok(library::get(conn, tenant, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
-    render::html(&StatusChip {
+    let status = t.status();
+    let mut response = render::html(&StatusChip {
         id,
-        status: t.status(),
-    })
+        status: status.clone(),
+    })?;
+    if q.was.as_deref().is_some_and(|was| was != status.as_str()) {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-refresh"),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
 }
