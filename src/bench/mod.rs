@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod insights;
 pub mod load;
 pub mod setup;
+pub mod templates;
 pub mod webhooks;
 pub mod webhooks_report;
 

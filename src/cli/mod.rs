@@ -88,6 +88,8 @@ pub enum BenchCommand {
     Comments(crate::bench::comments::CommentBenchArgs),
     /// Insights pages for 50 channels, two years of series, 10,000 posts and 2,000,000 messages.
     Insights(crate::bench::insights::InsightsBenchArgs),
+    /// The template library of 200 WhatsApp accounts with 250 templates each, and the poll.
+    Templates(crate::bench::templates::TemplateBenchArgs),
 }
 
 /// Runs one command to completion.
@@ -152,6 +154,15 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), StartError> {
             command: BenchCommand::Insights(args),
         } => {
             let figures = crate::bench::insights::run(args)
+                .await
+                .map_err(StartError::Other)?;
+            crate::bench::comments::print(&figures);
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Templates(args),
+        } => {
+            let figures = crate::bench::templates::run(args)
                 .await
                 .map_err(StartError::Other)?;
             crate::bench::comments::print(&figures);

@@ -1,0 +1,1 @@
+DROP INDEX message_templates_languages_idx;
