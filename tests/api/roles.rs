@@ -4,7 +4,7 @@ use parley::auth::Role;
 
 use crate::support::TestApp;
 
-const PAGES: [(&str, &[Role]); 11] = [
+const PAGES: [(&str, &[Role]); 12] = [
     ("/inbox", &[Role::Admin, Role::Agent]),
     ("/comments", &[Role::Admin, Role::Moderator]),
     ("/comments/audit", &[Role::Admin, Role::Moderator]),
@@ -13,7 +13,10 @@ const PAGES: [(&str, &[Role]); 11] = [
     ("/comments/rules/new", &[Role::Admin, Role::Moderator]),
     ("/insights", &[Role::Admin, Role::Analyst]),
     ("/insights.csv", &[Role::Admin, Role::Analyst]),
-    ("/message-templates", &[Role::Admin]),
+    // Agents and admins write templates; only admins approve them (checked in
+    // tests/api/message_templates.rs).
+    ("/message-templates", &[Role::Admin, Role::Agent]),
+    ("/message-templates/new", &[Role::Admin, Role::Agent]),
     ("/channels", &[Role::Admin]),
     ("/team", &[Role::Admin]),
 ];
