@@ -108,31 +108,7 @@ pub fn apply_quality(
     score: &str,
     source: Source,
 ) -> QueryResult<bool> {
-    let score = score.trim().to_ascii_uppercase();
-    if template.quality_score.as_deref() == Some(score.as_str()) || score.is_empty() {
-        return Ok(false);
-    }
-    diesel::update(
-        t::table
-            .filter(t::tenant_id.eq(tenant))
-            .filter(t::id.eq(template.id)),
-    )
-    .set(t::quality_score.eq(&score))
-    .execute(conn)?;
-    template_events::record(
-        conn,
-        tenant,
-        &Step {
-            template_id: template.id,
-            actor: None,
-            source,
-            kind: Kind::Quality,
-            from: template.quality_score.as_deref(),
-            to: Some(&score),
-            comment: None,
-        },
-    )?;
-    Ok(true)
+    apply_label(conn, tenant, template, Kind::Quality, score, source)
 }
 
 /// Records a category Meta gave (it re-categorises templates); returns whether it changed.
@@ -143,17 +119,37 @@ pub fn apply_category(
     category: &str,
     source: Source,
 ) -> QueryResult<bool> {
-    let category = category.trim().to_ascii_uppercase();
-    if template.category.as_deref() == Some(category.as_str()) || category.is_empty() {
+    apply_label(conn, tenant, template, Kind::Category, category, source)
+}
+
+/// Sets the quality or the category Meta names (upper case) and records the change.
+fn apply_label(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    template: &Template,
+    kind: Kind,
+    value: &str,
+    source: Source,
+) -> QueryResult<bool> {
+    let value = value.trim().to_ascii_uppercase();
+    let current = match kind {
+        Kind::Quality => template.quality_score.as_deref(),
+        _ => template.category.as_deref(),
+    };
+    if current == Some(value.as_str()) || value.is_empty() {
         return Ok(false);
     }
-    diesel::update(
-        t::table
-            .filter(t::tenant_id.eq(tenant))
-            .filter(t::id.eq(template.id)),
-    )
-    .set(t::category.eq(&category))
-    .execute(conn)?;
+    let row = t::table
+        .filter(t::tenant_id.eq(tenant))
+        .filter(t::id.eq(template.id));
+    match kind {
+        Kind::Quality => diesel::update(row)
+            .set(t::quality_score.eq(&value))
+            .execute(conn)?,
+        _ => diesel::update(row)
+            .set(t::category.eq(&value))
+            .execute(conn)?,
+    };
     template_events::record(
         conn,
         tenant,
@@ -161,9 +157,9 @@ pub fn apply_category(
             template_id: template.id,
             actor: None,
             source,
-            kind: Kind::Category,
-            from: template.category.as_deref(),
-            to: Some(&category),
+            kind,
+            from: current,
+            to: Some(&value),
             comment: None,
         },
     )?;

@@ -7,14 +7,11 @@ use diesel::prelude::*;
 
 use serde_json::Value;
 
-use crate::db::ids::{ContactId, ConversationId, MessageId, TenantId};
+use crate::db::ids::{ContactId, ConversationId, MessageId};
 use crate::db::statuses::MessageStatus;
-use crate::message_templates::status::TemplateStatus;
 use crate::models::channels::Channel;
 use crate::models::conversations::{self, ConversationChange, Receipt};
 use crate::models::messages::{self, WebhookMessageRow};
-use crate::models::template_events::Source;
-use crate::models::template_reviews::{self, Known, StatusReport};
 use crate::models::{attachments, contacts, receipts};
 use crate::webhooks::message_events::{Parked, by_mid, on_message};
 use crate::webhooks::normalize::{Direction, Event, NewMessage};
@@ -192,82 +189,10 @@ pub fn apply(conn: &mut PgConnection, ch: &Channel, events: Vec<Event>) -> Query
                 crate::insights::stories::record_story_webhook(conn, ch, &media_id, &values)?;
                 out.applied += 1;
             }
-            Event::TemplateStatus {
-                template_id,
-                name,
-                language,
-                status,
-                reason,
-                category,
-                at,
-            } => {
-                let known = Known {
-                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
-                    platform_id: &template_id,
-                    name: &name,
-                    language: &language,
-                };
-                for tenant in template_tenants(conn, ch)? {
-                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
-                    let report = StatusReport {
-                        status: TemplateStatus::parse(&status),
-                        reason: reason.as_deref(),
-                        at,
-                        source: Source::Webhook,
-                    };
-                    template_reviews::apply_status(conn, tenant, &copy, &report)?;
-                    if let Some(category) = &category {
-                        template_reviews::apply_category(
-                            conn,
-                            tenant,
-                            &copy,
-                            category,
-                            Source::Webhook,
-                        )?;
-                    }
-                }
-                out.applied += 1;
-            }
-            Event::TemplateQuality {
-                template_id,
-                name,
-                language,
-                score,
-            } => {
-                let known = Known {
-                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
-                    platform_id: &template_id,
-                    name: &name,
-                    language: &language,
-                };
-                for tenant in template_tenants(conn, ch)? {
-                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
-                    template_reviews::apply_quality(conn, tenant, &copy, &score, Source::Webhook)?;
-                }
-                out.applied += 1;
-            }
-            Event::TemplateCategory {
-                template_id,
-                name,
-                language,
-                category,
-            } => {
-                let known = Known {
-                    waba_id: ch.waba_id.as_deref().unwrap_or_default(),
-                    platform_id: &template_id,
-                    name: &name,
-                    language: &language,
-                };
-                for tenant in template_tenants(conn, ch)? {
-                    let copy = template_reviews::copy_of(conn, tenant, &known)?;
-                    template_reviews::apply_category(
-                        conn,
-                        tenant,
-                        &copy,
-                        &category,
-                        Source::Webhook,
-                    )?;
-                }
+            e @ (Event::TemplateStatus { .. }
+            | Event::TemplateQuality { .. }
+            | Event::TemplateCategory { .. }) => {
+                crate::webhooks::apply_templates::template_event(conn, ch, e)?;
                 out.applied += 1;
             }
             Event::Ignored { what, reason } => out.ignored.push(format!("{what}: {reason}")),
@@ -335,17 +260,4 @@ fn message(
     out.applied += 1;
     out.conversations.push(conv);
     Ok(())
-}
-
-/// Every tenant a template event of `ch`'s WhatsApp Business Account concerns: templates belong
-/// to the WABA, and each tenant with a connected number on it keeps its own copy.
-fn template_tenants(conn: &mut PgConnection, ch: &Channel) -> QueryResult<Vec<TenantId>> {
-    let mut tenants = match &ch.waba_id {
-        Some(waba) => crate::models::channels::tenants_of_waba(conn, waba)?,
-        None => Vec::new(),
-    };
-    if !tenants.contains(&ch.tenant_id) {
-        tenants.push(ch.tenant_id);
-    }
-    Ok(tenants)
 }

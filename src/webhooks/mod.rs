@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod apply_batch;
 pub mod apply_comments;
+pub mod apply_templates;
 pub mod customers;
 pub mod ingest;
 pub mod message_events;
