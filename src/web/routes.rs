@@ -60,6 +60,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(inbox::template_send::send_template),
         )
         .route(
+            "/inbox/{id}/template/preview",
+            web::post().to(inbox::template_send::preview),
+        )
+        .route(
             "/inbox/{id}/thread",
             web::get().to(inbox::conversation::thread_partial),
         )

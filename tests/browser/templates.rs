@@ -162,6 +162,13 @@ async fn an_agent_drafts_an_admin_approves_and_the_agent_sends_it_after_the_wind
     option.click().await.unwrap();
     c.wait().for_element(Locator::Id("body_1")).await.unwrap();
     type_into(c, "body_1", "Jonas").await;
+    let previewed = eventually(10, || async {
+        text_of(c, "#template-preview")
+            .await
+            .contains("Hi Jonas, your order is ready")
+    })
+    .await;
+    assert!(previewed, "{}", text_of(c, "#template-preview").await);
     browser.screenshot("template-send").await;
     click(c, "#template-send button[type=submit]").await;
     let sent_page = eventually(10, || async {

@@ -178,3 +178,41 @@ pub async fn send_template(
         Err(e) => Err(AppError::Internal(e.to_string())),
     }
 }
+
+/// POST /inbox/{id}/template/preview (htmx): the filled message for what is typed.
+pub async fn preview(
+    state: web::Data<AppState>,
+    user: Authorized<InboxRoles>,
+    path: web::Path<ConversationId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let conversation = path.into_inner();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let template_id = pairs
+        .iter()
+        .find(|(k, _)| k == "template_id")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let values: Values = pairs
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .filter(|(k, _)| k == "header" || k.starts_with("body_") || k.starts_with("button_"))
+        .collect();
+    let tenant = user.tenant_id;
+    let template = crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
+        let target = crate::models::outbound::target(conn, tenant, conversation)?
+            .ok_or(InboxError::NotFound)?;
+        let choices = send::choices(conn, tenant, ChannelId(target.channel_id), None)?;
+        Ok(choices.into_iter().find(|t| Some(t.id) == template_id))
+    })
+    .await
+    .map_err(|_| AppError::NotFound)?
+    .ok_or(AppError::NotFound)?;
+    let text = send::filled_text(&template.content(), &values);
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            askama::filters::escape(&text, askama::filters::Html)
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        ))
+}
