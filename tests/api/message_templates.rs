@@ -325,6 +325,8 @@ async fn without_its_webhook_the_poll_finds_the_review_and_the_late_webhook_adds
     );
     let res = admin.post_form("/message-templates", &fields).await;
     let show = res.headers()["location"].to_str().unwrap().to_string();
+    // Meta's template webhooks are lost from here on.
+    sandbox.world().mute_template_webhooks(true);
     admin
         .post_form(&format!("{show}/request-approval"), &[])
         .await;
@@ -337,7 +339,7 @@ async fn without_its_webhook_the_poll_finds_the_review_and_the_late_webhook_adds
     );
     assert_eq!(status_of(&app, "pickup_ready").await.0, "PENDING");
 
-    // Meta decides; its webhook waits unprocessed. The poll, once due, asks.
+    // Meta decides; no webhook comes. The poll, once due, asks.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     app.query(|c| {
         diesel::sql_query("UPDATE message_templates SET poll_after = now() - interval '1 second' WHERE name = 'pickup_ready'")
@@ -710,4 +712,68 @@ async fn edits_within_metas_limits_duplicates_and_deletions_with_the_thirty_day_
         })
         .await;
     assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn a_red_quality_pauses_a_template_with_a_banner_and_a_recategorisation_is_recorded() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "boss@acme.test", Role::Admin).await;
+    let (conversation, _) = app
+        .whatsapp_conversation(&sandbox, tenant, "hello", chrono::Duration::hours(30))
+        .await;
+    assert!(
+        app.run_queued_jobs("sync_templates")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert!(sandbox.rate_template("order_update", "en_US", "RED").await);
+    assert!(
+        sandbox
+            .recategorise_template("order_update", "en_US", "MARKETING")
+            .await
+    );
+    let mut paused = false;
+    for _ in 0..50 {
+        app.process_webhooks().await;
+        if status_of(&app, "order_update").await.0 == "PAUSED" {
+            paused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(paused);
+    let id: i64 = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::message_templates::dsl as t;
+            t::message_templates
+                .filter(t::name.eq("order_update"))
+                .select(t::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let (_, html) = admin.page(&format!("/message-templates/{id}")).await;
+    let doc = HtmlPage::parse(&html);
+    assert!(
+        doc.text("#status-banner")
+            .unwrap_or_default()
+            .contains("paused"),
+        "{html}"
+    );
+    assert!(html.contains("quality-red"), "{html}");
+    let history = doc.text("#template-history").unwrap_or_default();
+    for step in [
+        "quality",
+        "GREEN → RED",
+        "APPROVED → PAUSED",
+        "category",
+        "UTILITY → MARKETING",
+    ] {
+        assert!(history.contains(step), "{step}: {history}");
+    }
+    // A paused template is not offered in the inbox.
+    let (_, html) = admin.page(&format!("/inbox/{conversation}/template")).await;
+    assert!(!html.contains("order_update"), "{html}");
 }

@@ -258,6 +258,18 @@ impl Sandbox {
         post_insights::expire_story(&self.inner, media_id).await
     }
 
+    /// Meta rates a template (`GREEN`, `YELLOW`, `RED`): a RED approved template is paused, a
+    /// RED paused one disabled; the quality and status webhooks follow. False when unknown.
+    pub async fn rate_template(&self, name: &str, language: &str, score: &str) -> bool {
+        templates::rate(&self.inner, name, language, score).await
+    }
+
+    /// Meta moves a template to another category; the `template_category_update` webhook
+    /// follows. False when unknown.
+    pub async fn recategorise_template(&self, name: &str, language: &str, category: &str) -> bool {
+        templates::recategorise(&self.inner, name, language, category).await
+    }
+
     /// Everything Parley sent through the Send API or WhatsApp `messages`, oldest first.
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         self.inner.world.sent_messages()

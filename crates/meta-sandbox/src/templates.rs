@@ -399,22 +399,95 @@ fn schedule_review(inner: &Arc<Inner>, id: String) {
         if let Some((why, recommendation)) = info {
             value["rejection_info"] = json!({"reason": why, "recommendation": recommendation});
         }
-        let waba = inner.world.seed().waba.id.clone();
-        let body = webhooks::changes_envelope(
-            "whatsapp_business_account",
-            &waba,
+        account_webhook(&inner, "message_template_status_update", value).await;
+    });
+}
+
+/// Sends one of the account's template webhooks, unless they are muted.
+async fn account_webhook(inner: &Arc<Inner>, field: &'static str, value: Value) {
+    if inner.world.lock().template_webhooks_muted {
+        return;
+    }
+    let waba = inner.world.seed().waba.id.clone();
+    let body = webhooks::changes_envelope("whatsapp_business_account", &waba, field, value);
+    webhooks::deliver(inner, Target::Waba { field }, body).await;
+}
+
+/// Meta rates a template's quality; RED pauses an approved template (and a paused one is
+/// disabled), each with its webhook. False for an unknown template.
+pub(crate) async fn rate(inner: &Arc<Inner>, name: &str, language: &str, score: &str) -> bool {
+    let changed = {
+        let mut state = inner.world.lock();
+        let Some(t) = state
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language == language && !t.deleted)
+        else {
+            return false;
+        };
+        let previous = std::mem::replace(&mut t.quality, score.to_string());
+        let status = match (score, t.status.as_str()) {
+            ("RED", "APPROVED") => Some("PAUSED"),
+            ("RED", "PAUSED") => Some("DISABLED"),
+            _ => None,
+        };
+        if let Some(s) = status {
+            t.status = s.into();
+        }
+        (t.clone(), previous, status)
+    };
+    let (t, previous, status) = changed;
+    let id = t.id.parse::<u64>().unwrap_or_default();
+    account_webhook(
+        inner,
+        "message_template_quality_update",
+        json!({"previous_quality_score": previous, "new_quality_score": score,
+               "message_template_id": id, "message_template_name": t.name,
+               "message_template_language": t.language}),
+    )
+    .await;
+    if let Some(status) = status {
+        account_webhook(
+            inner,
             "message_template_status_update",
-            value,
-        );
-        webhooks::deliver(
-            &inner,
-            Target::Waba {
-                field: "message_template_status_update",
-            },
-            body,
+            json!({"event": status, "message_template_id": id, "message_template_name": t.name,
+                   "message_template_language": t.language, "reason": "NONE"}),
         )
         .await;
-    });
+    }
+    true
+}
+
+/// Meta re-categorises a template, with the `template_category_update` webhook.
+pub(crate) async fn recategorise(
+    inner: &Arc<Inner>,
+    name: &str,
+    language: &str,
+    category: &str,
+) -> bool {
+    let found = {
+        let mut state = inner.world.lock();
+        state
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language == language && !t.deleted)
+            .map(|t| {
+                let previous = std::mem::replace(&mut t.category, category.to_string());
+                (t.clone(), previous)
+            })
+    };
+    let Some((t, previous)) = found else {
+        return false;
+    };
+    account_webhook(
+        inner,
+        "template_category_update",
+        json!({"message_template_id": t.id.parse::<u64>().unwrap_or_default(),
+               "message_template_name": t.name, "message_template_language": t.language,
+               "previous_category": previous, "new_category": category}),
+    )
+    .await;
+    true
 }
 
 /// Adds `count` approved utility templates to the account (`bulk_<n>`, en_US): a library

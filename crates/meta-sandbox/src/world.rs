@@ -162,6 +162,8 @@ pub(crate) struct State {
     pub ig_comments: Vec<IgComment>,
     pub private_replies: HashSet<String>,
     pub templates: Vec<Template>,
+    /// Template webhooks are decided but not sent (a lost delivery; the poll must notice).
+    pub template_webhooks_muted: bool,
     pub media: HashMap<String, Media>,
     /// Download token -> (media id, expiry).
     pub media_urls: HashMap<String, (String, DateTime<Utc>)>,
@@ -290,6 +292,11 @@ impl World {
             .get(page_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Stops (or resumes) sending template webhooks; reviews still happen.
+    pub fn mute_template_webhooks(&self, muted: bool) {
+        self.lock().template_webhooks_muted = muted;
     }
 
     /// Adds `count` approved templates to the WhatsApp account (a library longer than one page).
