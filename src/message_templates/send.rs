@@ -152,6 +152,29 @@ pub fn choices(
     Ok(rows)
 }
 
+/// The language of the last template sent in the conversation: WhatsApp does not say which
+/// language a customer reads, so the one already used comes first.
+pub fn last_language(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+) -> QueryResult<Option<String>> {
+    use crate::db::schema::messages as m;
+    let extra: Option<Value> = m::table
+        .filter(m::tenant_id.eq(tenant))
+        .filter(m::conversation_id.eq(conversation))
+        .filter(m::kind.eq("template"))
+        .order(m::sent_at.desc())
+        .select(m::extra)
+        .first(conn)
+        .optional()?;
+    Ok(extra.and_then(|e| {
+        e.pointer("/template/language")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }))
+}
+
 /// Stores the template send as `sending` and queues it; returns the message's id.
 pub fn compose(
     conn: &mut PgConnection,

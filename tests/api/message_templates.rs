@@ -516,6 +516,21 @@ async fn an_agent_sends_an_approved_template_after_the_window_and_metas_refusals
     );
     let (_, html) = agent.page(&format!("/inbox/{conversation}")).await;
     assert!(html.contains("your order #77 is ready"), "{html}");
+    // The language already used in the conversation comes first.
+    let (_, html) = agent.page(&path).await;
+    let languages: Vec<String> = HtmlPage::parse(&html)
+        .texts("#template-choices li .muted")
+        .into_iter()
+        .map(|t| t.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    let first_other = languages
+        .iter()
+        .position(|l| l != "en_US")
+        .unwrap_or(languages.len());
+    assert!(
+        languages[first_other..].iter().all(|l| l != "en_US") && first_other > 0,
+        "{languages:?}"
+    );
 
     // A template Parley believes approved but Meta does not know: Meta's 132001, explained.
     app.query(move |c| {

@@ -55,7 +55,13 @@ async fn page(
     let choices = crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
         let target = crate::models::outbound::target(conn, tenant, conversation)?
             .ok_or(InboxError::NotFound)?;
-        send::choices(conn, tenant, ChannelId(target.channel_id), None)
+        let language = send::last_language(conn, tenant, conversation)?;
+        send::choices(
+            conn,
+            tenant,
+            ChannelId(target.channel_id),
+            language.as_deref(),
+        )
     })
     .await
     .map_err(|e| match e {
