@@ -792,3 +792,78 @@ async fn a_red_quality_pauses_a_template_with_a_banner_and_a_recategorisation_is
     let (_, html) = admin.page(&format!("/inbox/{conversation}/template")).await;
     assert!(!html.contains("order_update"), "{html}");
 }
+
+#[tokio::test]
+async fn metas_send_time_refusals_each_read_as_a_reason() {
+    use diesel::prelude::*;
+
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut agent, tenant, _) = app.signed_in("Acme", "ag@acme.test", Role::Agent).await;
+    let (conversation, _) = app
+        .whatsapp_conversation(&sandbox, tenant, "hello?", chrono::Duration::hours(30))
+        .await;
+    assert!(
+        app.run_queued_jobs("sync_templates")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    let id_of = |name: &'static str| {
+        app.query(move |c| {
+            use parley::db::schema::message_templates::dsl as t;
+            t::message_templates
+                .filter(t::name.eq(name))
+                .select(t::id)
+                .first::<i64>(c)
+                .unwrap()
+                .to_string()
+        })
+    };
+    let path = format!("/inbox/{conversation}/template");
+    let mut send = async |template: String, values: &[(&str, &str)]| {
+        let mut fields = vec![("template_id", template.as_str())];
+        fields.extend_from_slice(values);
+        assert_eq!(agent.post_form(&path, &fields).await.status(), 303);
+        app.query(|c| {
+            diesel::sql_query("DELETE FROM send_budgets")
+                .execute(c)
+                .unwrap();
+        })
+        .await;
+        app.run_queued_jobs("send_message").await;
+        outbound(&app).await.pop().unwrap()
+    };
+
+    // Meta paused it and its webhook was lost: Parley still offers it, Meta refuses (132015).
+    sandbox.world().mute_template_webhooks(true);
+    assert!(sandbox.rate_template("order_update", "en_US", "RED").await);
+    let order = id_of("order_update").await;
+    let paused = send(order.clone(), &[("body_1", "Ana"), ("body_2", "#1")]).await;
+    assert_eq!(paused.1, "failed");
+    let why = paused.3.unwrap_or_default();
+    assert!(
+        why.contains("Meta paused this template") && why.contains("132015"),
+        "{why}"
+    );
+
+    // Parley's copy has a parameter Meta's has not (changed in WhatsApp Manager since the
+    // last sync): 132000.
+    app.query(|c| {
+        diesel::sql_query(
+            "UPDATE message_templates SET content = jsonb_set(content, '{body}', '\"Hello {{1}}, welcome to Acme.\"')
+              WHERE name = 'hello_world'",
+        )
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+    let hello = id_of("hello_world").await;
+    let mismatch = send(hello, &[("body_1", "Ana")]).await;
+    assert_eq!(mismatch.1, "failed");
+    let why = mismatch.3.unwrap_or_default();
+    assert!(
+        why.contains("number of parameters") && why.contains("132000"),
+        "{why}"
+    );
+    sandbox.world().mute_template_webhooks(false);
+}
