@@ -2,7 +2,7 @@
 //! for approved templates), delete one language or every language of a name, and duplicate as
 //! a new draft. Each runs as a job; its outcome is recorded in the template's history.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -212,11 +212,6 @@ impl Job for EditTemplate {
         .await?;
         Ok(())
     }
-}
-
-/// When a deleted name and language may be used again.
-pub fn free_again(deleted: DateTime<Utc>) -> DateTime<Utc> {
-    deleted + Duration::days(30)
 }
 
 /// A template the team no longer wants: a draft is simply removed; one Meta has is deleted

@@ -6,7 +6,8 @@ use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
     comments_sync, connect, connect_whatsapp, inbox, insights, insights_filters,
     insights_messaging, insights_post, insights_posts, jobs, login, media, message_templates,
-    message_templates_editor, outbound_media, saved_replies, sections, team, webhook_log,
+    message_templates_actions, message_templates_editor, outbound_media, saved_replies, sections,
+    team, webhook_log,
 };
 use crate::web::{ops, webhook_receiver};
 
@@ -224,27 +225,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/message-templates/{id}/request-approval",
-            web::post().to(message_templates::request_approval),
+            web::post().to(message_templates_actions::request_approval),
         )
         .route(
             "/message-templates/{id}/approve",
-            web::post().to(message_templates::approve),
+            web::post().to(message_templates_actions::approve),
         )
         .route(
             "/message-templates/{id}/send-back",
-            web::post().to(message_templates::send_back),
+            web::post().to(message_templates_actions::send_back),
         )
         .route(
             "/message-templates/{id}/duplicate",
-            web::post().to(message_templates::duplicate),
+            web::post().to(message_templates_actions::duplicate),
         )
         .route(
             "/message-templates/{id}/delete",
-            web::post().to(message_templates::delete),
+            web::post().to(message_templates_actions::delete),
         )
         .route(
             "/message-templates/{id}/status",
-            web::get().to(message_templates::status_chip),
+            web::get().to(message_templates_actions::status_chip),
         )
         .route("/channels", web::get().to(channels::list))
         .route(

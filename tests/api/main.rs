@@ -42,6 +42,8 @@ mod security_sessions;
 mod security_tenants;
 mod send_budgets;
 mod team;
+mod template_edits;
+mod template_sends;
 mod tenancy;
 mod webhook_batches;
 mod webhook_fixtures;

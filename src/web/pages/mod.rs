@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod login;
 pub mod media;
 pub mod message_templates;
+pub mod message_templates_actions;
 pub mod message_templates_editor;
 pub mod outbound_media;
 pub mod saved_replies;
