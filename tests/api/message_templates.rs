@@ -21,6 +21,32 @@ pub(crate) async fn status_of(app: &TestApp, name: &'static str) -> (String, Opt
     .await
 }
 
+/// The id of the template named `name` (any tenant: the tests have one).
+pub(crate) async fn template_id(app: &TestApp, name: &'static str) -> i64 {
+    app.query(move |c| {
+        use diesel::prelude::*;
+        use parley::db::schema::message_templates::dsl as t;
+        t::message_templates
+            .filter(t::name.eq(name))
+            .select(t::id)
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// Processes webhooks until the template has `status` (up to five seconds).
+pub(crate) async fn reaches(app: &TestApp, name: &'static str, status: &str) -> bool {
+    for _ in 0..50 {
+        app.process_webhooks().await;
+        if status_of(app, name).await.0 == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
 pub(crate) fn draft<'a>(name: &'a str, body: &'a str, waba: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("waba_id", waba),
@@ -123,15 +149,7 @@ async fn an_agent_drafts_an_admin_approves_and_metas_webhook_approves_it() {
     );
 
     // Meta's review arrives by webhook.
-    let mut approved = false;
-    for _ in 0..50 {
-        app.process_webhooks().await;
-        if status_of(&app, "shipping_update").await.0 == "APPROVED" {
-            approved = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let approved = reaches(&app, "shipping_update", "APPROVED").await;
     assert!(approved, "{:?}", status_of(&app, "shipping_update").await);
     let (_, html) = admin.page(&show).await;
     let doc = HtmlPage::parse(&html);
@@ -190,17 +208,7 @@ async fn a_late_webhook_never_moves_a_template_back_and_a_rejection_shows_its_re
     app.post_webhook(&serde_json::to_vec(&envelope("REJECTED", now, "INVALID_FORMAT")).unwrap())
         .await;
     app.process_webhooks().await;
-    let id: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            use parley::db::schema::message_templates::dsl as t;
-            t::message_templates
-                .filter(t::name.eq("late_news"))
-                .select(t::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let id = template_id(&app, "late_news").await;
     let (_, html) = admin.page(&format!("/message-templates/{id}")).await;
     let doc = HtmlPage::parse(&html);
     assert!(
@@ -411,27 +419,9 @@ async fn a_red_quality_pauses_a_template_with_a_banner_and_a_recategorisation_is
             .recategorise_template("order_update", "en_US", "MARKETING")
             .await
     );
-    let mut paused = false;
-    for _ in 0..50 {
-        app.process_webhooks().await;
-        if status_of(&app, "order_update").await.0 == "PAUSED" {
-            paused = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let paused = reaches(&app, "order_update", "PAUSED").await;
     assert!(paused);
-    let id: i64 = app
-        .query(|c| {
-            use diesel::prelude::*;
-            use parley::db::schema::message_templates::dsl as t;
-            t::message_templates
-                .filter(t::name.eq("order_update"))
-                .select(t::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
+    let id = template_id(&app, "order_update").await;
     let (_, html) = admin.page(&format!("/message-templates/{id}")).await;
     let doc = HtmlPage::parse(&html);
     assert!(

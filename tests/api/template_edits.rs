@@ -3,7 +3,7 @@
 
 use parley::auth::Role;
 
-use crate::message_templates::{draft, status_of};
+use crate::message_templates::{draft, reaches, status_of};
 use crate::support::app_with_sandbox;
 
 #[tokio::test]
@@ -67,15 +67,7 @@ async fn edits_within_metas_limits_duplicates_and_deletions_with_the_thirty_day_
         status_of(&app, "order_update").await,
         ("PENDING".into(), None)
     );
-    let mut approved = false;
-    for _ in 0..50 {
-        app.process_webhooks().await;
-        if status_of(&app, "order_update").await.0 == "APPROVED" {
-            approved = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let approved = reaches(&app, "order_update", "APPROVED").await;
     assert!(approved);
     let res = admin
         .post_form(&format!("/message-templates/{order}"), &fields)
