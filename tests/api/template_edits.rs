@@ -3,7 +3,7 @@
 
 use parley::auth::Role;
 
-use crate::message_templates::{draft, reaches, status_of};
+use crate::message_templates::{draft, reaches, status_of, template_id};
 use crate::support::app_with_sandbox;
 
 #[tokio::test]
@@ -152,4 +152,82 @@ async fn edits_within_metas_limits_duplicates_and_deletions_with_the_thirty_day_
         })
         .await;
     assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn deleting_every_language_of_a_name_deletes_each_at_meta() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "boss@acme.test", Role::Admin).await;
+    app.whatsapp_conversation(&sandbox, tenant, "hello", chrono::Duration::hours(1))
+        .await;
+    let waba = sandbox.world().seed().waba.id.clone();
+    assert!(
+        app.run_queued_jobs("sync_templates")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    // order_update exists in en_US; the team adds it in Portuguese.
+    let mut portuguese = draft(
+        "order_update",
+        "Olá {{1}}, o seu pedido {{2}} está pronto para levantar hoje.",
+        &waba,
+    );
+    portuguese.retain(|(k, _)| *k != "language");
+    portuguese.push(("language", "pt_BR"));
+    let res = admin.post_form("/message-templates", &portuguese).await;
+    assert_eq!(res.status(), 303);
+    let show = res.headers()["location"].to_str().unwrap().to_string();
+    admin
+        .post_form(&format!("{show}/request-approval"), &[])
+        .await;
+    admin.post_form(&format!("{show}/approve"), &[]).await;
+    assert!(
+        app.run_queued_jobs("submit_template")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert_eq!(
+        sandbox
+            .world()
+            .template_status("order_update", "pt_BR")
+            .as_deref(),
+        Some("PENDING")
+    );
+
+    // Deleting every language from the English one deletes both.
+    let english = template_id(&app, "order_update").await;
+    let res = admin
+        .post_form(
+            &format!("/message-templates/{english}/delete"),
+            &[("all_languages", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        app.run_queued_jobs("delete_templates")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    for language in ["en_US", "pt_BR"] {
+        assert_eq!(
+            sandbox.world().template_status("order_update", language),
+            None
+        );
+    }
+    let statuses: Vec<String> = app
+        .query(|c| {
+            use diesel::prelude::*;
+            use parley::db::schema::message_templates::dsl as t;
+            t::message_templates
+                .filter(t::name.eq("order_update"))
+                .order(t::language)
+                .select(t::status)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(statuses, ["DELETED", "DELETED"]);
 }
