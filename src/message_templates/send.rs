@@ -32,6 +32,14 @@ pub struct TemplatePayload {
 /// The values an agent typed: `header`, `body_<param>` and `button_<index>`.
 pub type Values = BTreeMap<String, String>;
 
+/// What a location header asks for.
+const LOCATION_FIELDS: [(&str, &str); 4] = [
+    ("header_latitude", "Location latitude"),
+    ("header_longitude", "Location longitude"),
+    ("header_name", "Location name"),
+    ("header_address", "Location address"),
+];
+
 /// The fields the agent must fill for `t`: (key, label).
 pub fn fields_of(t: &Template) -> Vec<(String, String)> {
     let c = t.content();
@@ -44,6 +52,11 @@ pub fn fields_of(t: &Template) -> Vec<(String, String)> {
             "header".into(),
             format!("Header {} (a public https link)", c.header_kind.as_str()),
         ));
+    }
+    if c.header_kind == HeaderKind::Location {
+        for (key, label) in LOCATION_FIELDS {
+            out.push((key.into(), label.into()));
+        }
     }
     for p in unique(parameters(&c.body)) {
         out.push((format!("body_{p}"), format!("Value for {{{{{p}}}}}")));
@@ -100,6 +113,14 @@ pub fn components(t: &Template, values: &Values) -> Vec<Value> {
     {
         out.push(
             json!({"type": "header", "parameters": [text_parameter(format, p, &value("header"))]}),
+        );
+    }
+    if c.header_kind == HeaderKind::Location {
+        out.push(
+            json!({"type": "header", "parameters": [{"type": "location", "location": {
+                "latitude": value("header_latitude"), "longitude": value("header_longitude"),
+                "name": value("header_name"), "address": value("header_address"),
+            }}]}),
         );
     }
     if c.header_kind.is_media() {
@@ -270,4 +291,70 @@ pub fn readable_error(code: i64) -> Option<&'static str> {
         132016 => "Meta disabled this template; it can no longer be sent.",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::ids::TenantId;
+
+    fn template(format: &str, content: Value) -> Template {
+        Template {
+            id: 1,
+            tenant_id: TenantId(1),
+            waba_id: "w".into(),
+            platform_template_id: Some("p".into()),
+            name: "pickup".into(),
+            language: "en_US".into(),
+            category: Some("UTILITY".into()),
+            status: "APPROVED".into(),
+            status_reason: None,
+            quality_score: None,
+            parameter_format: format.into(),
+            content,
+            created_by: None,
+            updated_at: Utc::now(),
+            status_at: None,
+            submitted_at: None,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn send_components_carry_every_value_in_metas_shape() {
+        let t = template(
+            "named",
+            json!({"header_kind": "location", "body": "Hi {{name}}, pick up at {{place}}.",
+                   "buttons": [{"kind": "url", "text": "Track", "value": "https://a.example/{{1}}"},
+                               {"kind": "quick_reply", "text": "Thanks"}]}),
+        );
+        let keys: Vec<String> = fields_of(&t).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "header_latitude",
+                "header_longitude",
+                "header_name",
+                "header_address",
+                "body_name",
+                "body_place",
+                "button_0"
+            ]
+        );
+        let values: Values = keys.iter().map(|k| (k.clone(), format!("v-{k}"))).collect();
+        let c = components(&t, &values);
+        assert_eq!(
+            c[0]["parameters"][0]["location"]["latitude"],
+            "v-header_latitude"
+        );
+        assert_eq!(c[1]["parameters"][1]["parameter_name"], "place");
+        assert_eq!(c[1]["parameters"][1]["text"], "v-body_place");
+        assert_eq!(c[2]["sub_type"], "url");
+        assert_eq!(c[2]["index"], "0");
+        assert_eq!(c.len(), 3, "the quick reply needs no value");
+        assert_eq!(
+            filled_text(&t.content(), &values),
+            "Hi v-body_name, pick up at v-body_place."
+        );
+    }
 }

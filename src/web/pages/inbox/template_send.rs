@@ -145,7 +145,9 @@ pub async fn send_template(
         .and_then(|(_, v)| v.parse::<i64>().ok());
     let values: Values = pairs
         .into_iter()
-        .filter(|(k, _)| k == "header" || k.starts_with("body_") || k.starts_with("button_"))
+        .filter(|(k, _)| {
+            k.starts_with("header") || k.starts_with("body_") || k.starts_with("button_")
+        })
         .collect();
     let Some(template_id) = template_id else {
         let why = Some("Choose a template.".to_string());
@@ -201,7 +203,9 @@ pub async fn preview(
     let values: Values = pairs
         .into_iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .filter(|(k, _)| k == "header" || k.starts_with("body_") || k.starts_with("button_"))
+        .filter(|(k, _)| {
+            k.starts_with("header") || k.starts_with("body_") || k.starts_with("button_")
+        })
         .collect();
     let tenant = user.tenant_id;
     let template = crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
