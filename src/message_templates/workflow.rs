@@ -293,3 +293,46 @@ pub fn queue_sync(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<usiz
     }
     Ok(accounts.len())
 }
+
+/// Keeps the handle of an uploaded header example on a template Parley still holds.
+pub fn set_header_example(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    author: UserId,
+    id: i64,
+    handle: &str,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        let Some(t) = library::lock(conn, tenant, id)? else {
+            return Ok(());
+        };
+        let mut content = t.content();
+        content.header_example = handle.to_string();
+        library::update_fields(
+            conn,
+            tenant,
+            id,
+            &DraftFields {
+                waba_id: &t.waba_id,
+                name: &t.name,
+                language: &t.language,
+                category: t.category().unwrap_or_default(),
+                format: t.format(),
+                content: &content,
+            },
+        )?;
+        template_events::record(
+            conn,
+            tenant,
+            &Step {
+                template_id: id,
+                actor: Some(author),
+                source: Source::Team,
+                kind: Kind::Edited,
+                from: None,
+                to: None,
+                comment: Some("header example uploaded to Meta"),
+            },
+        )
+    })
+}

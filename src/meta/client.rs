@@ -95,6 +95,11 @@ pub(crate) enum Body {
     Json(serde_json::Value),
     Form(Vec<(String, String)>),
     Multipart(Box<dyn Fn() -> reqwest::multipart::Form + Send + Sync>),
+    /// A file's bytes from `offset` (the Resumable Upload API).
+    Raw {
+        bytes: Vec<u8>,
+        offset: u64,
+    },
 }
 
 /// Whether a call may be repeated without effect.
@@ -335,6 +340,10 @@ impl GraphClient {
             Body::Json(v) => request.json(v),
             Body::Form(fields) => request.form(fields),
             Body::Multipart(make) => request.multipart(make()),
+            Body::Raw { bytes, offset } => request
+                .header("file_offset", offset.to_string())
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes.clone()),
         };
         let started = Instant::now();
         let response = request.send().await.map_err(|e| {

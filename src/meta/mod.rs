@@ -15,6 +15,7 @@ pub mod pages;
 pub mod paging;
 pub mod redact;
 pub mod token;
+pub mod uploads;
 pub mod usage;
 pub mod whatsapp;
 

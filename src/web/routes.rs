@@ -244,6 +244,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(message_templates_actions::delete),
         )
         .route(
+            "/message-templates/{id}/header-media",
+            web::post().to(message_templates_actions::header_media),
+        )
+        .route(
             "/message-templates/{id}/status",
             web::get().to(message_templates_actions::status_chip),
         )

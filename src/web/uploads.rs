@@ -21,12 +21,14 @@ use crate::error::AppError;
 /// RFC 2046: a boundary is 1 to 70 characters.
 pub const MAX_BOUNDARY_LEN: usize = 70;
 
-/// Whether `path` takes multipart uploads: the composer of a conversation, and nothing else.
+/// Whether `path` takes multipart uploads: the composer of a conversation and a template's
+/// header example, and nothing else.
 pub fn accepts_multipart(path: &str) -> bool {
     let mut segments = path.trim_start_matches('/').split('/');
     matches!(
         (segments.next(), segments.next(), segments.next(), segments.next()),
         (Some("inbox"), Some(id), Some("messages"), None)
+            | (Some("message-templates"), Some(id), Some("header-media"), None)
             if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
     )
 }

@@ -231,3 +231,76 @@ async fn deleting_every_language_of_a_name_deletes_each_at_meta() {
         .await;
     assert_eq!(statuses, ["DELETED", "DELETED"]);
 }
+
+#[tokio::test]
+async fn an_image_header_is_uploaded_to_meta_and_its_handle_is_the_example() {
+    let (app, sandbox) = app_with_sandbox(2).await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "boss@acme.test", Role::Admin).await;
+    app.whatsapp_conversation(&sandbox, tenant, "hello", chrono::Duration::hours(1))
+        .await;
+    let waba = sandbox.world().seed().waba.id.clone();
+    let mut fields = draft(
+        "menu_card",
+        "Hi {{1}}, here is this week's menu for table {{2}} at our cafe.",
+        &waba,
+    );
+    fields.retain(|(k, _)| *k != "header_kind");
+    fields.push(("header_kind", "image"));
+    let res = admin.post_form("/message-templates", &fields).await;
+    let show = res.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = admin.page(&show).await;
+    assert!(
+        html.contains("Upload an example image") && html.contains("header-media-form"),
+        "{html}"
+    );
+
+    let upload = |bytes: Vec<u8>, csrf: String| {
+        reqwest::multipart::Form::new()
+            .text("csrf_token", csrf)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name("menu.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            )
+    };
+    let url = format!("{}{show}/header-media", admin.base);
+    let csrf = admin.csrf.clone().unwrap();
+    // Bytes that are not an image are refused and nothing is uploaded.
+    let res = admin
+        .http
+        .post(&url)
+        .multipart(upload(b"MZ not an image".to_vec(), csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let png = b"\x89PNG\r\n\x1a\nmenu-image-bytes".to_vec();
+    let res = admin
+        .http
+        .post(&url)
+        .multipart(upload(png, csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, html) = admin.page(&show).await;
+    assert!(
+        !html.contains("Upload an example image") && html.contains("4::"),
+        "{html}"
+    );
+
+    // Approved and submitted, Meta accepts the handle.
+    admin
+        .post_form(&format!("{show}/request-approval"), &[])
+        .await;
+    admin.post_form(&format!("{show}/approve"), &[]).await;
+    assert!(
+        app.run_queued_jobs("submit_template")
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert_eq!(status_of(&app, "menu_card").await, ("PENDING".into(), None));
+}

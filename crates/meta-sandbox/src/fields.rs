@@ -22,6 +22,10 @@ pub(crate) struct GraphRequest {
     /// The parts of a `multipart/form-data` body (media uploads), read before dispatch.
     pub parts: Vec<FormPart>,
     pub token: Option<String>,
+    /// A body that is neither JSON, a form nor multipart (a Resumable Upload's bytes).
+    pub raw: Vec<u8>,
+    /// The `file_offset` header of a Resumable Upload.
+    pub file_offset: Option<String>,
 }
 
 /// One part of a multipart body.
@@ -81,6 +85,18 @@ impl GraphRequest {
             .unwrap_or("")
             .to_string();
         let lower = content_type.to_ascii_lowercase();
+        let mut raw = Vec::new();
+        if !lower.starts_with("application/json")
+            && !lower.starts_with("application/x-www-form-urlencoded")
+            && !lower.starts_with("multipart/")
+        {
+            raw = body.to_vec();
+        }
+        let file_offset = req
+            .headers()
+            .get("file_offset")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         if lower.starts_with("application/json") {
             if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) {
                 params.extend(map);
@@ -116,6 +132,8 @@ impl GraphRequest {
             content_type,
             parts,
             token,
+            raw,
+            file_offset,
         }
     }
 

@@ -15,7 +15,7 @@ use super::seed::{Channel, Seed};
 use super::world::TokenKind;
 use super::{
     Inner, comments, insights, instagram, media, messaging, oauth, pages, post_insights, templates,
-    tokens, whatsapp,
+    tokens, uploads, whatsapp,
 };
 
 /// What a path's first segment names.
@@ -37,6 +37,8 @@ pub(crate) enum Node {
     Phone,
     Template(String),
     Media(String),
+    /// A Resumable Upload session (`upload:<id>`).
+    Upload(String),
     Unknown(String),
 }
 
@@ -341,6 +343,8 @@ pub(crate) fn resolve(inner: &Inner, id: &str) -> Node {
         Node::Template(id_s)
     } else if state.media.contains_key(id) {
         Node::Media(id_s)
+    } else if state.uploads.contains_key(id) {
+        Node::Upload(id_s)
     } else {
         Node::Unknown(id_s)
     }
@@ -426,6 +430,8 @@ async fn dispatch(
     let edge = ctx.edge.as_deref();
     match node {
         Node::DebugToken => tokens::debug_token(&ctx),
+        Node::App if edge == Some("uploads") => uploads::start(&ctx),
+        Node::Upload(_) => uploads::write(&ctx),
         Node::User | Node::SystemUser | Node::App => pages::person(&ctx, node),
         Node::Page(_) => match edge {
             None | Some("subscribed_apps") => pages::page(&ctx),

@@ -28,6 +28,7 @@ mod simulator;
 mod template_rules;
 mod templates;
 mod tokens;
+mod uploads;
 mod util;
 mod webhooks;
 mod whatsapp;

@@ -262,6 +262,38 @@ pub(crate) fn validate_new(
             "Add a sample value for the header variable in example.header_text.",
         ));
     }
+    // A media header's example is the handle of a file uploaded with the Resumable Upload API,
+    // of the header's kind.
+    if let Some(header) = find("HEADER") {
+        let format = header
+            .get("format")
+            .and_then(Value::as_str)
+            .unwrap_or("TEXT");
+        let wanted: &[&str] = match format {
+            "IMAGE" => &["image/jpeg", "image/jpg", "image/png"],
+            "VIDEO" => &["video/mp4"],
+            "DOCUMENT" => &["application/pdf"],
+            _ => &[],
+        };
+        if !wanted.is_empty() {
+            let handle = header
+                .pointer("/example/header_handle/0")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let known = state
+                .upload_handles
+                .iter()
+                .any(|(h, t)| h == handle && wanted.contains(&t.as_str()));
+            if !known {
+                return Err(invalid(
+                    "Invalid header handle",
+                    format!(
+                        "The {format} header needs example.header_handle: the handle of a file uploaded with the Resumable Upload API."
+                    ),
+                ));
+            }
+        }
+    }
     let same = |t: &&Template| t.name == name && t.language == lang;
     if state.templates.iter().filter(same).any(|t| !t.deleted) {
         return Err(invalid("Content in this language already exists", format!("Content for {lang} already exists for this template. Try using a different language or editing the existing content.")).subcode(2388024));

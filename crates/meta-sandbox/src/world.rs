@@ -162,6 +162,10 @@ pub(crate) struct State {
     pub ig_comments: Vec<IgComment>,
     pub private_replies: HashSet<String>,
     pub templates: Vec<Template>,
+    /// Resumable Upload sessions by id (`upload:<n>`), and the handles of finished files.
+    pub uploads: HashMap<String, crate::uploads::Session>,
+    /// (handle, file type).
+    pub upload_handles: Vec<(String, String)>,
     /// Template webhooks are decided but not sent (a lost delivery; the poll must notice).
     pub template_webhooks_muted: bool,
     pub media: HashMap<String, Media>,

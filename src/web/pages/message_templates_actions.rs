@@ -239,3 +239,110 @@ pub async fn status_chip(
     }
     Ok(response)
 }
+
+/// The most a header example may weigh (Meta's limit for video headers).
+const HEADER_MEDIA_MAX: usize = 16 * 1024 * 1024;
+
+/// What a file's first bytes say it is, among the types Meta takes for headers.
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"%PDF") {
+        Some("application/pdf")
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        Some("video/mp4")
+    } else {
+        None
+    }
+}
+
+/// POST /message-templates/{id}/header-media (multipart): uploads the header's example file to
+/// Meta (Resumable Upload API) and keeps the handle Meta gives as the example.
+pub async fn header_media(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    user: Authorized<TemplateRoles>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    use crate::message_templates::content::HeaderKind;
+    use crate::web::uploads::{self as web_uploads, FormField, Limits};
+    let (tenant, me, id) = (user.tenant_id, user.id, path.into_inner());
+    let limits = Limits {
+        max_fields: 4,
+        max_text: 256,
+        max_file: HEADER_MEDIA_MAX,
+        max_total: HEADER_MEDIA_MAX + 4096,
+    };
+    let fields = web_uploads::read(&req, payload, &["file"], limits).await?;
+    let file = fields.into_iter().find_map(|f| match f {
+        FormField::File { filename, data, .. } if !data.is_empty() => Some((filename, data)),
+        _ => None,
+    });
+    let found = crate::db::run(&state.pool, move |conn| {
+        let Some(t) = library::get(conn, tenant, id)? else {
+            return Ok(None);
+        };
+        let channel = workflow::accounts(conn, tenant)?
+            .into_iter()
+            .find(|c| c.waba_id.as_deref() == Some(t.waba_id.as_str()));
+        Ok(Some((t, channel)))
+    })
+    .await?;
+    let Some((t, channel)) = found else {
+        return Err(AppError::NotFound);
+    };
+    let kind = t.content().header_kind;
+    let wanted: &[&str] = match kind {
+        HeaderKind::Image => &["image/jpeg", "image/png"],
+        HeaderKind::Video => &["video/mp4"],
+        HeaderKind::Document => &["application/pdf"],
+        _ => &[],
+    };
+    let refuse = |why: String| show_page(&state, &user, id, Some(why));
+    if !t.status().is_local() {
+        return refuse("Meta has this template: change its header by editing it.".into()).await;
+    }
+    if wanted.is_empty() {
+        return refuse("This template's header is not an image, a video or a document.".into())
+            .await;
+    }
+    let Some((filename, data)) = file else {
+        return refuse("Choose a file to upload.".into()).await;
+    };
+    let Some(file_type) = sniff(&data).filter(|t| wanted.contains(t)) else {
+        return refuse(format!(
+            "A {} header takes {} files; this file is not one.",
+            kind.as_str(),
+            wanted.join(" or ")
+        ))
+        .await;
+    };
+    let Some(channel) = channel else {
+        return refuse("Connect this template's WhatsApp account first.".into()).await;
+    };
+    let token = crate::channels::open_token(&state.cipher, &channel)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let handle = match state
+        .graph
+        .upload_file(&token, &filename, file_type, data.to_vec())
+        .await
+    {
+        Ok(handle) => handle,
+        Err(e) => return refuse(format!("Meta refused the upload: {}", e.describe())).await,
+    };
+    crate::db::run(&state.pool, move |conn| {
+        Ok(crate::message_templates::workflow::set_header_example(
+            conn, tenant, me, id, &handle,
+        )?)
+    })
+    .await?;
+    session::flash(
+        &user.session,
+        FlashLevel::Success,
+        "Header example uploaded to Meta.",
+    );
+    Ok(render::see_other(&format!("/message-templates/{id}")))
+}
