@@ -130,20 +130,33 @@ async fn an_agent_sends_an_approved_template_after_the_window_and_metas_refusals
     );
     let (_, html) = agent.page(&format!("/inbox/{conversation}")).await;
     assert!(html.contains("your order #77 is ready"), "{html}");
-    // The language already used in the conversation comes first.
-    let (_, html) = agent.page(&path).await;
-    let languages: Vec<String> = HtmlPage::parse(&html)
-        .texts("#template-choices li .muted")
-        .into_iter()
-        .map(|t| t.split(' ').next().unwrap_or_default().to_string())
-        .collect();
-    let first_other = languages
-        .iter()
-        .position(|l| l != "en_US")
-        .unwrap_or(languages.len());
-    assert!(
-        languages[first_other..].iter().all(|l| l != "en_US") && first_other > 0,
-        "{languages:?}"
+    // The language of the last template sent in the conversation comes first: en_US now,
+    // then "en" after a template in "en" (spring_sale, the only one) was sent.
+    let languages = async |agent: &mut crate::support::Client| {
+        let (_, html) = agent.page(&path).await;
+        HtmlPage::parse(&html)
+            .texts("#template-choices li .muted")
+            .into_iter()
+            .map(|t| t.split(' ').next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        languages(&mut agent).await.last().map(String::as_str),
+        Some("en")
+    );
+    app.query(move |c| {
+        diesel::sql_query(
+            "UPDATE messages SET extra = jsonb_set(extra, '{template,language}', '\"en\"')
+              WHERE kind = 'template' AND conversation_id = $1",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(conversation)
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+    assert_eq!(
+        languages(&mut agent).await.first().map(String::as_str),
+        Some("en")
     );
 
     // A template Parley believes approved but Meta does not know: Meta's 132001, explained.
@@ -257,6 +270,38 @@ async fn metas_send_time_refusals_each_read_as_a_reason() {
     let why = mismatch.3.unwrap_or_default();
     assert!(
         why.contains("number of parameters") && why.contains("132000"),
+        "{why}"
+    );
+
+    // Parley's copy names a parameter differently from Meta's named template: 132012.
+    app.query(|c| {
+        diesel::sql_query(
+            "UPDATE message_templates SET content = jsonb_set(content, '{body}', '\"Hi {{customer}}, your bike service is booked for {{date}}.\"')
+              WHERE name = 'appointment_reminder'",
+        )
+        .execute(c)
+        .unwrap();
+    })
+    .await;
+    let named = id_of("appointment_reminder").await;
+    let renamed = send(
+        named,
+        &[("body_customer", "Jonas"), ("body_date", "Saturday")],
+    )
+    .await;
+    let why = renamed.3.unwrap_or_default();
+    assert!(
+        why.contains("format the template expects") && why.contains("132012"),
+        "{why}"
+    );
+
+    // Paused twice for quality, Meta disables it; Parley has not heard: 132016.
+    assert!(sandbox.rate_template("order_update", "en_US", "RED").await);
+    let order = id_of("order_update").await;
+    let disabled = send(order, &[("body_1", "Ana"), ("body_2", "#2")]).await;
+    let why = disabled.3.unwrap_or_default();
+    assert!(
+        why.contains("Meta disabled this template") && why.contains("132016"),
         "{why}"
     );
     sandbox.world().mute_template_webhooks(false);
