@@ -48,17 +48,19 @@ pub async fn receive(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let secret = state
-        .config
-        .meta
-        .app_secret
-        .as_ref()
-        .map(|s| s.expose_secret().to_string());
+    // The Facebook app signs Page, Instagram-through-a-Page and WhatsApp deliveries; the
+    // Instagram Login app signs its accounts' deliveries.
+    let meta = &state.config.meta;
+    let secrets: Vec<&str> = [&meta.app_secret, &meta.instagram.app_secret]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose_secret())
+        .collect();
     let header = req
         .headers()
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if let Err(e) = verify::verify_signature(secret.as_deref(), &body, header) {
+    if let Err(e) = verify::verify_signed_by_any(&secrets, &body, header) {
         tracing::warn!(error = %e, "refused a webhook delivery");
         figures::webhook_delivery(Delivery::Refused);
         return HttpResponse::Unauthorized()

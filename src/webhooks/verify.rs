@@ -13,7 +13,7 @@ pub enum SignatureError {
     Malformed,
     #[error("signature does not match the body")]
     Mismatch,
-    #[error("META_APP_SECRET is not configured")]
+    #[error("neither META_APP_SECRET nor META_INSTAGRAM_APP_SECRET is configured")]
     NoSecret,
 }
 
@@ -24,18 +24,38 @@ pub fn verify_signature(
     body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let secret = app_secret.ok_or(SignatureError::NoSecret)?;
+    verify_signed_by_any(&app_secret.into_iter().collect::<Vec<_>>(), body, header)
+}
+
+/// Like [`verify_signature`], for deliveries that either of Parley's Meta apps may sign (the
+/// Facebook app, and the Instagram Login app): accepted when one of `secrets` signed the body,
+/// and nothing else. Every secret is tried, so the time taken does not say which one matched.
+pub fn verify_signed_by_any(
+    secrets: &[&str],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    if secrets.is_empty() {
+        return Err(SignatureError::NoSecret);
+    }
     let header = header.ok_or(SignatureError::Missing)?;
     let hex_sig = header
         .trim()
         .strip_prefix("sha256=")
         .ok_or(SignatureError::Malformed)?;
     let given = hex::decode(hex_sig).map_err(|_| SignatureError::Malformed)?;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|_| SignatureError::NoSecret)?;
-    mac.update(body);
-    mac.verify_slice(&given)
-        .map_err(|_| SignatureError::Mismatch)
+    let mut matched = false;
+    for secret in secrets {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .map_err(|_| SignatureError::NoSecret)?;
+        mac.update(body);
+        matched |= mac.verify_slice(&given).is_ok();
+    }
+    if matched {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// Signs a body as Meta does (for the sandbox's simulator and tests).
@@ -66,6 +86,36 @@ pub fn handshake<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn either_apps_secret_may_sign_and_nothing_else() {
+        let body = br#"{"object":"instagram","entry":[]}"#;
+        let by_facebook = sign("facebook-secret", body);
+        let by_instagram = sign("instagram-secret", body);
+        let by_stranger = sign("someone-else", body);
+        let both = ["facebook-secret", "instagram-secret"];
+        assert_eq!(
+            verify_signed_by_any(&both, body, Some(&by_facebook)),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signed_by_any(&both, body, Some(&by_instagram)),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signed_by_any(&both, body, Some(&by_stranger)),
+            Err(SignatureError::Mismatch)
+        );
+        // Only the Facebook app configured: the Instagram app's signature is refused.
+        assert_eq!(
+            verify_signed_by_any(&["facebook-secret"], body, Some(&by_instagram)),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signed_by_any(&[], body, Some(&by_facebook)),
+            Err(SignatureError::NoSecret)
+        );
+    }
 
     #[test]
     fn accepts_only_the_exact_bytes() {

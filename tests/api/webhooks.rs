@@ -427,3 +427,30 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing() {
         6
     );
 }
+
+#[tokio::test]
+async fn deliveries_signed_by_the_instagram_login_app_are_taken_and_strangers_are_not() {
+    let app = TestApp::spawn_with(&[("META_INSTAGRAM_APP_SECRET", "instagram-login-secret")]).await;
+    let body =
+        br#"{"object":"instagram","entry":[{"id":"17841400000000001","time":1,"messaging":[]}]}"#;
+    let post = |secret: &'static str| {
+        let url = app.url("/webhooks/meta");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .header(
+                    "x-hub-signature-256",
+                    parley::webhooks::verify::sign(secret, body),
+                )
+                .body(body.to_vec())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(post("instagram-login-secret").await, 200);
+    assert_eq!(post(crate::support::TEST_APP_SECRET).await, 200);
+    assert_eq!(post("someone-else").await, 401);
+}

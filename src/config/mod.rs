@@ -3,6 +3,9 @@
 //! Every value is validated up front so that a bad deployment fails at start with one line naming
 //! the variable and what it expects, instead of failing later in the middle of a request.
 
+mod instagram;
+pub use instagram::InstagramLoginConfig;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -19,7 +22,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(var: &'static str, problem: impl Into<String>) -> Self {
         Self {
             var,
             problem: problem.into(),
@@ -49,6 +52,8 @@ pub struct MetaConfig {
     pub graph_url: String,
     pub graph_version: String,
     pub dialog_url: String,
+    /// The separate app behind "Instagram API with Instagram Login".
+    pub instagram: InstagramLoginConfig,
 }
 
 /// The whole configuration of one Parley process.
@@ -192,6 +197,7 @@ impl Config {
                 "META_DIALOG_URL",
                 &get("META_DIALOG_URL").unwrap_or_else(|| "https://www.facebook.com".into()),
             )?,
+            instagram: InstagramLoginConfig::from_env(&get)?,
         };
         let log_format = match get("PARLEY_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -293,7 +299,7 @@ fn is_graph_version(v: &str) -> bool {
 }
 
 /// Accepts `http(s)://host[:port][/path]` and returns it without a trailing slash.
-fn parse_base_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+pub(crate) fn parse_base_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
     let trimmed = value.trim().trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("https://")
