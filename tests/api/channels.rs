@@ -258,6 +258,13 @@ async fn channel_routes_are_admin_only_and_tenant_scoped() {
     let (status, body) = a_admin.page("/channels").await;
     assert_eq!(status, 200);
     assert!(body.contains("No channels connected"));
+    // Instagram Login is not configured in tests: the page says what to set.
+    assert!(
+        body.contains(
+            "<code>META_INSTAGRAM_APP_ID</code> and <code>META_INSTAGRAM_APP_SECRET</code>"
+        ),
+        "{body}"
+    );
     assert!(!body.contains("Page 999"));
     assert_eq!(
         a_admin

@@ -56,6 +56,8 @@ struct ChannelsPage {
     verify_token: Option<String>,
     meta_configured: bool,
     whatsapp_signup: bool,
+    /// What an admin must still set for Instagram Login (empty: configured).
+    instagram_login_missing: Vec<&'static str>,
 }
 
 /// GET /channels
@@ -76,6 +78,7 @@ pub async fn list(
             .map(|t| secrecy::ExposeSecret::expose_secret(t).to_string()),
         meta_configured: meta.app_id.is_some() && meta.app_secret.is_some(),
         whatsapp_signup: state.config.whatsapp_signup_config_id.is_some(),
+        instagram_login_missing: meta.instagram.missing(),
     })
 }
 
