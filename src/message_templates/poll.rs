@@ -53,9 +53,9 @@ impl Job for PollTemplates {
                 if let Err(e) = poll_one(state, &template).await {
                     tracing::warn!(template = template.id, error = %e.describe(), "template poll failed");
                 }
-                let id = template.id;
+                let (tenant, id) = (template.tenant_id, template.id);
                 crate::db::run(&state.pool, move |conn| {
-                    Ok(template_reviews::polled(conn, id)?)
+                    Ok(template_reviews::polled(conn, tenant, id)?)
                 })
                 .await?;
             }

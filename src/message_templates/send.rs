@@ -173,6 +173,19 @@ pub fn choices(
     Ok(rows)
 }
 
+/// Template `id` if an agent may send it in a conversation of `channel`: the tenant's, of the
+/// channel's business account, and approved (paused and disabled ones cannot be sent).
+pub fn sendable(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    channel: ChannelId,
+    id: i64,
+) -> Result<Option<Template>, InboxError> {
+    let ch = crate::models::channels::get(conn, tenant, channel)?.ok_or(InboxError::NotFound)?;
+    Ok(library::get(conn, tenant, id)?
+        .filter(|t| ch.waba_id.as_deref() == Some(t.waba_id.as_str()) && t.status().sendable()))
+}
+
 /// The language of the last template sent in the conversation: WhatsApp does not say which
 /// language a customer reads, so the one already used comes first.
 pub fn last_language(
@@ -220,10 +233,7 @@ pub fn compose(
             ));
         }
         let channel = ChannelId(target.channel_id);
-        let t = choices(conn, tenant, channel, None)?
-            .into_iter()
-            .find(|t| t.id == template_id)
-            .ok_or_else(|| {
+        let t = sendable(conn, tenant, channel, template_id)?.ok_or_else(|| {
                 InboxError::Invalid(
                     "This template cannot be sent: it is not approved by Meta for this number's account (paused and disabled templates cannot be sent).".into(),
                 )

@@ -303,7 +303,8 @@ pub fn set_header_example(
     handle: &str,
 ) -> QueryResult<()> {
     conn.transaction(|conn| {
-        let Some(t) = library::lock(conn, tenant, id)? else {
+        // Only a template Parley still holds; one sent to Meta changes through an edit.
+        let Some(t) = library::lock(conn, tenant, id)?.filter(|t| t.status().is_local()) else {
             return Ok(());
         };
         let mut content = t.content();

@@ -77,12 +77,15 @@ pub fn apply_status(
         } else {
             None
         }),
+        // The library's "last change" moves only when the status does.
+        t::updated_at.eq(if changed {
+            Utc::now()
+        } else {
+            template.updated_at
+        }),
     ))
     .execute(conn)?;
     if changed {
-        diesel::update(t::table.filter(t::id.eq(template.id)))
-            .set(t::updated_at.eq(diesel::dsl::now))
-            .execute(conn)?;
         template_events::record(
             conn,
             tenant,
@@ -237,16 +240,26 @@ pub fn wabas_due(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
 
 /// Notes that the poll asked Meta about a template, and when to ask next (from the status it
 /// has now).
-pub fn polled(conn: &mut PgConnection, template_id: i64) -> QueryResult<()> {
-    let (status, submitted_at): (String, Option<DateTime<Utc>>) = t::table
+pub fn polled(conn: &mut PgConnection, tenant: TenantId, template_id: i64) -> QueryResult<()> {
+    // Deleted meanwhile: nothing to note.
+    let Some((status, submitted_at)): Option<(String, Option<DateTime<Utc>>)> = t::table
+        .filter(t::tenant_id.eq(tenant))
         .filter(t::id.eq(template_id))
         .select((t::status, t::submitted_at))
-        .first(conn)?;
-    diesel::update(t::table.filter(t::id.eq(template_id)))
-        .set((
-            t::polled_at.eq(diesel::dsl::now),
-            t::poll_after.eq(next_poll(&TemplateStatus::parse(&status), submitted_at)),
-        ))
-        .execute(conn)
-        .map(|_| ())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    diesel::update(
+        t::table
+            .filter(t::tenant_id.eq(tenant))
+            .filter(t::id.eq(template_id)),
+    )
+    .set((
+        t::polled_at.eq(diesel::dsl::now),
+        t::poll_after.eq(next_poll(&TemplateStatus::parse(&status), submitted_at)),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }

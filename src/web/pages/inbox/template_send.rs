@@ -211,8 +211,10 @@ pub async fn preview(
     let template = crate::db::run_as::<_, InboxError, _>(&state.pool, move |conn| {
         let target = crate::models::outbound::target(conn, tenant, conversation)?
             .ok_or(InboxError::NotFound)?;
-        let choices = send::choices(conn, tenant, ChannelId(target.channel_id), None)?;
-        Ok(choices.into_iter().find(|t| Some(t.id) == template_id))
+        match template_id {
+            Some(id) => send::sendable(conn, tenant, ChannelId(target.channel_id), id),
+            None => Ok(None),
+        }
     })
     .await
     .map_err(|_| AppError::NotFound)?
