@@ -2,8 +2,8 @@
 //! connecting the chosen Pages and Instagram accounts.
 
 use chrono::{Duration, Utc};
-use diesel::PgConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -12,7 +12,8 @@ use crate::crypto::{EncryptedSecret, TokenCipher, constant_time_eq, random_hex};
 use crate::db::ids::{TenantId, UserId};
 use crate::meta::pages::PAGE_WEBHOOK_FIELDS;
 use crate::meta::{AccessToken, GraphClient};
-use crate::models::channels::{self, Channel, NewChannel, Platform};
+use crate::models::channel_tokens;
+use crate::models::channels::{self, Channel, Login, NewChannel, Platform};
 use crate::models::connect;
 use crate::state::AppState;
 
@@ -29,6 +30,8 @@ pub enum Purpose {
     Meta,
     /// WhatsApp Embedded Signup.
     Whatsapp,
+    /// An Instagram account through Instagram Login.
+    Instagram,
 }
 
 impl Purpose {
@@ -36,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::Meta => "meta",
             Purpose::Whatsapp => "whatsapp",
+            Purpose::Instagram => "instagram",
         }
     }
 
@@ -43,6 +47,7 @@ impl Purpose {
         match s {
             "meta" => Some(Purpose::Meta),
             "whatsapp" => Some(Purpose::Whatsapp),
+            "instagram" => Some(Purpose::Instagram),
             _ => None,
         }
     }
@@ -216,8 +221,39 @@ pub struct ConnectOutcome {
     pub failed: Vec<(String, String)>,
 }
 
-/// Stores a channel, or explains that another tenant has it.
+/// Stores a channel reached through Facebook Login, or explains why it cannot be.
 pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
+    store_channel_via(conn, new, Login::Facebook, None)
+}
+
+/// Stores a channel reached through `login` (with its token's end, if it has one), in one
+/// transaction: refused when another tenant has the asset, or when the same Instagram account
+/// is connected the other way.
+pub fn store_channel_via(
+    conn: &mut PgConnection,
+    new: &NewChannel,
+    login: Login,
+    token_expires_at: Option<chrono::DateTime<Utc>>,
+) -> Result<Channel, ChannelError> {
+    conn.transaction(|conn| {
+        if new.platform == Platform::Instagram
+            && let Some(other) = channel_tokens::connected_instagram(conn, &new.platform_id)?
+            && other.login != login
+        {
+            return Err(ChannelError::ConnectedOtherWay {
+                name: other.display_name(),
+                how: other.login.label(),
+            });
+        }
+        let mut channel = store_new(conn, new)?;
+        channel_tokens::set_login(conn, channel.tenant_id, channel.id, login, token_expires_at)?;
+        channel.login = login;
+        channel.token_expires_at = token_expires_at;
+        Ok(channel)
+    })
+}
+
+fn store_new(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
     match channels::upsert_connected(conn, new) {
         Ok(channel) => {
             // Webhooks that arrived before the account was connected are processed now.
@@ -250,6 +286,8 @@ pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channe
                     crate::insights::refresh::BACKFILL_DAYS,
                 )?;
                 crate::insights::posts::queue(conn, channel.tenant_id, channel.id, false)?;
+                // And the recent conversations, so the inbox does not start empty.
+                crate::channels::history::start(conn, channel.tenant_id, channel.id)?;
             } else {
                 // The account's message templates, for the library and the composer.
                 crate::message_templates::jobs::queue_sync(conn, channel.tenant_id, channel.id)?;
@@ -345,9 +383,9 @@ pub async fn connect_pages(
                 crate::db::run(&state.pool, move |conn| Ok(store_channel(conn, &new))).await?;
             match stored {
                 Ok(channel) => outcome.connected.push(channel),
-                Err(e @ ChannelError::OwnedElsewhere(_)) => {
-                    outcome.failed.push((page.name.clone(), e.to_string()))
-                }
+                Err(
+                    e @ (ChannelError::OwnedElsewhere(_) | ChannelError::ConnectedOtherWay { .. }),
+                ) => outcome.failed.push((page.name.clone(), e.to_string())),
                 Err(e) => return Err(e),
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::channels::{ChannelError, open_token};
 use crate::db::ids::{ChannelId, TenantId};
-use crate::models::channels::{self, Platform};
+use crate::models::channels::{self, Login, Platform};
 use crate::state::AppState;
 
 /// What a disconnect did.
@@ -48,6 +48,12 @@ pub async fn disconnect(
         if !still_needed {
             let result = match open_token(&state.cipher, &channel) {
                 Ok(token) => match (channel.platform, &channel.page_id, &channel.waba_id) {
+                    (Platform::Instagram, _, _) if channel.login == Login::Instagram => {
+                        state
+                            .graph
+                            .unsubscribe_instagram_account(&channel.platform_id, &token)
+                            .await
+                    }
                     (Platform::Whatsapp, _, Some(waba)) => {
                         state.graph.whatsapp_unsubscribe(waba, &token).await
                     }

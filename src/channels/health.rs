@@ -3,7 +3,7 @@
 
 use crate::channels::{ChannelError, open_token};
 use crate::meta::{GraphError, GraphErrorKind, TokenProblem};
-use crate::models::channels::{self, Channel, Platform};
+use crate::models::channels::{self, Channel, Login, Platform};
 use crate::state::AppState;
 
 /// Permissions each kind of channel needs, and the object they must be granted for.
@@ -26,11 +26,14 @@ pub enum Health {
     Disconnected(String),
 }
 
-/// Checks one channel's token with `debug_token` and records the result.
-pub async fn check_channel(state: &AppState, channel: &Channel) -> Result<Health, ChannelError> {
-    let token = open_token(&state.cipher, channel)?;
-    let debug = state.graph.debug_token(&token).await?;
-    let reason = if !debug.is_valid {
+/// Why a Facebook Login token no longer serves the channel, by `debug_token`.
+async fn facebook_verdict(
+    state: &AppState,
+    channel: &Channel,
+    token: &crate::meta::AccessToken,
+) -> Result<Option<String>, ChannelError> {
+    let debug = state.graph.debug_token(token).await?;
+    Ok(if !debug.is_valid {
         let subcode = debug.error.as_ref().and_then(|e| e.subcode);
         Some(
             TokenProblem::from_subcode(subcode)
@@ -46,6 +49,25 @@ pub async fn check_channel(state: &AppState, channel: &Channel) -> Result<Health
                     "Meta no longer grants Parley the {scope} permission. Reconnect and allow it."
                 )
             })
+    })
+}
+
+/// Checks one channel's token (`debug_token`, or `/me` for Instagram Login) and records the
+/// result.
+pub async fn check_channel(state: &AppState, channel: &Channel) -> Result<Health, ChannelError> {
+    let token = open_token(&state.cipher, channel)?;
+    let reason = if channel.login == Login::Instagram {
+        // debug_token belongs to Facebook Login; an Instagram token proves itself by reading
+        // its own account.
+        match state.graph.instagram_me(&token).await {
+            Ok(_) => None,
+            Err(e) => match e.kind {
+                GraphErrorKind::TokenInvalid(problem) => Some(problem.explanation().to_string()),
+                _ => return Err(e.into()),
+            },
+        }
+    } else {
+        facebook_verdict(state, channel, &token).await?
     };
     let (tenant, id) = (channel.tenant_id, channel.id);
     match reason {

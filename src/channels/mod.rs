@@ -7,6 +7,8 @@
 pub mod connect;
 pub mod disconnect;
 pub mod health;
+pub mod history;
+pub mod instagram_login;
 pub mod rotation;
 pub mod whatsapp;
 
@@ -27,6 +29,12 @@ pub enum ChannelError {
     SelectionExpired,
     #[error("{0} is already connected to another Parley workspace.")]
     OwnedElsewhere(String),
+    /// The same Instagram account is connected the other way (through a Page, or through
+    /// Instagram Login): connecting it twice would bring every message twice.
+    #[error(
+        "{name} is already connected to Parley {how}. An Instagram account can be connected only one way, or every message would arrive twice: disconnect it on the Channels page first if you want to switch."
+    )]
+    ConnectedOtherWay { name: String, how: &'static str },
     #[error("This channel has no token; reconnect it.")]
     NoToken,
     #[error("{0}")]
@@ -77,7 +85,10 @@ pub fn open_token(cipher: &TokenCipher, channel: &Channel) -> Result<AccessToken
         &secret,
         &token_context(channel.tenant_id, channel.platform, &channel.platform_id),
     )?;
-    Ok(AccessToken::new(plain))
+    Ok(match channel.login {
+        crate::models::channels::Login::Facebook => AccessToken::new(plain),
+        crate::models::channels::Login::Instagram => AccessToken::instagram(plain),
+    })
 }
 
 /// The tenant's channel and its token, for a job that reads from Meta; `None` when the channel

@@ -36,6 +36,23 @@ pub const DEFAULT_WEBHOOK_PROCESSORS: usize = 4;
 /// Live-update streams per process unless `PARLEY_LIVE_STREAMS_MAX` says otherwise.
 pub const DEFAULT_LIVE_STREAMS_MAX: usize = 500;
 
+/// Which past conversations a new channel imports: those active in the last `days`, at most
+/// `max_conversations` (`PARLEY_HISTORY_IMPORT_DAYS`, `PARLEY_HISTORY_IMPORT_MAX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryImportWindow {
+    pub days: i64,
+    pub max_conversations: i32,
+}
+
+impl Default for HistoryImportWindow {
+    fn default() -> Self {
+        HistoryImportWindow {
+            days: 30,
+            max_conversations: 1000,
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -76,6 +93,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Webhook processor loops per worker process: several overlap their batches' commits.
     pub webhook_processors: usize,
+    /// What a new Messenger or Instagram channel imports from Meta's Conversations API.
+    pub history_import: HistoryImportWindow,
     /// Reverse proxies whose `X-Forwarded-For` is believed (the client address for sign-in
     /// throttling and `/metrics`); empty: the peer address is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -223,6 +242,33 @@ impl Config {
                 })?,
         };
 
+        let number = |var: &'static str, default: i64, max: i64| -> Result<i64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=max).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            var,
+                            format!("expected a number from 0 to {max}, got {v:?}"),
+                        )
+                    }),
+            }
+        };
+        let defaults = HistoryImportWindow::default();
+        let history_import = HistoryImportWindow {
+            days: number("PARLEY_HISTORY_IMPORT_DAYS", defaults.days, 365)?,
+            max_conversations: i32::try_from(number(
+                "PARLEY_HISTORY_IMPORT_MAX",
+                i64::from(defaults.max_conversations),
+                100_000,
+            )?)
+            .unwrap_or(defaults.max_conversations),
+        };
+
         let trusted_proxies =
             parse_networks("PARLEY_TRUSTED_PROXIES", get("PARLEY_TRUSTED_PROXIES"))?;
         let metrics_allow = match get("PARLEY_METRICS_ALLOW") {
@@ -270,6 +316,7 @@ impl Config {
             meta,
             log_format,
             webhook_processors,
+            history_import,
             trusted_proxies,
             metrics_allow,
             metrics_token,

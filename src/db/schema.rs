@@ -30,6 +30,9 @@ diesel::table! {
         disconnected_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        login -> Text,
+        token_expires_at -> Nullable<Timestamptz>,
+        token_refreshed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -226,6 +229,25 @@ diesel::table! {
         read_watermark -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        history_limited -> Bool,
+    }
+}
+
+diesel::table! {
+    history_imports (id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        channel_id -> Int8,
+        state -> Text,
+        since -> Timestamptz,
+        max_conversations -> Int4,
+        page_cursor -> Nullable<Text>,
+        conversations_done -> Int4,
+        messages_done -> Int4,
+        error -> Nullable<Text>,
+        started_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -401,6 +423,7 @@ diesel::table! {
         search -> Nullable<Tsvector>,
         send_started_at -> Nullable<Timestamptz>,
         send_attempts -> Int4,
+        imported -> Bool,
     }
 }
 
@@ -759,6 +782,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_labels,
     conversation_notes,
     conversations,
+    history_imports,
     insight_backfills,
     insight_breakdowns,
     insight_points,

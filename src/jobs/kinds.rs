@@ -54,6 +54,8 @@ registry![
     FoldMessagingCounts,
     CleanupLoginThrottle,
     TokenHealth,
+    crate::channels::instagram_login::RefreshInstagramTokens,
+    crate::channels::history::ImportHistory,
     PurgeConnectSessions,
     WakeSnoozed,
     RequeueRoutable,

@@ -47,6 +47,7 @@ fn new_default<J: Job + Default>() -> NewJob {
 /// Parley's periodic jobs.
 pub const PERIODIC: &[Periodic] = &[
     Periodic::of::<TokenHealth>(Duration::hours(1)),
+    Periodic::of::<crate::channels::instagram_login::RefreshInstagramTokens>(Duration::hours(1)),
     Periodic::of::<CleanupLoginThrottle>(Duration::hours(1)),
     Periodic::of::<WakeSnoozed>(Duration::minutes(1)),
     Periodic::of::<PurgeConnectSessions>(Duration::minutes(15)),

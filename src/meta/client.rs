@@ -12,7 +12,7 @@ use crate::config::MetaConfig;
 use crate::meta::error::{GraphError, GraphErrorKind};
 use crate::meta::limits::SendLimits;
 use crate::meta::redact::redact_url;
-use crate::meta::token::{AccessToken, appsecret_proof};
+use crate::meta::token::{AccessToken, TokenHost, appsecret_proof};
 use crate::meta::usage::{Pace, UsageReport, UsageTracker};
 
 /// How hard the client retries on its own.
@@ -48,6 +48,8 @@ pub struct GraphSettings {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub send_limits: SendLimits,
+    /// The Instagram Login app and its hosts.
+    pub instagram: crate::config::InstagramLoginConfig,
 }
 
 impl GraphSettings {
@@ -63,6 +65,7 @@ impl GraphSettings {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             send_limits: SendLimits::default(),
+            instagram: meta.instagram.clone(),
         }
     }
 }
@@ -102,6 +105,18 @@ pub(crate) enum Body {
     },
 }
 
+/// Which of Meta's hosts a call goes to. A call made with an Instagram Login token goes to
+/// `graph.instagram.com` whatever it says here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// `graph.facebook.com/{version}/…`
+    Graph,
+    /// `graph.instagram.com/…` without a version (`access_token`, `refresh_access_token`).
+    InstagramUnversioned,
+    /// `api.instagram.com/…` (the code exchange).
+    InstagramApi,
+}
+
 /// Whether a call may be repeated without effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
@@ -123,6 +138,7 @@ pub(crate) struct Call<'a> {
     pub repeat: Repeat,
     /// Business object ids whose usage budget this call spends (Page, IG account, WABA).
     pub budget: Vec<String>,
+    pub host: Host,
 }
 
 impl<'a> Call<'a> {
@@ -135,6 +151,7 @@ impl<'a> Call<'a> {
             auth,
             repeat: Repeat::Safe,
             budget: Vec::new(),
+            host: Host::Graph,
         }
     }
 
@@ -147,6 +164,7 @@ impl<'a> Call<'a> {
             auth,
             repeat,
             budget: Vec::new(),
+            host: Host::Graph,
         }
     }
 
@@ -159,6 +177,7 @@ impl<'a> Call<'a> {
             auth,
             repeat: Repeat::Safe,
             budget: Vec::new(),
+            host: Host::Graph,
         }
     }
 
@@ -172,6 +191,11 @@ impl<'a> Call<'a> {
             Some(v) => self.query(key, v),
             None => self,
         }
+    }
+
+    pub fn host(mut self, host: Host) -> Self {
+        self.host = host;
+        self
     }
 
     pub fn budget(mut self, object_id: &str) -> Self {
@@ -241,13 +265,40 @@ impl GraphClient {
             .ok_or_else(|| GraphError::not_configured("META_APP_SECRET"))
     }
 
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}/{}/{}",
-            self.inner.settings.graph_url,
-            self.inner.settings.graph_version,
-            path.trim_start_matches('/')
-        )
+    /// The Instagram Login app's id.
+    pub(crate) fn instagram_app_id(&self) -> Result<&str, GraphError> {
+        self.inner
+            .settings
+            .instagram
+            .app_id
+            .as_deref()
+            .ok_or_else(|| GraphError::not_configured("META_INSTAGRAM_APP_ID"))
+    }
+
+    /// The Instagram Login app's secret (token exchanges, and the proof of its tokens).
+    pub(crate) fn instagram_app_secret(&self) -> Result<&str, GraphError> {
+        self.inner
+            .settings
+            .instagram
+            .app_secret
+            .as_ref()
+            .map(|s| s.expose_secret())
+            .ok_or_else(|| GraphError::not_configured("META_INSTAGRAM_APP_SECRET"))
+    }
+
+    fn url(&self, call: &Call<'_>) -> String {
+        let s = &self.inner.settings;
+        let path = call.path.trim_start_matches('/');
+        let instagram_token =
+            matches!(&call.auth, Auth::Token(t) if t.host() == TokenHost::Instagram);
+        match call.host {
+            Host::InstagramApi => format!("{}/{path}", s.instagram.api_url),
+            Host::InstagramUnversioned => format!("{}/{path}", s.instagram.graph_url),
+            Host::Graph if instagram_token => {
+                format!("{}/{}/{path}", s.instagram.graph_url, s.graph_version)
+            }
+            Host::Graph => format!("{}/{}/{path}", s.graph_url, s.graph_version),
+        }
     }
 
     /// Makes one call, pacing, retrying and decoding as its `Repeat` allows.
@@ -270,7 +321,7 @@ impl GraphClient {
             Pace::Delay(d) => tokio::time::sleep(d).await,
             Pace::Blocked(d) => return Err(GraphError::throttled_locally(d)),
         }
-        let url = self.url(&call.path);
+        let url = self.url(&call);
         let policy = self.inner.settings.retry;
         let started = Instant::now();
         let mut attempt = 0;
@@ -327,9 +378,14 @@ impl GraphClient {
                 request = request.bearer_auth(app_token);
             }
             Auth::Token(token) => {
+                // Each app proves its own tokens.
+                let secret = match token.host() {
+                    TokenHost::Facebook => self.app_secret()?,
+                    TokenHost::Instagram => self.instagram_app_secret()?,
+                };
                 query.push((
                     "appsecret_proof",
-                    appsecret_proof(self.app_secret()?, token.expose_secret()),
+                    appsecret_proof(secret, token.expose_secret()),
                 ));
                 request = request.bearer_auth(token.expose_secret());
             }

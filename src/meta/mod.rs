@@ -4,8 +4,10 @@
 
 pub mod client;
 pub mod comments;
+pub mod conversations;
 pub mod error;
 pub mod insights;
+pub mod instagram_login;
 pub mod limits;
 pub mod media;
 pub mod message_templates;
@@ -22,4 +24,4 @@ pub mod whatsapp;
 pub use client::{GraphClient, GraphSettings, RetryPolicy};
 pub use error::{GraphError, GraphErrorKind, MetaError, TokenProblem, WindowClosed};
 pub use limits::{SendKind, SendLimits};
-pub use token::AccessToken;
+pub use token::{AccessToken, TokenHost};

@@ -3,13 +3,33 @@
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 
-/// A user, Page or system-user access token. `Debug` never shows it.
+/// Which of Meta's hosts and apps a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenHost {
+    /// Facebook Login (user, Page and system-user tokens): `graph.facebook.com`, Parley's app.
+    Facebook,
+    /// Instagram Login (Instagram user tokens): `graph.instagram.com`, the Instagram app.
+    Instagram,
+}
+
+/// A user, Page, system-user or Instagram user access token. `Debug` never shows it. The token
+/// knows its host, so the Graph client can never send it to the wrong one.
 #[derive(Clone)]
-pub struct AccessToken(SecretString);
+pub struct AccessToken(SecretString, TokenHost);
 
 impl AccessToken {
+    /// A Facebook Login token.
     pub fn new(token: impl Into<String>) -> Self {
-        AccessToken(SecretString::from(token.into()))
+        AccessToken(SecretString::from(token.into()), TokenHost::Facebook)
+    }
+
+    /// An Instagram Login token (Instagram API with Instagram Login).
+    pub fn instagram(token: impl Into<String>) -> Self {
+        AccessToken(SecretString::from(token.into()), TokenHost::Instagram)
+    }
+
+    pub fn host(&self) -> TokenHost {
+        self.1
     }
 
     /// The token itself, for the Authorization header and for encryption at rest only.

@@ -79,6 +79,49 @@ impl FromSql<Text, Pg> for Platform {
     }
 }
 
+/// How Parley reaches a channel's account: through a Facebook Page (and Facebook Login, on
+/// `graph.facebook.com`), or, for an Instagram account without a Page, through Instagram Login
+/// (on `graph.instagram.com`, with a 60-day token Parley refreshes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow, serde::Serialize)]
+#[diesel(sql_type = Text)]
+pub enum Login {
+    Facebook,
+    Instagram,
+}
+
+impl Login {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Login::Facebook => "facebook",
+            Login::Instagram => "instagram",
+        }
+    }
+
+    /// How an admin would name the path.
+    pub fn label(self) -> &'static str {
+        match self {
+            Login::Facebook => "through a Facebook Page",
+            Login::Instagram => "through Instagram Login",
+        }
+    }
+}
+
+impl ToSql<Text, Pg> for Login {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+    }
+}
+
+impl FromSql<Text, Pg> for Login {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        match <String as FromSql<Text, Pg>>::from_sql(bytes)?.as_str() {
+            "facebook" => Ok(Login::Facebook),
+            "instagram" => Ok(Login::Instagram),
+            other => Err(format!("unknown channel login {other:?}").into()),
+        }
+    }
+}
+
 /// A channel row (the token only as ciphertext).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = channels)]
@@ -106,6 +149,11 @@ pub struct Channel {
     pub disconnected_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub login: Login,
+    /// When the stored token stops working (Instagram Login tokens; Page tokens never expire).
+    pub token_expires_at: Option<DateTime<Utc>>,
+    /// When the stored token was issued or last refreshed.
+    pub token_refreshed_at: Option<DateTime<Utc>>,
 }
 
 impl Channel {

@@ -114,6 +114,8 @@ pub struct WebhookMessageRow<'a> {
     pub is_echo: bool,
     pub status: MessageStatus,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Read from the Conversations API on connect (history), not delivered by a webhook.
+    pub imported: bool,
 }
 
 /// Inserts a webhook's message; `None` when the channel already has a message with its mid

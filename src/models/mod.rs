@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod batches;
+pub mod channel_tokens;
 pub mod channels;
 pub mod comment_actions;
 pub mod comment_bulk;
@@ -18,6 +19,7 @@ pub mod contacts;
 pub mod conversation_list;
 pub mod conversation_search;
 pub mod conversations;
+pub mod history_imports;
 pub mod insight_backfills;
 pub mod insights;
 pub mod jobs;

@@ -4,7 +4,7 @@ use actix_web::web;
 
 use crate::web::pages::{
     account, channels, comment_rules, comments, comments_ask, comments_audit, comments_bulk,
-    comments_sync, connect, connect_whatsapp, inbox, insights, insights_filters,
+    comments_sync, connect, connect_instagram, connect_whatsapp, inbox, insights, insights_filters,
     insights_messaging, insights_post, insights_posts, jobs, login, media, message_templates,
     message_templates_actions, message_templates_editor, outbound_media, saved_replies, sections,
     team, webhook_log,
@@ -261,6 +261,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(connect::start_whatsapp),
         )
         .route("/oauth/meta/callback", web::get().to(connect::callback))
+        .route(
+            "/channels/connect/instagram",
+            web::post().to(connect_instagram::start),
+        )
+        .route(
+            "/oauth/instagram/callback",
+            web::get().to(connect_instagram::callback),
+        )
         .route(
             "/channels/connect/select/{id}",
             web::get().to(connect::select),

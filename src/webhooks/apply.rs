@@ -76,6 +76,7 @@ pub(crate) fn message_row<'m>(
             MessageStatus::Received
         },
         deleted_at: m.deleted.then_some(m.at),
+        imported: false,
     }
 }
 

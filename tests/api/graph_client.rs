@@ -26,6 +26,7 @@ fn client(server: &MockServer) -> GraphClient {
             max_total: Duration::from_secs(5),
         },
         send_limits: SendLimits::default(),
+        instagram: parley::config::InstagramLoginConfig::from_env(&|_| None).unwrap(),
     })
     .unwrap()
 }

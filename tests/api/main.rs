@@ -28,6 +28,7 @@ mod insights;
 mod insights_audience;
 mod insights_messaging;
 mod insights_posts;
+mod instagram_login;
 mod jobs;
 mod message_templates;
 mod migrations;

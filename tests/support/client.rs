@@ -179,6 +179,55 @@ impl Client {
         assert!(callback.contains("/oauth/meta/callback"), "{callback}");
         self.get_abs(&callback).await
     }
+
+    /// Starts the Instagram Login wizard at `start_path`, logs in on the sandbox's Instagram
+    /// window as `account` (or declines with `None`) and follows the redirect back to Parley,
+    /// as a browser would (the `#_` Instagram appends stays out of the request).
+    pub async fn through_instagram_dialog(
+        &mut self,
+        start_path: &str,
+        account: Option<&str>,
+    ) -> reqwest::Response {
+        let callback = self.instagram_callback_url(start_path, account).await;
+        self.get_abs(&callback).await
+    }
+
+    /// Like [`Self::through_instagram_dialog`], but returns the callback URL unfollowed.
+    pub async fn instagram_callback_url(
+        &mut self,
+        start_path: &str,
+        account: Option<&str>,
+    ) -> String {
+        let res = self.post_form(start_path, &[]).await;
+        assert_eq!(res.status(), 303, "starting the Instagram wizard");
+        let dialog = location(&res);
+        assert!(dialog.contains("/oauth/authorize?"), "{dialog}");
+        let page = self.get_abs(&dialog).await;
+        assert_eq!(page.status(), 200, "the Instagram window");
+        let html = page.text().await.unwrap();
+        let action = form_action(&html);
+        let origin = dialog.split("/ig-www").next().unwrap().to_string();
+        let dialog_id = input_values(&html, "dialog_id").remove(0);
+        let mut form = vec![("dialog_id", dialog_id.clone())];
+        match account {
+            Some(a) => {
+                form.push(("account", a.to_string()));
+                form.push(("action", "allow".to_string()));
+            }
+            None => form.push(("action", "cancel".to_string())),
+        }
+        let decision = self
+            .http
+            .post(format!("{origin}{action}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(decision.status().is_redirection(), "{}", decision.status());
+        let callback = location(&decision);
+        assert!(callback.contains("/oauth/instagram/callback"), "{callback}");
+        callback.split('#').next().unwrap().to_string()
+    }
 }
 
 /// Whether the inbox list in `html` has a row for conversation `id` (the row itself, not a

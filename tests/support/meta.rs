@@ -6,6 +6,9 @@ use super::*;
 /// Parley's Meta app in tests.
 pub const TEST_APP_ID: &str = "1000000000000001";
 pub const TEST_APP_SECRET: &str = "test-app-secret";
+/// The Instagram Login app of the tests' sandbox.
+pub const TEST_IG_APP_ID: &str = "1000000000000002";
+pub const TEST_IG_APP_SECRET: &str = "test-instagram-secret";
 pub const TEST_VERIFY_TOKEN: &str = "test-verify-token";
 
 impl TestApp {
@@ -132,6 +135,42 @@ impl TestApp {
 /// The app wired to an in-process Meta sandbox as its Meta (Graph API, dialog and webhooks).
 pub async fn app_with_sandbox(page_count: usize) -> (TestApp, meta_sandbox::Sandbox) {
     app_with_sandbox_env(page_count, &[]).await
+}
+
+/// Like [`app_with_sandbox`], with Instagram Login configured against the sandbox's
+/// Instagram hosts, plus `extra` environment.
+pub async fn app_with_instagram_login(
+    page_count: usize,
+    extra: &[(&str, &str)],
+) -> (TestApp, meta_sandbox::Sandbox) {
+    install_crypto_provider();
+    let sandbox = meta_sandbox::Sandbox::start_local(meta_sandbox::SandboxConfig {
+        app_id: TEST_APP_ID.into(),
+        app_secret: TEST_APP_SECRET.into(),
+        instagram_app_id: TEST_IG_APP_ID.into(),
+        instagram_app_secret: TEST_IG_APP_SECRET.into(),
+        page_count,
+        receipt_delay: std::time::Duration::from_millis(100),
+        webhook_retry_backoff: std::time::Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = sandbox.url();
+    let (www, api, graph) = sandbox.instagram_urls();
+    let mut env: Vec<(&str, &str)> = vec![
+        ("META_GRAPH_URL", &url),
+        ("META_DIALOG_URL", &url),
+        ("META_INSTAGRAM_APP_ID", TEST_IG_APP_ID),
+        ("META_INSTAGRAM_APP_SECRET", TEST_IG_APP_SECRET),
+        ("META_INSTAGRAM_DIALOG_URL", &www),
+        ("META_INSTAGRAM_API_URL", &api),
+        ("META_INSTAGRAM_GRAPH_URL", &graph),
+    ];
+    env.extend_from_slice(extra);
+    let app = TestApp::spawn_with(&env).await;
+    sandbox.set_webhook_url(Some(app.url("/webhooks/meta")));
+    (app, sandbox)
 }
 
 /// Like [`app_with_sandbox`], with extra environment for the app.

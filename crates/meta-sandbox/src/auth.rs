@@ -215,6 +215,7 @@ pub(crate) fn authenticate(
     inner: &Inner,
     req: &GraphRequest,
     status: u16,
+    instagram_host: bool,
 ) -> Result<Caller, MetaError> {
     let Some(token) = req.token.clone() else {
         return Err(
@@ -223,7 +224,10 @@ pub(crate) fn authenticate(
         );
     };
     let app_id = &inner.config.app_id;
-    if let Some(secret) = token.strip_prefix(&format!("{app_id}|")) {
+    if let Some(secret) = token
+        .strip_prefix(&format!("{app_id}|"))
+        .filter(|_| !instagram_host)
+    {
         if crate::util::constant_time_eq(secret.as_bytes(), inner.config.app_secret.as_bytes()) {
             return Ok(Caller {
                 token,
@@ -235,7 +239,8 @@ pub(crate) fn authenticate(
         return Err(MetaError::new(190, "Invalid OAuth access token signature.").status(status));
     }
     let info = inner.world.lock().tokens.get(&token).cloned();
-    let Some(info) = info else {
+    // Each host knows only its own app's tokens.
+    let Some(info) = info.filter(|t| (t.kind == TokenKind::InstagramUser) == instagram_host) else {
         return Err(cannot_parse(status));
     };
     let user_id = &inner.world.seed().user.id;
@@ -254,11 +259,12 @@ pub(crate) fn authenticate(
             .subcode(463)
             .status(status));
     }
-    check_proof(
-        &inner.config.app_secret,
-        &token,
-        req.param("appsecret_proof"),
-    )?;
+    let secret = if instagram_host {
+        &inner.config.instagram_app_secret
+    } else {
+        &inner.config.app_secret
+    };
+    check_proof(secret, &token, req.param("appsecret_proof"))?;
     Ok(Caller {
         token,
         kind: Some(info.kind),

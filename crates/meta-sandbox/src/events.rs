@@ -240,6 +240,17 @@ fn social(
     let last_out = inner.world.lock().last_outbound.get(&c.id).cloned();
     Ok(match event {
         CustomerEvent::Message(m) => {
+            inner
+                .world
+                .lock()
+                .history
+                .push(super::conversations::HistoryMessage {
+                    id: mid.clone(),
+                    customer_id: c.id.clone(),
+                    from_business: false,
+                    text: m.text.clone(),
+                    at,
+                });
             let mut msg = json!({"mid": mid});
             if let Some(t) = &m.text {
                 msg["text"] = json!(t);
@@ -365,7 +376,7 @@ fn social(
             let username = inner
                 .world
                 .seed()
-                .ig(&account)
+                .ig_account(&account)
                 .map(|(_, ig)| ig.username.clone())
                 .unwrap_or_default();
             let (comment_id, media_id) = {

@@ -14,8 +14,8 @@ use super::fields::GraphRequest;
 use super::seed::{Channel, Seed};
 use super::world::TokenKind;
 use super::{
-    Inner, comments, insights, instagram, media, messaging, oauth, pages, post_insights, templates,
-    tokens, uploads, whatsapp,
+    Inner, comments, conversations, insights, instagram, instagram_login, media, messaging, oauth,
+    pages, post_insights, templates, tokens, uploads, whatsapp,
 };
 
 /// What a path's first segment names.
@@ -33,6 +33,8 @@ pub(crate) enum Node {
     FbComment(String),
     IgMedia(String),
     IgComment(String),
+    /// A Messenger or Instagram conversation (`t_<customer id>`).
+    Conversation(String),
     Waba,
     Phone,
     Template(String),
@@ -96,6 +98,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// An Instagram Login token of this account, or access to the Page it is linked to.
+    pub fn require_ig_access(&self, ig_id: &str) -> Result<(), MetaError> {
+        match self.caller.kind {
+            Some(TokenKind::InstagramUser) if self.caller.subject == ig_id => Ok(()),
+            Some(TokenKind::InstagramUser) => Err(self.unsupported()),
+            _ => match self.seed().ig(ig_id) {
+                Some((page, _)) => self.require_page_access(&page.id),
+                None => Err(self.unsupported()),
+            },
+        }
+    }
+
     /// A system-user token, or a user token granted a WhatsApp permission.
     pub fn require_whatsapp(&self) -> Result<(), MetaError> {
         let ok = match self.caller.kind {
@@ -135,13 +149,35 @@ fn is_version(s: &str) -> bool {
 /// Every Graph request lands here.
 pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>) -> HttpResponse {
     let inner = data.into_inner();
-    let segments: Vec<String> = req
+    let mut segments: Vec<String> = req
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
     let configured = inner.config.graph_version.clone();
+    // Instagram Login's hosts live under prefixes: `ig-www` (www.instagram.com), `ig-api`
+    // (api.instagram.com) and `ig-graph` (graph.instagram.com).
+    let ig_host = match segments.first().map(String::as_str) {
+        Some(p @ ("ig-www" | "ig-api" | "ig-graph")) => Some(p.to_string()),
+        _ => None,
+    };
+    if ig_host.is_some() {
+        segments.remove(0);
+    }
+    let unversioned = match ig_host.as_deref() {
+        Some("ig-www" | "ig-api") => true,
+        Some(_) => matches!(
+            segments.first().map(String::as_str),
+            Some("access_token" | "refresh_access_token")
+        ),
+        None => false,
+    };
+    if unversioned {
+        let greq = GraphRequest::parse(&req, body, Vec::new(), &configured, segments);
+        return instagram_login::front(&inner, ig_host.as_deref().unwrap_or_default(), &greq);
+    }
+    let instagram_host = ig_host.is_some();
     let (version, rest) = match segments.split_first() {
         Some((first, rest)) if is_version(first) => (first.clone(), rest.to_vec()),
         _ => (configured.clone(), segments.clone()),
@@ -165,8 +201,10 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
     };
     let greq = GraphRequest::parse(&req, body, parts, &version, rest);
     match greq.segments.first().map(String::as_str) {
-        Some("dialog") => return oauth::dialog(&inner, &greq),
-        Some("oauth") => return into_response(tokens::exchange(&inner, &greq)),
+        Some("dialog") if !instagram_host => return oauth::dialog(&inner, &greq),
+        Some("oauth") if !instagram_host => {
+            return into_response(tokens::exchange(&inner, &greq));
+        }
         _ => {}
     }
     {
@@ -231,7 +269,7 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
         None => {}
     }
 
-    let caller = match auth::authenticate(&inner, &greq, token_status) {
+    let caller = match auth::authenticate(&inner, &greq, token_status, instagram_host) {
         Ok(c) => c,
         Err(e) => return e.response(),
     };
@@ -240,6 +278,7 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
             Some(TokenKind::User) => Node::User,
             Some(TokenKind::Page) => Node::Page(caller.subject.clone()),
             Some(TokenKind::SystemUser) => Node::SystemUser,
+            Some(TokenKind::InstagramUser) => Node::Ig(caller.subject.clone()),
             None => {
                 return MetaError::new(
                     2500,
@@ -319,8 +358,22 @@ pub(crate) fn resolve(inner: &Inner, id: &str) -> Node {
     if seed.page(id).is_some() {
         return Node::Page(id.into());
     }
-    if seed.ig(id).is_some() {
+    if seed.ig_account(id).is_some() {
         return Node::Ig(id.into());
+    }
+    if let Some(customer) = id.strip_prefix("t_")
+        && (seed
+            .customers
+            .iter()
+            .any(|c| c.id == customer && c.channel != Channel::WhatsApp)
+            || inner
+                .world
+                .lock()
+                .extra_customers
+                .iter()
+                .any(|c| c.id == customer))
+    {
+        return Node::Conversation(id.into());
     }
     if seed
         .customers
@@ -415,6 +468,7 @@ async fn dispatch(
         | Node::FbComment(id)
         | Node::IgMedia(id)
         | Node::IgComment(id)
+        | Node::Conversation(id)
         | Node::Template(id)
         | Node::Media(id)
         | Node::Unknown(id) => id.clone(),
@@ -439,6 +493,7 @@ async fn dispatch(
             Some("message_attachments") => messaging::upload_attachment(&ctx),
             Some("feed" | "posts" | "published_posts") => comments::feed(&ctx),
             Some("insights") => insights::page(&ctx),
+            Some("conversations") => conversations::list(&ctx),
             _ => Err(ctx.no_such_edge("Page")),
         },
         Node::Ig(_) => match edge {
@@ -446,13 +501,11 @@ async fn dispatch(
             Some("media" | "stories") => instagram::media_list(&ctx),
             Some("insights") => insights::ig_user(&ctx),
             Some("messages") => messaging::send(&ctx),
+            Some("conversations") => conversations::list(&ctx),
+            Some("subscribed_apps") => instagram_login::subscribed_apps(&ctx),
             Some("mentions") if ctx.method() == "POST" => {
                 let ig = ctx.id.clone();
-                ctx.seed()
-                    .ig(&ig)
-                    .map(|(page, _)| page.id.clone())
-                    .ok_or_else(|| ctx.unsupported())
-                    .and_then(|page| ctx.require_page_access(&page))
+                ctx.require_ig_access(&ig)
                     .and_then(|()| instagram::reply_to_mention(&ctx, &ig))
             }
             _ => Err(ctx.no_such_edge("IGUser")),
@@ -471,6 +524,7 @@ async fn dispatch(
             Some("media") => media::upload(&ctx),
             _ => whatsapp::phone(&ctx),
         },
+        Node::Conversation(_) => conversations::detail(&ctx),
         Node::Template(_) => templates::node(&ctx),
         Node::Media(_) => media::node(&ctx),
         Node::Me | Node::Unknown(_) => Err(ctx.unsupported()),

@@ -235,8 +235,11 @@ fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
 
 /// `GET /{ig-user-id}/insights?metric=&period=&metric_type=&since=&until=&breakdown=`.
 pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
-    let (page, ig) = ctx.seed().ig(&ctx.id).ok_or_else(|| ctx.unsupported())?;
-    ctx.require_page_access(&page.id)?;
+    let (_, ig) = ctx
+        .seed()
+        .ig_account(&ctx.id)
+        .ok_or_else(|| ctx.unsupported())?;
+    ctx.require_ig_access(&ig.id)?;
     let names = metrics(ctx)?;
     let known = |m: &str| {
         IG_TOTAL_ONLY.contains(&m) || IG_SERIES.contains(&m) || IG_DEMOGRAPHICS.contains(&m)

@@ -72,15 +72,19 @@ fn comment_json(c: &IgComment, state: &State) -> Value {
 const MEDIA_KNOWN: &[&str] = &["thumbnail_url", "children", "comments"];
 const COMMENT_KNOWN: &[&str] = &["parent_id", "user", "legacy_instagram_comment_id"];
 
-fn page_of_ig(ctx: &Ctx, ig_id: &str) -> Result<(String, String), MetaError> {
-    let (page, ig) = ctx.seed().ig(ig_id).ok_or_else(|| ctx.unsupported())?;
-    Ok((page.id.clone(), ig.username.clone()))
+/// The account's username, once the caller may act for the account.
+fn access_ig(ctx: &Ctx, ig_id: &str) -> Result<String, MetaError> {
+    let (_, ig) = ctx
+        .seed()
+        .ig_account(ig_id)
+        .ok_or_else(|| ctx.unsupported())?;
+    ctx.require_ig_access(ig_id)?;
+    Ok(ig.username.clone())
 }
 
 /// `GET /{ig-user-id}/media` (posts and reels) and `/stories`.
 pub(crate) fn media_list(ctx: &Ctx) -> Result<Value, MetaError> {
-    let (page_id, username) = page_of_ig(ctx, &ctx.id)?;
-    ctx.require_page_access(&page_id)?;
+    let username = access_ig(ctx, &ctx.id)?;
     if ctx.method() != "GET" {
         return Err(ctx.unsupported());
     }
@@ -123,8 +127,7 @@ pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
         })
         .flatten();
     if let Some(account) = mentioned {
-        let (page_id, _) = page_of_ig(ctx, &account)?;
-        ctx.require_page_access(&page_id)?;
+        access_ig(ctx, &account)?;
         if ctx.method() != "GET" {
             return Err(MetaError::new(
                 10,
@@ -167,8 +170,7 @@ pub(crate) fn node(ctx: &Ctx, node: &Node) -> Result<Value, MetaError> {
             COMMENT_KNOWN,
         );
     }
-    let (page_id, username) = page_of_ig(ctx, &ig_id)?;
-    ctx.require_page_access(&page_id)?;
+    let username = access_ig(ctx, &ig_id)?;
     match (ctx.edge.as_deref(), ctx.method(), is_media) {
         (None, "GET", true) => {
             let state = ctx.inner.world.lock();
@@ -394,7 +396,7 @@ pub(crate) fn reply_to_mention(ctx: &Ctx, ig_id: &str) -> Result<Value, MetaErro
         .ok_or_else(|| MetaError::required("message"))?;
     let username = ctx
         .seed()
-        .ig(ig_id)
+        .ig_account(ig_id)
         .map(|(_, ig)| ig.username.clone())
         .unwrap_or_default();
     let mut state = ctx.inner.world.lock();

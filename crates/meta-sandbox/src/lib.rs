@@ -11,6 +11,7 @@ mod auth;
 mod comments;
 mod content;
 mod control;
+mod conversations;
 mod events;
 mod faults;
 mod fields;
@@ -18,6 +19,7 @@ mod graph;
 mod inbound;
 mod insights;
 mod instagram;
+mod instagram_login;
 mod media;
 mod messaging;
 mod oauth;
@@ -47,7 +49,9 @@ pub use auth::appsecret_proof;
 pub use events::{CustomerEvent, CustomerMessage, InboundAttachment};
 pub use faults::{Fault, FaultKind};
 pub use insights::daily_value;
-pub use seed::{Channel, Customer, Seed, SeedIg, SeedPage, SeedPerson, SeedPhone, SeedWaba};
+pub use seed::{
+    Channel, Customer, STUDIO_IG_ID, Seed, SeedIg, SeedPage, SeedPerson, SeedPhone, SeedWaba,
+};
 pub use simulator::Simulator;
 pub use world::{
     DeliveredWebhook, GraphRequestRecord, InboundRecord, IssueToken, SentMessage, TokenKind,
@@ -59,6 +63,11 @@ pub use world::{
 pub struct SandboxConfig {
     /// The sandbox app's numeric id (what Parley has as `META_APP_ID`).
     pub app_id: String,
+    /// The Instagram app behind Instagram Login (`META_INSTAGRAM_APP_ID`).
+    pub instagram_app_id: String,
+    /// Its secret: token exchanges, its tokens' appsecret_proof, and the signature of the
+    /// webhooks of accounts without a Page.
+    pub instagram_app_secret: String,
     /// Used for appsecret_proof checks, app tokens and webhook signatures.
     pub app_secret: String,
     /// The one Graph version served, e.g. `v24.0`; any other `/vXX.X/` prefix is refused.
@@ -85,6 +94,8 @@ impl Default for SandboxConfig {
         Self {
             app_id: DEFAULT_APP_ID.into(),
             app_secret: DEFAULT_APP_SECRET.into(),
+            instagram_app_id: DEFAULT_INSTAGRAM_APP_ID.into(),
+            instagram_app_secret: DEFAULT_INSTAGRAM_APP_SECRET.into(),
             graph_version: "v24.0".into(),
             webhook_url: None,
             template_review_delay: Duration::from_secs(5),
@@ -100,6 +111,11 @@ impl Default for SandboxConfig {
 pub const DEFAULT_APP_ID: &str = "1000000000000001";
 /// App secret used when none is configured; for local sandboxes only.
 pub const DEFAULT_APP_SECRET: &str = "sandbox-app-secret-not-for-production";
+
+/// The Instagram app's id when none is configured.
+pub const DEFAULT_INSTAGRAM_APP_ID: &str = "1000000000000002";
+/// The Instagram app's secret when none is configured; for local sandboxes only.
+pub const DEFAULT_INSTAGRAM_APP_SECRET: &str = "sandbox-instagram-secret-not-for-production";
 
 /// Everything that can go wrong starting or steering the sandbox.
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +225,44 @@ impl Sandbox {
     /// Base URL serving both the Graph API (`META_GRAPH_URL`) and the dialog (`META_DIALOG_URL`).
     pub fn url(&self) -> String {
         self.inner.base_url.clone()
+    }
+
+    /// The bases that play Instagram Login's hosts: `www.instagram.com` (the dialog),
+    /// `api.instagram.com` (the code exchange) and `graph.instagram.com`, in that order.
+    pub fn instagram_urls(&self) -> (String, String, String) {
+        let base = &self.inner.base_url;
+        (
+            format!("{base}/ig-www"),
+            format!("{base}/ig-api"),
+            format!("{base}/ig-graph"),
+        )
+    }
+
+    /// Moves every Instagram Login token's issue and expiry `by` into the past, as if that much
+    /// time had gone by (tests of the refresh rules: too young to refresh, expired).
+    pub fn age_instagram_tokens(&self, by: std::time::Duration) -> usize {
+        let by = chrono::Duration::from_std(by).unwrap_or_default();
+        let mut state = self.inner.world.lock();
+        let mut n = 0;
+        for t in state.tokens.values_mut() {
+            if t.kind == TokenKind::InstagramUser {
+                t.issued_at -= by;
+                t.expires_at = t.expires_at.map(|e| e - by);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Fields the Instagram Login account is subscribed to through `me/subscribed_apps`.
+    pub fn instagram_subscriptions(&self, ig_id: &str) -> Vec<String> {
+        self.inner
+            .world
+            .lock()
+            .ig_subscriptions
+            .get(ig_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The configuration this sandbox runs with.

@@ -52,11 +52,21 @@ pub(crate) fn send(ctx: &Ctx) -> Result<Value, MetaError> {
         return Err(ctx.no_such_edge("Page"));
     }
     let seed = ctx.seed();
-    let page = seed
-        .page_of_account(&ctx.id)
-        .ok_or_else(|| ctx.unsupported())?;
-    ctx.require_page_token(&page.id)?;
-    let ig_id = page.instagram.as_ref().map(|ig| ig.id.clone());
+    // With Instagram Login the account sends for itself; otherwise the Page does, for
+    // Messenger and for its linked Instagram account.
+    let (page_id, ig_id) = if ctx.caller.kind == Some(super::world::TokenKind::InstagramUser) {
+        ctx.require_ig_access(&ctx.id)?;
+        (String::new(), Some(ctx.id.clone()))
+    } else {
+        let page = seed
+            .page_of_account(&ctx.id)
+            .ok_or_else(|| ctx.unsupported())?;
+        ctx.require_page_token(&page.id)?;
+        (
+            page.id.clone(),
+            page.instagram.as_ref().map(|ig| ig.id.clone()),
+        )
+    };
     let req = ctx.req;
     let recipient = req
         .obj("recipient")
@@ -106,7 +116,7 @@ pub(crate) fn send(ctx: &Ctx) -> Result<Value, MetaError> {
         validate_message(ctx, m)?;
     }
     let now = Utc::now();
-    let to = resolve_recipient(ctx, &recipient, &page.id, ig_id.as_deref(), now)?;
+    let to = resolve_recipient(ctx, &recipient, &page_id, ig_id.as_deref(), now)?;
     if to.comment_id.is_none() {
         let last = ctx.inner.world.last_inbound(&to.id);
         if !permits(window(last, now), messaging_type, tag) {
@@ -125,7 +135,7 @@ pub(crate) fn send(ctx: &Ctx) -> Result<Value, MetaError> {
     }
     let account_id = match to.channel {
         Channel::Instagram => ig_id.clone().unwrap_or_default(),
-        _ => page.id.clone(),
+        _ => page_id.clone(),
     };
     let mid = match (&message, to.channel) {
         (None, _) => String::new(),
@@ -141,6 +151,20 @@ pub(crate) fn send(ctx: &Ctx) -> Result<Value, MetaError> {
         }
         if !mid.is_empty() {
             state.last_outbound.insert(to.id.clone(), mid.clone());
+            if to.comment_id.is_none() {
+                let text = message
+                    .as_ref()
+                    .and_then(|m| m.get("text"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                state.history.push(super::conversations::HistoryMessage {
+                    id: mid.clone(),
+                    customer_id: to.id.clone(),
+                    from_business: true,
+                    text,
+                    at: now,
+                });
+            }
         }
         state.sent.push(SentMessage {
             message_id: mid.clone(),

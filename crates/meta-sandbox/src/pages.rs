@@ -255,11 +255,14 @@ fn subscribed_apps(ctx: &Ctx, page_id: &str) -> Result<Value, MetaError> {
 
 /// `GET /{ig-user-id}`.
 pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
-    let (page, ig) = ctx.seed().ig(&ctx.id).ok_or_else(|| ctx.unsupported())?;
+    let (_, ig) = ctx
+        .seed()
+        .ig_account(&ctx.id)
+        .ok_or_else(|| ctx.unsupported())?;
     if ctx.method() != "GET" {
         return Err(ctx.unsupported());
     }
-    ctx.require_page_access(&page.id)?;
+    ctx.require_ig_access(&ig.id)?;
     if ctx
         .req
         .param("fields")
@@ -275,7 +278,7 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
         .iter()
         .filter(|m| m.ig_id == ig.id)
         .count();
-    let full = json!({
+    let mut full = json!({
         "id": ig.id,
         "ig_id": ig.id.trim_start_matches("178414"),
         "username": ig.username,
@@ -287,6 +290,13 @@ pub(crate) fn ig_user(ctx: &Ctx) -> Result<Value, MetaError> {
         "biography": format!("{} · sandbox account", ig.name),
         "website": "https://example.com",
     });
+    if ctx.caller.kind == Some(TokenKind::InstagramUser) {
+        // On graph.instagram.com `id` is app-scoped; `user_id` is the professional account's
+        // id, the one webhooks carry.
+        full["id"] = json!(format!("2{}", ig.id.trim_start_matches("178414")));
+        full["user_id"] = json!(ig.id);
+        full["account_type"] = json!("BUSINESS");
+    }
     select(&full, &ctx.req.fields("id")?, "IGUser", &[])
 }
 
@@ -298,14 +308,14 @@ pub(crate) fn profile(ctx: &Ctx) -> Result<Value, MetaError> {
         .iter()
         .find(|c| c.id == ctx.id)
         .ok_or_else(|| ctx.unsupported())?;
-    let page = seed
-        .page_of_account(&customer.account_id)
-        .ok_or_else(|| ctx.unsupported())?;
     if ctx.method() != "GET" || ctx.edge.is_some() {
         return Err(ctx.unsupported());
     }
+    // The Page's token, or the Instagram Login token of the account the customer writes to.
+    let page = seed.page_of_account(&customer.account_id);
     match ctx.caller.kind {
-        Some(TokenKind::Page) if ctx.caller.subject == page.id => {}
+        Some(TokenKind::Page) if page.is_some_and(|p| ctx.caller.subject == p.id) => {}
+        Some(TokenKind::InstagramUser) if ctx.caller.subject == customer.account_id => {}
         _ => return Err(ctx.unsupported()),
     }
     if customer.channel == Channel::Messenger {

@@ -118,12 +118,7 @@ pub(crate) fn media(ctx: &Ctx) -> Result<Value, MetaError> {
             .ok_or_else(|| ctx.unsupported())?;
         (m.ig_id.clone(), m.product_type, m.created, m.low_viewers)
     };
-    let page_id = ctx
-        .seed()
-        .page_of_account(&ig_id)
-        .map(|p| p.id.clone())
-        .unwrap_or_default();
-    ctx.require_page_access(&page_id)?;
+    ctx.require_ig_access(&ig_id)?;
     if product == "STORY" && Utc::now() - created > TimeDelta::hours(STORY_HOURS) {
         // An expired story is gone from the API.
         return Err(ctx.unsupported());

@@ -111,7 +111,18 @@ pub struct Seed {
     pub waba: SeedWaba,
     pub phone_number: SeedPhone,
     pub customers: Vec<Customer>,
+    /// Instagram professional accounts with no Facebook Page: reachable only through
+    /// Instagram Login (`graph.instagram.com`).
+    pub instagram_login: Vec<SeedIg>,
 }
+
+/// The Instagram account without a Page ("acme.studio").
+pub const STUDIO_IG_ID: &str = "17841400000009001";
+const STUDIO_NAMES: [(&str, &str, &str); 3] = [
+    ("Ines", "Duarte", "ines.draws"),
+    ("Ravi", "Patel", "ravi.makes"),
+    ("Lena", "Fischer", "lena.f"),
+];
 
 /// Seeded windows: in the 24 h window, human-agent-only, closed, never messaged.
 const WINDOW_HOURS: [Option<i64>; 4] = [Some(2), Some(30), Some(9 * 24), None];
@@ -252,7 +263,29 @@ pub fn build(app_id: &str, graph_version: &str, page_count: usize, base_url: &st
             last_inbound_hours_ago: WINDOW_HOURS[k],
         });
     }
+    let studio = SeedIg {
+        id: STUDIO_IG_ID.into(),
+        username: "acme.studio".into(),
+        name: "Acme Studio".into(),
+        profile_picture_url: avatar(STUDIO_IG_ID),
+        followers_count: 420,
+    };
+    for (k, (first, last, username)) in STUDIO_NAMES.iter().enumerate() {
+        let igsid = format!("99000000000{:04}", k + 1);
+        customers.push(Customer {
+            profile_pic: avatar(&igsid),
+            id: igsid,
+            channel: Channel::Instagram,
+            account_id: studio.id.clone(),
+            first_name: (*first).into(),
+            last_name: (*last).into(),
+            username: Some((*username).into()),
+            withholds_profile: false,
+            last_inbound_hours_ago: WINDOW_HOURS[k],
+        });
+    }
     Seed {
+        instagram_login: vec![studio],
         app_id: app_id.into(),
         app_name: APP_NAME.into(),
         graph_version: graph_version.into(),
@@ -292,6 +325,21 @@ impl Seed {
                 .filter(|ig| ig.id == id)
                 .map(|ig| (p, ig))
         })
+    }
+
+    /// Any Instagram account, with its Page when it has one (Instagram Login accounts do not).
+    pub fn ig_account(&self, id: &str) -> Option<(Option<&SeedPage>, &SeedIg)> {
+        self.ig(id).map(|(p, ig)| (Some(p), ig)).or_else(|| {
+            self.instagram_login
+                .iter()
+                .find(|ig| ig.id == id)
+                .map(|ig| (None, ig))
+        })
+    }
+
+    /// Whether the account has no Page (reached through Instagram Login only).
+    pub fn is_instagram_login_only(&self, id: &str) -> bool {
+        self.instagram_login.iter().any(|ig| ig.id == id)
     }
 
     /// A customer by id, by "First Last", by first name or by IG username (case-insensitive).

@@ -172,6 +172,14 @@ pub(crate) fn debug_token(ctx: &Ctx) -> Result<Value, MetaError> {
         TokenKind::User => ("USER", seed.user.id.clone()),
         TokenKind::Page => ("PAGE", seed.user.id.clone()),
         TokenKind::SystemUser => ("SYSTEM_USER", seed.system_user.id.clone()),
+        // Instagram Login tokens belong to another app and host: Facebook cannot read them.
+        TokenKind::InstagramUser => {
+            return Ok(json!({"data": {
+                "error": {"code": 190, "message": "Invalid OAuth access token - Cannot parse access token"},
+                "is_valid": false,
+                "scopes": [],
+            }}));
+        }
     };
     let targets = |scope: &str| -> Option<Vec<String>> {
         let pages: Vec<String> = match info.kind {

@@ -87,6 +87,15 @@ fn unsubscribed(inner: &Inner, target: &Target) -> Option<String> {
                 format!("not sent: Page {page_id} is not subscribed to the {field} field (POST /{page_id}/subscribed_apps)")
             })
         }
+        Target::Instagram { ig_id, field } if inner.world.seed().is_instagram_login_only(ig_id) => {
+            let subscribed = state
+                .ig_subscriptions
+                .get(ig_id)
+                .is_some_and(|f| f.iter().any(|x| x == field));
+            (!subscribed).then(|| {
+                format!("not sent: Instagram account {ig_id} is not subscribed to the {field} field (POST /me/subscribed_apps)")
+            })
+        }
         Target::Instagram { ig_id, .. } => {
             let page = inner
                 .world
@@ -126,10 +135,14 @@ pub(crate) fn schedule(inner: &Arc<Inner>, target: Target, body: Value, delay: D
 /// the background (3 more times, backoff doubling from `webhook_retry_backoff`).
 pub(crate) async fn deliver(inner: &Arc<Inner>, target: Target, body: Value) -> DeliveredWebhook {
     let bytes = escape_unicode_json(&body.to_string());
-    let signature = format!(
-        "sha256={}",
-        hmac_hex(inner.config.app_secret.as_bytes(), bytes.as_bytes())
-    );
+    // An account without a Page is served by the Instagram app, which signs its webhooks.
+    let secret = match &target {
+        Target::Instagram { ig_id, .. } if inner.world.seed().is_instagram_login_only(ig_id) => {
+            &inner.config.instagram_app_secret
+        }
+        _ => &inner.config.app_secret,
+    };
+    let signature = format!("sha256={}", hmac_hex(secret.as_bytes(), bytes.as_bytes()));
     let url = match &target {
         Target::Waba { .. } => inner
             .world

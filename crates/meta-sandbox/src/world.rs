@@ -22,6 +22,8 @@ pub enum TokenKind {
     User,
     Page,
     SystemUser,
+    /// An Instagram Login token (`graph.instagram.com`); the subject is the IG account id.
+    InstagramUser,
 }
 
 /// Which tokens [`super::Sandbox::revoke_token`] invalidates.
@@ -146,6 +148,14 @@ pub(crate) struct State {
     pub codes: HashMap<String, AuthCode>,
     pub dialogs: HashMap<String, PendingDialog>,
     pub page_subscriptions: HashMap<String, Vec<String>>,
+    pub ig_dialogs: HashMap<String, crate::instagram_login::IgDialog>,
+    pub ig_codes: HashMap<String, crate::instagram_login::IgCode>,
+    /// Instagram Login accounts' `me/subscribed_apps` fields.
+    pub ig_subscriptions: HashMap<String, Vec<String>>,
+    /// Messenger and Instagram messages, seeded and live, for the Conversations API.
+    pub history: Vec<crate::conversations::HistoryMessage>,
+    /// Customers added by [`World::add_conversations`] (only the Conversations API knows them).
+    pub extra_customers: Vec<crate::seed::Customer>,
     pub waba_subscribed: bool,
     pub waba_override_uri: Option<String>,
     pub last_inbound: HashMap<String, DateTime<Utc>>,
@@ -196,7 +206,12 @@ impl State {
 
     /// Creates a token and returns its string.
     pub fn mint(&mut self, token: Token) -> String {
-        let value = format!("EAAS{}", random_alnum(120));
+        self.mint_with("EAAS", token)
+    }
+
+    /// Creates a token whose string starts with `prefix` (Instagram's start with `IGAA`).
+    pub fn mint_with(&mut self, prefix: &str, token: Token) -> String {
+        let value = format!("{prefix}{}", random_alnum(120));
         self.tokens.insert(value.clone(), token);
         value
     }
@@ -248,6 +263,7 @@ impl World {
             }
         }
         super::content::seed_content(&seed, &mut state, now, base_url);
+        state.history = super::conversations::seeded(&seed, now);
         state.templates = super::templates::seeded(now);
         Self {
             seed,
@@ -296,6 +312,13 @@ impl World {
             .get(page_id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Adds `count` past conversations to the Page's Messenger or the Instagram account (a
+    /// history longer than one page of the Conversations API), each active `hours_ago` or
+    /// earlier; returns the new customers' ids, most recent first.
+    pub fn add_conversations(&self, account_id: &str, count: usize, hours_ago: i64) -> Vec<String> {
+        crate::conversations::add(&self.seed, &mut self.lock(), account_id, count, hours_ago)
     }
 
     /// Stops (or resumes) sending template webhooks; reviews still happen.

@@ -10,7 +10,7 @@ use crate::auth::session::{self, FlashLevel};
 use crate::channels::health::{self, Health};
 use crate::db::ids::ChannelId;
 use crate::error::AppError;
-use crate::models::channels::{self, Channel, Platform};
+use crate::models::channels::{self, Channel, Login, Platform};
 use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::pages::connect;
@@ -28,11 +28,22 @@ pub struct ChannelView {
     pub connected_at: DateTime<Utc>,
     pub last_verified_at: Option<DateTime<Utc>>,
     pub disconnected_reason: Option<String>,
+    /// How an Instagram account is reached, when it could be either way.
+    pub via: Option<&'static str>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    /// The latest history import, as a line ("Imported 12 conversations, 85 messages").
+    pub history: Option<String>,
 }
 
 impl From<Channel> for ChannelView {
     fn from(c: Channel) -> Self {
         ChannelView {
+            via: (c.platform == Platform::Instagram).then(|| match c.login {
+                Login::Facebook => "Through its Facebook Page",
+                Login::Instagram => "Through Instagram Login (no Facebook Page)",
+            }),
+            token_expires_at: c.token_expires_at,
+            history: None,
             id: c.id,
             platform: c.platform,
             name: c.display_name(),
@@ -66,11 +77,30 @@ pub async fn list(
     user: Authorized<AdminOnly>,
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant_id;
-    let rows = crate::db::run(&state.pool, move |conn| Ok(channels::list(conn, tenant)?)).await?;
+    let (rows, imports) = crate::db::run(&state.pool, move |conn| {
+        Ok((
+            channels::list(conn, tenant)?,
+            crate::models::history_imports::latest_per_channel(conn, tenant)?,
+        ))
+    })
+    .await?;
     let meta = &state.config.meta;
+    let views = rows
+        .into_iter()
+        .map(|c| {
+            let history = imports
+                .iter()
+                .find(|i| i.channel_id == c.id)
+                .map(|i| i.progress_line());
+            ChannelView {
+                history,
+                ..ChannelView::from(c)
+            }
+        })
+        .collect();
     render::html(&ChannelsPage {
         layout: Layout::new(&user, "channels"),
-        channels: rows.into_iter().map(ChannelView::from).collect(),
+        channels: views,
         webhook_url: format!("{}/webhooks/meta", state.config.public_url),
         verify_token: meta
             .verify_token
@@ -203,6 +233,9 @@ pub async fn reconnect(
         }
         Platform::Whatsapp => {
             connect::begin(&state, &user, crate::channels::connect::Purpose::Whatsapp).await
+        }
+        Platform::Instagram if channel.login == Login::Instagram => {
+            connect::begin(&state, &user, crate::channels::connect::Purpose::Instagram).await
         }
         _ => connect::begin(&state, &user, crate::channels::connect::Purpose::Meta).await,
     }

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::render;
 
-const STATE_KEY: &str = "oauth_state";
+pub(crate) const STATE_KEY: &str = "oauth_state";
 
 /// Maps service errors to the web boundary.
 pub fn channel_error(e: ChannelError) -> AppError {
@@ -48,17 +48,25 @@ pub async fn begin(
     user.session
         .insert(STATE_KEY, &oauth_state)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (scopes, config_id) = match purpose {
-        Purpose::Meta => (CONNECT_SCOPES, None),
-        Purpose::Whatsapp => (
+    let dialog = match purpose {
+        Purpose::Meta => {
+            state
+                .graph
+                .dialog_url(&callback_url(state), &oauth_state, CONNECT_SCOPES, None)
+        }
+        Purpose::Whatsapp => state.graph.dialog_url(
+            &callback_url(state),
+            &oauth_state,
             WHATSAPP_SCOPES,
             state.config.whatsapp_signup_config_id.as_deref(),
         ),
+        Purpose::Instagram => state.graph.instagram_dialog_url(
+            &crate::web::pages::connect_instagram::callback_url(state),
+            &oauth_state,
+            &crate::channels::instagram_login::scopes(),
+        ),
     };
-    match state
-        .graph
-        .dialog_url(&callback_url(state), &oauth_state, scopes, config_id)
-    {
+    match dialog {
         Ok(url) => Ok(render::see_other(&url)),
         Err(e) => {
             session::flash(
@@ -111,7 +119,7 @@ struct ProblemPage {
     message: String,
 }
 
-fn problem(
+pub(crate) fn problem(
     user: &Authorized<AdminOnly>,
     status: StatusCode,
     heading: &str,
@@ -184,6 +192,8 @@ pub async fn callback(
     let fetched = match purpose {
         Purpose::Meta => connect::fetch_meta_assets(&state.graph, &code, &redirect).await,
         Purpose::Whatsapp => whatsapp::fetch_signup_assets(&state.graph, &code, &redirect).await,
+        // Its own callback; a state of this wizard is never valid here.
+        Purpose::Instagram => Err(ChannelError::StateInvalid),
     };
     let assets = match fetched {
         Ok(a) => a,
@@ -387,6 +397,7 @@ pub async fn confirm(
             connect::connect_pages(&state, user.tenant_id, user.id, &assets, &pages, &instagram)
                 .await
         }
+        Purpose::Instagram => Err(ChannelError::SelectionExpired),
         Purpose::Whatsapp => {
             let pin = values("pin").into_iter().next().unwrap_or_default();
             match whatsapp::connect_signup_numbers(

@@ -11,6 +11,7 @@ pub mod comments_bulk;
 mod comments_query;
 pub mod comments_sync;
 pub mod connect;
+pub mod connect_instagram;
 pub mod connect_whatsapp;
 pub mod inbox;
 pub mod insights;

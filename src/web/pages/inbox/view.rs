@@ -21,6 +21,7 @@ pub struct ConversationView {
     pub csrf: String,
     pub days: Vec<DayGroup>,
     pub earlier_url: Option<String>,
+    pub earlier_unavailable: bool,
     pub window: WindowView,
     pub composer: Composer,
     pub panel: Panel,
@@ -70,6 +71,7 @@ pub struct ThreadOnly {
     pub csrf: String,
     pub days: Vec<DayGroup>,
     pub earlier_url: Option<String>,
+    pub earlier_unavailable: bool,
     pub window: WindowView,
 }
 
@@ -100,6 +102,7 @@ pub fn present_conversation(
         csrf: thread.csrf,
         days: thread.days,
         earlier_url: thread.earlier_url,
+        earlier_unavailable: thread.earlier_unavailable,
         window: thread.window,
         composer,
         panel,
@@ -117,6 +120,7 @@ pub fn present_thread(
         .earlier
         .map(|c| format!("/inbox/{id}/thread?before={}", c.encode()));
     ThreadOnly {
+        earlier_unavailable: page.earlier_unavailable,
         days: view_thread::days(page, &row.display_name()),
         earlier_url,
         window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
