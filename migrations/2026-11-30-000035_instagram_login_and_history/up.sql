@@ -29,6 +29,8 @@ CREATE TABLE history_imports (
     max_conversations  INT NOT NULL CHECK (max_conversations > 0),
     -- The `after` cursor of the next page of conversations (none: the first page).
     page_cursor        TEXT,
+    -- How many conversations of that page are done (a retried page skips them).
+    page_done          INT NOT NULL DEFAULT 0,
     conversations_done INT NOT NULL DEFAULT 0,
     messages_done      INT NOT NULL DEFAULT 0,
     error              TEXT,

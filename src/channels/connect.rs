@@ -223,17 +223,25 @@ pub struct ConnectOutcome {
 
 /// Stores a channel reached through Facebook Login, or explains why it cannot be.
 pub fn store_channel(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
-    store_channel_via(conn, new, Login::Facebook, None)
+    store_channel_via(
+        conn,
+        new,
+        Login::Facebook,
+        None,
+        crate::config::HistoryImportWindow::default(),
+    )
 }
 
 /// Stores a channel reached through `login` (with its token's end, if it has one), in one
 /// transaction: refused when another tenant has the asset, or when the same Instagram account
-/// is connected the other way.
+/// is connected the other way. A Messenger or Instagram channel starts importing the
+/// conversations `history` covers.
 pub fn store_channel_via(
     conn: &mut PgConnection,
     new: &NewChannel,
     login: Login,
     token_expires_at: Option<chrono::DateTime<Utc>>,
+    history: crate::config::HistoryImportWindow,
 ) -> Result<Channel, ChannelError> {
     conn.transaction(|conn| {
         if new.platform == Platform::Instagram
@@ -245,7 +253,7 @@ pub fn store_channel_via(
                 how: other.login.label(),
             });
         }
-        let mut channel = store_new(conn, new)?;
+        let mut channel = store_new(conn, new, history)?;
         channel_tokens::set_login(conn, channel.tenant_id, channel.id, login, token_expires_at)?;
         channel.login = login;
         channel.token_expires_at = token_expires_at;
@@ -253,7 +261,11 @@ pub fn store_channel_via(
     })
 }
 
-fn store_new(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, ChannelError> {
+fn store_new(
+    conn: &mut PgConnection,
+    new: &NewChannel,
+    history: crate::config::HistoryImportWindow,
+) -> Result<Channel, ChannelError> {
     match channels::upsert_connected(conn, new) {
         Ok(channel) => {
             // Webhooks that arrived before the account was connected are processed now.
@@ -287,7 +299,7 @@ fn store_new(conn: &mut PgConnection, new: &NewChannel) -> Result<Channel, Chann
                 )?;
                 crate::insights::posts::queue(conn, channel.tenant_id, channel.id, false)?;
                 // And the recent conversations, so the inbox does not start empty.
-                crate::channels::history::start(conn, channel.tenant_id, channel.id)?;
+                crate::channels::history::start(conn, channel.tenant_id, channel.id, history)?;
             } else {
                 // The account's message templates, for the library and the composer.
                 crate::message_templates::jobs::queue_sync(conn, channel.tenant_id, channel.id)?;
@@ -379,8 +391,11 @@ pub async fn connect_pages(
             )?;
             new.token_ciphertext = Some(sealed.blob);
             new.token_key_id = Some(sealed.key_id);
-            let stored =
-                crate::db::run(&state.pool, move |conn| Ok(store_channel(conn, &new))).await?;
+            let window = state.config.history_import;
+            let stored = crate::db::run(&state.pool, move |conn| {
+                Ok(store_channel_via(conn, &new, Login::Facebook, None, window))
+            })
+            .await?;
             match stored {
                 Ok(channel) => outcome.connected.push(channel),
                 Err(

@@ -24,23 +24,9 @@ use crate::models::{contacts, history_imports, messages};
 use crate::state::AppState;
 use crate::webhooks::normalize::{Direction, NewMessage};
 
-/// Starts the import of a just-connected channel (with the process's window setting) and
-/// queues its first page; nothing when one is already running or the window is zero.
+/// Starts the import of a just-connected channel over `window` and queues its first page;
+/// nothing when one is already running or the window is zero.
 pub fn start(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    channel: ChannelId,
-) -> QueryResult<Option<i64>> {
-    start_with(
-        conn,
-        tenant,
-        channel,
-        crate::config::HistoryImportWindow::default(),
-    )
-}
-
-/// [`start`] with an explicit window.
-pub fn start_with(
     conn: &mut PgConnection,
     tenant: TenantId,
     channel: ChannelId,
@@ -305,8 +291,9 @@ impl Job for ImportHistory {
             Err(e) => return failed(e).await,
         };
         let next = page.next_cursor();
-        let room =
-            usize::try_from(import.max_conversations - import.conversations_done).unwrap_or(0);
+        // Conversations of earlier pages; those of this page already done are skipped below.
+        let before_page = import.conversations_done - import.page_done;
+        let room = usize::try_from(import.max_conversations - before_page).unwrap_or(0);
         let listed = page.data.len();
         // Most recently active first: the first one older than the window ends the import.
         let in_window: Vec<_> = page
@@ -321,9 +308,8 @@ impl Job for ImportHistory {
             .take(room)
             .collect();
         let last_page = next.is_none() || in_window.len() < listed || in_window.len() >= room;
-        let (mut conversations_done, mut messages_done) = (0, 0);
-        let mut jobs = Vec::new();
-        for listed in in_window {
+        let skip = usize::try_from(import.page_done).unwrap_or(0);
+        for listed in in_window.into_iter().skip(skip) {
             let detail = match state
                 .graph
                 .conversation_detail(&listed.id, &token, &account)
@@ -332,41 +318,25 @@ impl Job for ImportHistory {
                 Ok(detail) => detail,
                 Err(e) => return failed(e).await,
             };
-            let Some(conversation) = conversation_of(&channel, &detail) else {
-                conversations_done += 1;
-                continue;
-            };
+            let conversation = conversation_of(&channel, &detail);
             let ch = channel.clone();
-            let (recorded, media) = crate::db::run(&state.pool, move |conn| {
-                Ok(conn.transaction(|conn| record(conn, &ch, &conversation))?)
+            crate::db::run(&state.pool, move |conn| {
+                conn.transaction(|conn| record_and_count(conn, &ch, id, conversation.as_ref()))?;
+                Ok(())
             })
             .await?;
-            conversations_done += 1;
-            messages_done += recorded.new_messages;
-            if recorded.nameless_contact {
-                jobs.push(crate::inbox::profiles::sweep_job(tenant));
-            }
-            jobs.extend(
-                media.into_iter().map(|m| {
-                    crate::inbox::attachments::DownloadAttachments::for_message(tenant, m)
-                }),
-            );
         }
-        let done_after = import.conversations_done + conversations_done;
+        let listed_so_far = before_page + i32::try_from(listed).unwrap_or(i32::MAX);
         crate::db::run(&state.pool, move |conn| {
             conn.transaction(|conn| {
-                crate::jobs::queue::enqueue_many(conn, &jobs)?;
-                history_imports::advance(
-                    conn,
-                    id,
-                    next.as_deref().filter(|_| !last_page),
-                    conversations_done,
-                    messages_done,
-                )?;
-                if last_page {
-                    history_imports::finish(conn, id, None)?;
-                } else {
-                    enqueue(conn, tenant, id, done_after)?;
+                match next.filter(|_| !last_page) {
+                    Some(cursor) => {
+                        history_imports::next_page(conn, id, &cursor)?;
+                        enqueue(conn, tenant, id, listed_so_far)?;
+                    }
+                    None => {
+                        history_imports::finish(conn, id, None)?;
+                    }
                 }
                 Ok::<_, diesel::result::Error>(())
             })?;
@@ -375,4 +345,31 @@ impl Job for ImportHistory {
         .await?;
         Ok(())
     }
+}
+
+/// Records one conversation and counts it in the import, with the downloads and profile
+/// fetches it needs, in the caller's transaction: a page retried after a failure skips exactly
+/// the conversations already counted.
+fn record_and_count(
+    conn: &mut PgConnection,
+    channel: &Channel,
+    import: i64,
+    conversation: Option<&ImportedConversation>,
+) -> QueryResult<()> {
+    let mut new_messages = 0;
+    if let Some(conversation) = conversation {
+        let (recorded, media) = record(conn, channel, conversation)?;
+        new_messages = recorded.new_messages;
+        let tenant = channel.tenant_id;
+        let mut jobs: Vec<_> = media
+            .into_iter()
+            .map(|m| crate::inbox::attachments::DownloadAttachments::for_message(tenant, m))
+            .collect();
+        if recorded.nameless_contact {
+            jobs.push(crate::inbox::profiles::sweep_job(tenant));
+        }
+        crate::jobs::queue::enqueue_many(conn, &jobs)?;
+    }
+    history_imports::conversation_done(conn, import, new_messages)?;
+    Ok(())
 }

@@ -117,12 +117,14 @@ pub async fn connect_account(
             .collect(),
         connected_by: Some(user),
     };
+    let window = state.config.history_import;
     crate::db::run(&state.pool, move |conn| {
         Ok(connect::store_channel_via(
             conn,
             &new,
             Login::Instagram,
             Some(expires_at),
+            window,
         ))
     })
     .await?

@@ -242,6 +242,7 @@ diesel::table! {
         since -> Timestamptz,
         max_conversations -> Int4,
         page_cursor -> Nullable<Text>,
+        page_done -> Int4,
         conversations_done -> Int4,
         messages_done -> Int4,
         error -> Nullable<Text>,

@@ -19,6 +19,7 @@ pub struct HistoryImport {
     pub since: DateTime<Utc>,
     pub max_conversations: i32,
     pub page_cursor: Option<String>,
+    pub page_done: i32,
     pub conversations_done: i32,
     pub messages_done: i32,
     pub error: Option<String>,
@@ -98,19 +99,29 @@ pub fn latest_per_channel(
         .load(conn)
 }
 
-/// Records a finished page: its counts, and the cursor of the next page.
-pub fn advance(
+/// Counts one imported conversation (in the transaction that stored it, so a retried page
+/// neither skips nor counts it twice).
+pub fn conversation_done(
     conn: &mut PgConnection,
     id: i64,
-    next_cursor: Option<&str>,
-    conversations: i32,
-    messages: i32,
+    new_messages: i32,
 ) -> QueryResult<usize> {
     diesel::update(h::table.filter(h::id.eq(id)))
         .set((
-            h::page_cursor.eq(next_cursor),
-            h::conversations_done.eq(h::conversations_done + conversations),
-            h::messages_done.eq(h::messages_done + messages),
+            h::page_done.eq(h::page_done + 1),
+            h::conversations_done.eq(h::conversations_done + 1),
+            h::messages_done.eq(h::messages_done + new_messages),
+            h::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}
+
+/// Moves on to the next page of conversations.
+pub fn next_page(conn: &mut PgConnection, id: i64, cursor: &str) -> QueryResult<usize> {
+    diesel::update(h::table.filter(h::id.eq(id)))
+        .set((
+            h::page_cursor.eq(cursor),
+            h::page_done.eq(0),
             h::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

@@ -220,3 +220,94 @@ async fn the_same_account_is_refused_the_other_way_in_both_orders() {
         "the Instagram Login channel is untouched"
     );
 }
+
+/// Makes the stored token look `days` old in Parley (the clock Parley's refresh reads).
+async fn age_in_parley(app: &TestApp, id: parley::db::ids::ChannelId, days: i64) {
+    app.query(move |c| {
+        diesel::update(ch::table.filter(ch::id.eq(id)))
+            .set((
+                ch::token_refreshed_at.eq(Utc::now() - Duration::days(days)),
+                ch::token_expires_at.eq(Utc::now() + Duration::days(60 - days)),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_token_is_refreshed_well_before_it_ends_and_a_refusal_disconnects() {
+    let (app, sandbox) = app_with_instagram_login(3, &[]).await;
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    admin
+        .through_instagram_dialog("/channels/connect/instagram", Some(STUDIO))
+        .await;
+    let first = instagram_channel(&app, STUDIO).await.unwrap();
+    let refreshes = || {
+        sandbox
+            .world()
+            .graph_requests()
+            .iter()
+            .filter(|r| r.path.contains("refresh_access_token"))
+            .count()
+    };
+    let refresh = || parley::channels::instagram_login::refresh_due(&app.state);
+
+    // A fresh token is left alone.
+    let report = refresh().await.unwrap();
+    assert_eq!(report, Default::default());
+    assert_eq!(refreshes(), 0);
+
+    // 35 days on (both clocks): refreshed, stored encrypted, good for 60 days again.
+    sandbox.age_instagram_tokens(std::time::Duration::from_secs(35 * 86_400));
+    age_in_parley(&app, first.id, 35).await;
+    let report = refresh().await.unwrap();
+    assert_eq!(report.refreshed, 1, "{report:?}");
+    assert_eq!(refreshes(), 1);
+    let renewed = instagram_channel(&app, STUDIO).await.unwrap();
+    assert_ne!(renewed.token_ciphertext, first.token_ciphertext);
+    assert!(renewed.token_expires_at.unwrap() > Utc::now() + Duration::days(59));
+    // The new token works on Instagram's host.
+    let res = admin
+        .post_form(&format!("/channels/{}/check", renewed.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        instagram_channel(&app, STUDIO)
+            .await
+            .unwrap()
+            .is_connected()
+    );
+
+    // Parley thinks it is due but Meta's token is under 24 hours old: Meta refuses, the
+    // channel stays connected and the next round tries again.
+    age_in_parley(&app, first.id, 35).await;
+    let report = refresh().await.unwrap();
+    assert_eq!((report.refreshed, report.failed), (0, 1));
+    assert!(
+        instagram_channel(&app, STUDIO)
+            .await
+            .unwrap()
+            .is_connected()
+    );
+
+    // Left to expire at Meta: the refusal (190/463) disconnects with a readable reason.
+    sandbox.age_instagram_tokens(std::time::Duration::from_secs(61 * 86_400));
+    let report = refresh().await.unwrap();
+    assert_eq!(report.disconnected, 1, "{report:?}");
+    let gone = instagram_channel(&app, STUDIO).await.unwrap();
+    assert!(!gone.is_connected() && gone.needs_reconnect);
+    assert!(gone.token_ciphertext.is_none());
+    assert!(gone.disconnected_reason.unwrap().contains("expired"));
+    let (_, html) = admin.page("/channels").await;
+    assert!(html.contains("Needs reconnecting"));
+
+    // Reconnect goes back through Instagram Login and restores the same row.
+    let res = admin
+        .through_instagram_dialog(&format!("/channels/{}/reconnect", first.id), Some(STUDIO))
+        .await;
+    assert_eq!(res.status(), 303);
+    let back = instagram_channel(&app, STUDIO).await.unwrap();
+    assert_eq!(back.id, first.id);
+    assert!(back.is_connected() && back.login == Login::Instagram);
+}

@@ -22,6 +22,7 @@ mod csrf;
 mod faults;
 mod graph_client;
 mod graph_sandbox;
+mod history_import;
 mod inbox;
 mod inbox_actions;
 mod insights;

@@ -175,6 +175,7 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
     };
     if unversioned {
         let greq = GraphRequest::parse(&req, body, Vec::new(), &configured, segments);
+        log_request(&inner, &greq);
         return instagram_login::front(&inner, ig_host.as_deref().unwrap_or_default(), &greq);
     }
     let instagram_host = ig_host.is_some();
@@ -207,19 +208,7 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
         }
         _ => {}
     }
-    {
-        let mut state = inner.world.lock();
-        if state.graph_requests.len() >= super::world::REQUEST_LOG {
-            state.graph_requests.pop_front();
-        }
-        state
-            .graph_requests
-            .push_back(super::world::GraphRequestRecord {
-                method: greq.method.clone(),
-                path: greq.path.clone(),
-                metric: greq.text("metric"),
-            });
-    }
+    log_request(&inner, &greq);
     let node = resolve(&inner, &greq.segments[0]);
     let token_status = if node.is_whatsapp() { 401 } else { 400 };
 
@@ -300,6 +289,21 @@ pub(crate) async fn handle(req: HttpRequest, body: Bytes, data: web::Data<Inner>
     let mut resp = into_response(result);
     insert_header(&mut resp, header);
     resp
+}
+
+/// Keeps the request in the log tests read (capped).
+fn log_request(inner: &Inner, greq: &GraphRequest) {
+    let mut state = inner.world.lock();
+    if state.graph_requests.len() >= super::world::REQUEST_LOG {
+        state.graph_requests.pop_front();
+    }
+    state
+        .graph_requests
+        .push_back(super::world::GraphRequestRecord {
+            method: greq.method.clone(),
+            path: greq.path.clone(),
+            metric: greq.text("metric"),
+        });
 }
 
 fn into_response(result: Result<Value, MetaError>) -> HttpResponse {

@@ -1,0 +1,271 @@
+//! History on connect against the sandbox's Conversations API: an Instagram Login account's
+//! recent conversations (20 messages at most each, windows right, no unread) answered through
+//! `graph.instagram.com`; a Page's Messenger history over several pages, resumed after a
+//! failure, deduplicated against webhooks, within the window setting.
+
+use diesel::prelude::*;
+use meta_sandbox::{CustomerMessage, Fault, FaultKind};
+use parley::auth::Role;
+use parley::db::schema::{conversations as cv, history_imports as hi, messages as m};
+use parley::db::statuses::RunState;
+use parley::models::channels::Platform;
+
+use crate::support::{TestApp, app_with_instagram_login, app_with_sandbox_env, location, run_jobs};
+
+const STUDIO: &str = meta_sandbox::STUDIO_IG_ID;
+
+/// (state, conversations, messages) of the channel's latest import.
+async fn import_of(app: &TestApp, channel: i64) -> (RunState, i32, i32) {
+    app.query(move |c| {
+        hi::table
+            .filter(hi::channel_id.eq(channel))
+            .order(hi::id.desc())
+            .select((hi::state, hi::conversations_done, hi::messages_done))
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// The conversation of a customer, with its unread count and earlier-unavailable flag.
+async fn conversation_of(app: &TestApp, customer: &str) -> (i64, i32, bool) {
+    let customer = customer.to_string();
+    app.query(move |c| {
+        use parley::db::schema::contacts as ct;
+        cv::table
+            .inner_join(ct::table.on(ct::id.eq(cv::contact_id)))
+            .filter(ct::platform_user_id.eq(customer))
+            .select((cv::id, cv::unread_count, cv::history_limited))
+            .first(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn message_count(app: &TestApp, conversation: i64) -> (i64, i64) {
+    app.query(move |c| {
+        let all: i64 = m::table
+            .filter(m::conversation_id.eq(conversation))
+            .count()
+            .get_result(c)
+            .unwrap();
+        let imported: i64 = m::table
+            .filter(m::conversation_id.eq(conversation))
+            .filter(m::imported.eq(true))
+            .count()
+            .get_result(c)
+            .unwrap();
+        (all, imported)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_instagram_login_account_imports_its_history_and_answers_through_its_own_host() {
+    let (app, sandbox) = app_with_instagram_login(3, &[]).await;
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    let res = admin
+        .through_instagram_dialog("/channels/connect/instagram", Some(STUDIO))
+        .await;
+    assert_eq!(res.status(), 303);
+    let channel = app.channel_of(Platform::Instagram).await;
+    assert_eq!(run_jobs(&app, "import_history").await, 1);
+    let (state, conversations, messages) = import_of(&app, channel.id.0).await;
+    assert_eq!(state, RunState::Done);
+    assert_eq!(conversations, 3);
+    // Ines's thread has 26 messages at Meta, of which only the 20 newest can be read.
+    assert_eq!(messages, 20 + 3 + 3);
+    let customers: Vec<String> = sandbox
+        .world()
+        .seed()
+        .customers
+        .iter()
+        .filter(|c| c.account_id == STUDIO)
+        .map(|c| c.id.clone())
+        .collect();
+    let (ines, ines_unread, limited) = conversation_of(&app, &customers[0]).await;
+    assert_eq!(ines_unread, 0, "history is not news");
+    assert!(limited);
+    assert_eq!(message_count(&app, ines).await, (20, 20));
+    let (lena, _, lena_limited) = conversation_of(&app, &customers[2]).await;
+    assert!(!lena_limited);
+    let (_, html) = admin.page("/channels").await;
+    assert!(
+        html.contains("History imported: 3 conversations and 26 messages"),
+        "{html}"
+    );
+
+    // The agent sees it, with the window computed from the imported messages.
+    let (mut agent, _, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
+    let (status, page) = agent.page(&format!("/inbox/{ines}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Earlier messages are not available from Meta"),
+        "{page}"
+    );
+    assert!(page.contains("window-open"), "{page}");
+    let (_, page) = agent.page(&format!("/inbox/{lena}")).await;
+    assert!(!page.contains("Earlier messages are not available from Meta"));
+
+    // A reply goes out once, through graph.instagram.com with the Instagram token.
+    let res = agent
+        .post_form(
+            &format!("/inbox/{ines}/messages"),
+            &[("text", "Thanks Ines!")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(run_jobs(&app, "send_message").await, 1);
+    run_jobs(&app, "send_message").await;
+    let sent = sandbox.sent_messages();
+    assert_eq!(sent.len(), 1, "exactly one send: {sent:?}");
+    assert!(sent[0].path.starts_with("/ig-graph/"), "{}", sent[0].path);
+    assert_eq!(sent[0].account_id, STUDIO);
+    assert_eq!(sent[0].body["message"]["text"], "Thanks Ines!");
+    // Lena wrote 9 days ago: outside even the human-agent window, so nothing is sent.
+    agent.page(&format!("/inbox/{lena}")).await;
+    let res = agent
+        .post_form(&format!("/inbox/{lena}/messages"), &[("text", "Hello?")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(sandbox.sent_messages().len(), 1);
+
+    // New messages arrive by webhook, signed with the Instagram app's secret, and are news.
+    sandbox
+        .customer_message(CustomerMessage::text(
+            customers[0].clone(),
+            "One more thing",
+        ))
+        .await
+        .unwrap();
+    app.process_webhooks().await;
+    let (_, unread, _) = conversation_of(&app, &customers[0]).await;
+    assert_eq!(unread, 1);
+
+    // Another workspace sees none of it.
+    let (mut other, _, _) = app
+        .signed_in("Bikes", "admin@bikes.test", Role::Admin)
+        .await;
+    let (_, html) = other.page("/channels").await;
+    assert!(!html.contains("acme.studio") && !html.contains("History imported"));
+    let (status, _) = other.page(&format!("/inbox/{ines}")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_page_history_import_pages_resumes_after_a_failure_and_deduplicates() {
+    let (app, sandbox) = app_with_sandbox_env(3, &[]).await;
+    let page = sandbox.world().seed().pages[0].id.clone();
+    // 3 seeded conversations and 30 more: two pages of the Conversations API.
+    let extra = sandbox.world().add_conversations(&page, 30, 1);
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    let res = admin
+        .through_meta_dialog("/channels/connect/meta", true)
+        .await;
+    let select = location(&res);
+    admin.post_form(&select, &[("page", &page)]).await;
+    let channel = app.channel_of(Platform::Messenger).await;
+
+    // A customer writes before the import runs: the webhook's message is the same one the
+    // import will read.
+    let maria = sandbox.world().seed().customer("Maria").unwrap().id.clone();
+    sandbox
+        .customer_message(CustomerMessage::text(maria.clone(), "Are you open today?"))
+        .await
+        .unwrap();
+    app.process_webhooks().await;
+
+    // The second page fails on one conversation (Meta answers 500 to every attempt, the
+    // client's retries included, of both queued runs): the first page stays imported, and the
+    // job is retried.
+    let victim = extra.last().unwrap().clone();
+    sandbox.inject_fault(
+        Fault::new(
+            format!("t_{victim}"),
+            FaultKind::ServerError {
+                status: 500,
+                json: true,
+            },
+        )
+        .times(6),
+    );
+    let outcomes = app.run_queued_jobs("import_history").await;
+    assert!(
+        outcomes.iter().all(Result::is_ok),
+        "first page: {outcomes:?}"
+    );
+    let outcomes = app.run_queued_jobs("import_history").await;
+    assert!(
+        outcomes.iter().any(Result::is_err),
+        "the failing page: {outcomes:?}"
+    );
+    let (state, conversations, _) = import_of(&app, channel.id.0).await;
+    assert_eq!(state, RunState::Running);
+    // The first page, and the second page's conversations before the failing one, are kept.
+    assert_eq!(conversations, 30);
+    // Resumed: the page is done again, nothing twice.
+    run_jobs(&app, "import_history").await;
+    let (state, conversations, messages) = import_of(&app, channel.id.0).await;
+    assert_eq!(state, RunState::Done);
+    assert_eq!(conversations, 33);
+    // 3 + 3 + 3 seeded (Maria's fourth came by webhook) and 2 for each of the 30.
+    assert_eq!(messages, 9 + 60);
+    let (maria_conv, unread, _) = conversation_of(&app, &maria).await;
+    assert_eq!(
+        message_count(&app, maria_conv).await,
+        (4, 3),
+        "one row per message"
+    );
+    assert_eq!(unread, 1, "only the webhook's message is unread");
+    let notices: i64 = app
+        .query(|c| {
+            parley::db::schema::conversations::table
+                .filter(parley::db::schema::conversations::unread_count.gt(0))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(notices, 1, "imported conversations are not unread");
+}
+
+#[tokio::test]
+async fn the_window_setting_bounds_the_import() {
+    let (app, sandbox) = app_with_sandbox_env(
+        3,
+        &[
+            ("PARLEY_HISTORY_IMPORT_MAX", "5"),
+            ("PARLEY_HISTORY_IMPORT_DAYS", "30"),
+        ],
+    )
+    .await;
+    let page = sandbox.world().seed().pages[0].id.clone();
+    sandbox.world().add_conversations(&page, 10, 1);
+    // Older than the window: never imported.
+    sandbox.world().add_conversations(&page, 3, 24 * 40);
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    let res = admin
+        .through_meta_dialog("/channels/connect/meta", true)
+        .await;
+    let select = location(&res);
+    admin.post_form(&select, &[("page", &page)]).await;
+    let channel = app.channel_of(Platform::Messenger).await;
+    run_jobs(&app, "import_history").await;
+    let (state, conversations, _) = import_of(&app, channel.id.0).await;
+    assert_eq!(state, RunState::Done);
+    assert_eq!(conversations, 5);
+
+    let (app, sandbox) = app_with_sandbox_env(3, &[("PARLEY_HISTORY_IMPORT_DAYS", "30")]).await;
+    let page = sandbox.world().seed().pages[0].id.clone();
+    sandbox.world().add_conversations(&page, 3, 24 * 40);
+    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    let res = admin
+        .through_meta_dialog("/channels/connect/meta", true)
+        .await;
+    let select = location(&res);
+    admin.post_form(&select, &[("page", &page)]).await;
+    let channel = app.channel_of(Platform::Messenger).await;
+    run_jobs(&app, "import_history").await;
+    let (_, conversations, _) = import_of(&app, channel.id.0).await;
+    assert_eq!(conversations, 3, "only the seeded ones are within 30 days");
+}
