@@ -723,6 +723,7 @@ diesel::joinable!(conversations -> channels (channel_id));
 diesel::joinable!(conversations -> contacts (contact_id));
 diesel::joinable!(conversations -> tenants (tenant_id));
 diesel::joinable!(conversations -> users (assignee_id));
+diesel::joinable!(history_imports -> tenants (tenant_id));
 diesel::joinable!(insight_backfills -> channels (channel_id));
 diesel::joinable!(insight_backfills -> tenants (tenant_id));
 diesel::joinable!(insight_breakdowns -> channels (channel_id));

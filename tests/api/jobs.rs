@@ -206,6 +206,9 @@ async fn slow_profile_job(app: &TestApp, sandbox: &meta_sandbox::Sandbox) {
         }).unwrap();
         diesel::sql_query(format!("INSERT INTO contacts (tenant_id, channel_id, platform_user_id) VALUES ({}, {}, '{psid}')", tenant.0, ch.id.0))
             .execute(c).unwrap();
+        // Only the slow job: what connecting queues (comment sync, insights, history import)
+        // would keep the one worker busy first.
+        diesel::delete(parley::db::schema::jobs::table).execute(c).unwrap();
         let contact: i64 = parley::db::schema::contacts::table.select(parley::db::schema::contacts::id).first(c).unwrap();
         queue::enqueue(c, &NewJob::new("fetch_profile", json!({"contact_id": contact})).for_tenant(tenant)).unwrap();
     })

@@ -162,83 +162,101 @@ pub(crate) fn seed_content(seed: &Seed, state: &mut State, now: DateTime<Utc>, b
                 }
             }
         }
-        let Some(ig) = &page.instagram else { continue };
-        let ig_customers: Vec<_> = seed
-            .customers
-            .iter()
-            .filter(|c| c.channel == Channel::Instagram && c.account_id == ig.id)
-            .collect();
-        let media = [
-            (
-                "IMAGE",
-                "FEED",
-                "Latte art Friday. Which one is your favourite?",
-                2 * 24,
-            ),
-            (
-                "VIDEO",
-                "REELS",
-                "How we roast: 60 seconds behind the scenes.",
-                6 * 24,
-            ),
-            ("IMAGE", "STORY", "Today's special", 3),
-        ];
-        for (k, (media_type, product, caption, hours)) in media.into_iter().enumerate() {
-            let id = format!("179{n:02}{:012}", k + 1);
-            let created = now - TimeDelta::hours(hours);
-            state.ig_media.push(IgMedia {
-                id: id.clone(),
+        if let Some(ig) = &page.instagram {
+            ig_content(seed, state, ig, n, now, base_url, &mut next);
+        }
+    }
+    // The Instagram account without a Page has posts and comments too.
+    for ig in &seed.instagram_login {
+        ig_content(seed, state, ig, 99, now, base_url, &mut next);
+    }
+    seed_crowd(seed, state);
+}
+
+/// An Instagram account's media (a post, a reel, a story) and its customers' comments.
+fn ig_content(
+    seed: &Seed,
+    state: &mut State,
+    ig: &crate::seed::SeedIg,
+    n: usize,
+    now: DateTime<Utc>,
+    base_url: &str,
+    next: &mut dyn FnMut(&str, usize) -> String,
+) {
+    let ig_customers: Vec<_> = seed
+        .customers
+        .iter()
+        .filter(|c| c.channel == Channel::Instagram && c.account_id == ig.id)
+        .collect();
+    let media = [
+        (
+            "IMAGE",
+            "FEED",
+            "Latte art Friday. Which one is your favourite?",
+            2 * 24,
+        ),
+        (
+            "VIDEO",
+            "REELS",
+            "How we roast: 60 seconds behind the scenes.",
+            6 * 24,
+        ),
+        ("IMAGE", "STORY", "Today's special", 3),
+    ];
+    for (k, (media_type, product, caption, hours)) in media.into_iter().enumerate() {
+        let id = format!("179{n:02}{:012}", k + 1);
+        let created = now - TimeDelta::hours(hours);
+        state.ig_media.push(IgMedia {
+            id: id.clone(),
+            ig_id: ig.id.clone(),
+            caption: caption.into(),
+            media_type,
+            product_type: product,
+            created,
+            likes: 40 + (k as u32) * 17,
+            media_url: format!("{base_url}/_media/static/ig/{id}.png"),
+            low_viewers: product == "STORY" && n == 2,
+        });
+        let commenters: Vec<_> = match k {
+            0 => ig_customers.iter().take(2).collect(),
+            1 => ig_customers.iter().skip(2).take(2).collect(),
+            _ => Vec::new(),
+        };
+        for (j, c) in commenters.into_iter().enumerate() {
+            let cid = next("180", n);
+            let created = created + TimeDelta::hours(j as i64 + 1);
+            state.ig_comments.push(IgComment {
+                id: cid.clone(),
                 ig_id: ig.id.clone(),
-                caption: caption.into(),
-                media_type,
-                product_type: product,
+                media_id: id.clone(),
+                parent_id: None,
+                from_id: c.id.clone(),
+                username: c.username.clone().unwrap_or_default(),
+                text: COMMENTS[(n + k + j + 2) % COMMENTS.len()].into(),
                 created,
-                likes: 40 + (k as u32) * 17,
-                media_url: format!("{base_url}/_media/static/ig/{id}.png"),
-                low_viewers: product == "STORY" && n == 2,
+                hidden: false,
+                deleted: false,
+                likes: j as u32,
+                mention_of: None,
             });
-            let commenters: Vec<_> = match k {
-                0 => ig_customers.iter().take(2).collect(),
-                1 => ig_customers.iter().skip(2).take(2).collect(),
-                _ => Vec::new(),
-            };
-            for (j, c) in commenters.into_iter().enumerate() {
-                let cid = next("180", n);
-                let created = created + TimeDelta::hours(j as i64 + 1);
+            if k == 0 && j == 0 {
                 state.ig_comments.push(IgComment {
-                    id: cid.clone(),
+                    id: next("180", n),
                     ig_id: ig.id.clone(),
                     media_id: id.clone(),
-                    parent_id: None,
-                    from_id: c.id.clone(),
-                    username: c.username.clone().unwrap_or_default(),
-                    text: COMMENTS[(n + k + j + 2) % COMMENTS.len()].into(),
-                    created,
+                    parent_id: Some(cid),
+                    from_id: ig.id.clone(),
+                    username: ig.username.clone(),
+                    text: "Thank you! \u{1F64F}".into(),
+                    created: created + TimeDelta::minutes(20),
                     hidden: false,
                     deleted: false,
-                    likes: j as u32,
+                    likes: 0,
                     mention_of: None,
                 });
-                if k == 0 && j == 0 {
-                    state.ig_comments.push(IgComment {
-                        id: next("180", n),
-                        ig_id: ig.id.clone(),
-                        media_id: id.clone(),
-                        parent_id: Some(cid),
-                        from_id: ig.id.clone(),
-                        username: ig.username.clone(),
-                        text: "Thank you! \u{1F64F}".into(),
-                        created: created + TimeDelta::minutes(20),
-                        hidden: false,
-                        deleted: false,
-                        likes: 0,
-                        mention_of: None,
-                    });
-                }
             }
         }
     }
-    seed_crowd(seed, state);
 }
 
 /// People outside the seeded customers who comment on posts: questions, praise and spam, some
