@@ -48,8 +48,23 @@ pub async fn run(args: SandboxArgs, config: &Config) -> Result<(), StartError> {
         graph_version: config.meta.graph_version.clone(),
         webhook_url: Some(format!("{}/webhooks/meta", config.public_url)),
         page_count: args.pages,
+        instagram_app_id: config
+            .meta
+            .instagram
+            .app_id
+            .clone()
+            .unwrap_or_else(|| meta_sandbox::DEFAULT_INSTAGRAM_APP_ID.into()),
+        instagram_app_secret: config
+            .meta
+            .instagram
+            .app_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_string())
+            .unwrap_or_else(|| meta_sandbox::DEFAULT_INSTAGRAM_APP_SECRET.into()),
         ..SandboxConfig::default()
     };
+    let ig_app_id = sandbox_config.instagram_app_id.clone();
+    let ig_app_secret = sandbox_config.instagram_app_secret.clone();
     let app_id = sandbox_config.app_id.clone();
     let app_secret = sandbox_config.app_secret.clone();
     let webhook_url = sandbox_config.webhook_url.clone().unwrap_or_default();
@@ -72,6 +87,13 @@ pub async fn run(args: SandboxArgs, config: &Config) -> Result<(), StartError> {
     println!("    META_DIALOG_URL={url}");
     println!("    META_APP_ID={app_id}");
     println!("    META_APP_SECRET={app_secret}");
+    let (ig_www, ig_api, ig_graph) = sandbox.instagram_urls();
+    println!("  and, for Instagram accounts without a Facebook Page (Instagram Login):");
+    println!("    META_INSTAGRAM_APP_ID={ig_app_id}");
+    println!("    META_INSTAGRAM_APP_SECRET={ig_app_secret}");
+    println!("    META_INSTAGRAM_DIALOG_URL={ig_www}");
+    println!("    META_INSTAGRAM_API_URL={ig_api}");
+    println!("    META_INSTAGRAM_GRAPH_URL={ig_graph}");
     println!();
     println!("  Webhooks go to {webhook_url}");
     println!("  Seeded ids: {url}/_sandbox/world   (see docs/SANDBOX.md)");

@@ -46,7 +46,7 @@ impl HistoryImport {
             (RunState::Failed, Some(why)) => {
                 format!("History import stopped after {counts}: {why}")
             }
-            _ => format!("History imported: {counts} from the last days at Meta."),
+            _ => format!("History imported: {counts}."),
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct ThreadMessage {
     pub edited_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Integer)]
     pub send_attempts: i32,
+    /// Read from Meta's history when the channel was connected.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub imported: bool,
     /// The text (or kind) of the message this one replies to, when Parley has it.
     #[diesel(sql_type = Nullable<Text>)]
     pub quoted: Option<String>,
@@ -80,7 +83,7 @@ pub struct ThreadPage {
 
 const SELECT: &str = "SELECT m.id, m.direction, m.platform_message_id, m.sent_at, m.kind, m.text, m.attachments,
         m.referral, m.extra, m.is_echo, u.display_name AS sender_name, m.status, m.error, m.deleted_at,
-        m.edited_at, m.send_attempts, m.reply_to_platform_id,
+        m.edited_at, m.send_attempts, m.imported, m.reply_to_platform_id,
         (SELECT COALESCE(r.text, '[' || replace(r.kind, '_', ' ') || ']') FROM messages r
           WHERE r.channel_id = m.channel_id AND r.platform_message_id = m.reply_to_platform_id) AS quoted,
         COALESCE((SELECT jsonb_agg(jsonb_build_object('reactor', x.reactor, 'emoji', x.emoji) ORDER BY x.reacted_at)

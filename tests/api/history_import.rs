@@ -91,7 +91,7 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
     assert!(!lena_limited);
     let (_, html) = admin.page("/channels").await;
     assert!(
-        html.contains("History imported: 3 conversations and 26 messages"),
+        html.contains("History imported: 3 conversations and 26 messages."),
         "{html}"
     );
 
@@ -104,6 +104,10 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
         "{page}"
     );
     assert!(page.contains("window-open"), "{page}");
+    assert!(
+        page.contains("Your team, before Parley"),
+        "imported replies say so"
+    );
     let (_, page) = agent.page(&format!("/inbox/{lena}")).await;
     assert!(!page.contains("Earlier messages are not available from Meta"));
 

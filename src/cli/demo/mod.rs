@@ -68,6 +68,15 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     config.meta.dialog_url = sandbox.url();
     config.meta.app_id = Some(app_id);
     config.meta.app_secret = Some(SecretString::from(app_secret));
+    // The sandbox plays Instagram Login's hosts and app too.
+    let (ig_www, ig_api, ig_graph) = sandbox.instagram_urls();
+    config.meta.instagram.app_id = Some(sandbox.config().instagram_app_id.clone());
+    config.meta.instagram.app_secret = Some(SecretString::from(
+        sandbox.config().instagram_app_secret.clone(),
+    ));
+    config.meta.instagram.dialog_url = ig_www;
+    config.meta.instagram.api_url = ig_api;
+    config.meta.instagram.graph_url = ig_graph;
     if config.meta.verify_token.is_none() {
         config.meta.verify_token = Some(SecretString::from(crate::crypto::random_hex(16)));
     }

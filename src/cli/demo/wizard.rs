@@ -95,6 +95,55 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Instagram Login: start, log in as `account` on the sandbox's Instagram window, and
+    /// come back (the account is connected by the callback itself).
+    async fn consent_instagram(&mut self, account: &str) -> Result<(), WizardError> {
+        let start = format!("{}/channels/connect/instagram", self.base);
+        let res = self.post(&start, &[]).await?;
+        let dialog = location(&res)
+            .ok_or_else(|| WizardError("Instagram Login did not redirect to Instagram".into()))?;
+        let dialog_page = self.page(&dialog).await?;
+        let action = dialog_page
+            .form_action()
+            .ok_or_else(|| WizardError("the Instagram window has no form".into()))?;
+        let origin: String = dialog.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        let dialog_id = dialog_page
+            .input_values("dialog_id")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let back = self
+            .http
+            .post(format!("{origin}{action}"))
+            .form(&[
+                ("dialog_id", dialog_id.as_str()),
+                ("account", account),
+                ("action", "allow"),
+            ])
+            .send()
+            .await
+            .map_err(|e| err("allowing on Instagram", e))?;
+        let callback = location(&back)
+            .ok_or_else(|| WizardError("the Instagram window did not redirect back".into()))?;
+        // A browser keeps the `#_` Instagram appends out of the request.
+        let callback = callback.split('#').next().unwrap_or_default().to_string();
+        let res = self
+            .http
+            .get(&callback)
+            .send()
+            .await
+            .map_err(|e| err("Instagram callback", e))?;
+        if res.status().as_u16() != 303 {
+            return Err(WizardError(format!(
+                "the Instagram callback answered {}",
+                res.status()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Signs in as the demo admin and connects every Page, Instagram account and WhatsApp number
 /// the sandbox offers.
 pub async fn connect_demo_channels(
@@ -134,6 +183,9 @@ pub async fn connect_demo_channels(
     fields.extend(igs.iter().map(|i| ("instagram", i.as_str())));
     b.post(&select, &fields).await?;
 
+    // The Instagram account without a Facebook Page, through Instagram Login.
+    b.consent_instagram(meta_sandbox::STUDIO_IG_ID).await?;
+
     let select = b.consent("/channels/connect/whatsapp").await?;
     let selection = b.page(&select).await?;
     let numbers = selection.input_values("number");
@@ -141,7 +193,7 @@ pub async fn connect_demo_channels(
     fields.push(("pin", "123456"));
     b.post(&select, &fields).await?;
     Ok(format!(
-        "{} Pages, {} Instagram accounts, {} WhatsApp numbers",
+        "{} Pages, {} Instagram accounts through their Page and 1 through Instagram Login, {} WhatsApp numbers",
         pages.len(),
         igs.len(),
         numbers.len()

@@ -38,7 +38,7 @@ pub struct ChannelView {
 impl From<Channel> for ChannelView {
     fn from(c: Channel) -> Self {
         ChannelView {
-            via: (c.platform == Platform::Instagram).then(|| match c.login {
+            via: (c.platform == Platform::Instagram).then_some(match c.login {
                 Login::Facebook => "Through its Facebook Page",
                 Login::Instagram => "Through Instagram Login (no Facebook Page)",
             }),

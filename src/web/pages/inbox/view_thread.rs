@@ -172,6 +172,8 @@ pub fn message_view(m: ThreadMessage, customer: &str) -> MessageView {
     let outbound = m.direction == "outbound";
     let sender = match (outbound, m.is_echo, &m.sender_name) {
         (false, _, _) => customer.to_string(),
+        // History from before Parley: Meta does not say who wrote it.
+        (true, true, _) if m.imported => "Your team, before Parley".into(),
         (true, true, _) => "Sent from another Meta tool".into(),
         (true, false, Some(name)) => name.clone(),
         (true, false, None) => "Parley".into(),
