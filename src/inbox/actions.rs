@@ -118,6 +118,13 @@ pub fn read_on_open(
 ) -> QueryResult<()> {
     if conversations::read_if_unread(conn, tenant, conversation)? {
         notify(conn, tenant, conversation)?;
+        // The customer sees that the team read them (Messenger and Instagram).
+        crate::inbox::signals::queue(
+            conn,
+            tenant,
+            conversation,
+            crate::inbox::signals::Signal::MarkSeen,
+        )?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod profiles;
 pub mod saved_replies;
 pub mod send;
 pub mod send_job;
+pub mod signals;
 pub mod uploads;
 pub mod window;
 

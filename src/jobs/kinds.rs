@@ -33,6 +33,7 @@ macro_rules! registry {
 
 registry![
     crate::inbox::send_job::SendMessage,
+    crate::inbox::signals::SendSignal,
     crate::inbox::attachments::DownloadAttachments,
     crate::inbox::profiles::FetchProfiles,
     crate::comments::ModerateComment,

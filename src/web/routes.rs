@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/inbox/{id}/messages",
             web::post().to(inbox::reply::send_reply),
         )
+        .route("/inbox/{id}/typing", web::post().to(inbox::actions::typing))
         .route(
             "/inbox/{id}/notes",
             web::post().to(inbox::actions::add_note),

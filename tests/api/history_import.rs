@@ -146,6 +146,52 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
     let (_, unread, _) = conversation_of(&app, &customers[0]).await;
     assert_eq!(unread, 1);
 
+    // Opening it shows Ines it was seen; writing shows "typing…"; both go through the
+    // account's own host, once however often they are asked, and never outside the window.
+    agent.page(&format!("/inbox/{ines}")).await;
+    for _ in 0..3 {
+        let res = agent.post_form(&format!("/inbox/{ines}/typing"), &[]).await;
+        assert_eq!(res.status(), 204);
+    }
+    let res = agent.post_form(&format!("/inbox/{lena}/typing"), &[]).await;
+    assert_eq!(res.status(), 204);
+    let outcomes = app.run_queued_jobs("send_signal").await;
+    assert_eq!(
+        outcomes.len(),
+        3,
+        "seen and typing for Ines, typing for Lena: {outcomes:?}"
+    );
+    assert!(outcomes.iter().all(Result::is_ok));
+    let actions: Vec<(String, String)> = sandbox
+        .sent_messages()
+        .into_iter()
+        .filter(|m| m.message_id.is_empty())
+        .map(|m| {
+            (
+                m.body["sender_action"].as_str().unwrap_or("").to_string(),
+                m.path,
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions.len(),
+        2,
+        "nothing for Lena, outside the window: {actions:?}"
+    );
+    assert!(actions.iter().any(|(a, _)| a == "mark_seen"));
+    assert!(actions.iter().any(|(a, _)| a == "typing_on"));
+    assert!(actions.iter().all(|(_, p)| p.starts_with("/ig-graph/")));
+    let (status, _) = {
+        let (mut stranger, _, _) = app
+            .signed_in("Bikes", "agent@bikes.test", Role::Agent)
+            .await;
+        let res = stranger
+            .post_form(&format!("/inbox/{ines}/typing"), &[])
+            .await;
+        (res.status(), ())
+    };
+    assert_eq!(status, 404, "another workspace's conversation");
+
     // Another workspace sees none of it.
     let (mut other, _, _) = app
         .signed_in("Bikes", "admin@bikes.test", Role::Admin)

@@ -216,6 +216,21 @@ async fn an_admin_connects_an_instagram_account_without_a_page_and_answers_its_h
     })
     .await;
     assert!(shown, "the reply shows at once");
+    // Writing asked Meta to show "typing…" to the customer.
+    let typing: i64 = app
+        .query(|conn| {
+            use diesel::prelude::*;
+            parley::db::schema::jobs::table
+                .filter(parley::db::schema::jobs::kind.eq("send_signal"))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        typing, 1,
+        "one typing signal however many keys were pressed"
+    );
     let outcomes = app.run_queued_jobs("send_message").await;
     assert!(
         !outcomes.is_empty() && outcomes.iter().all(Result::is_ok),

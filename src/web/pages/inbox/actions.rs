@@ -199,6 +199,33 @@ pub async fn add_note(
     .await
 }
 
+/// POST /inbox/{id}/typing: an agent is writing; the customer sees "typing…" (at most every
+/// 15 seconds, on Messenger and Instagram, inside the window). Answers 204.
+pub async fn typing(
+    state: web::Data<AppState>,
+    user: Authorized<InboxRoles>,
+    path: web::Path<ConversationId>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, id) = (user.tenant_id, path.into_inner());
+    let known = crate::db::run(&state.pool, move |conn| {
+        let exists = crate::models::conversation_list::row(conn, tenant, id)?.is_some();
+        if exists {
+            crate::inbox::signals::queue(
+                conn,
+                tenant,
+                id,
+                crate::inbox::signals::Signal::TypingOn,
+            )?;
+        }
+        Ok(exists)
+    })
+    .await?;
+    if !known {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Deserialize)]
 pub struct LabelForm {
     name: String,

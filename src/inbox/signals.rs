@@ -1,0 +1,138 @@
+//! What the customer sees of the team besides messages on Messenger and Instagram: "seen" when
+//! an agent opens a conversation with unread messages, and "typing…" while an agent writes.
+//! Both are Send API sender actions, sent through the job queue like replies (so a Page's and
+//! an Instagram Login account's go to their own hosts), only inside the 24 h window (Meta
+//! refuses them outside it), and at most once per conversation per short period, however many
+//! agents or processes ask.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::channels::{connected_for_job, health};
+use crate::db::ids::{ConversationId, TenantId};
+use crate::inbox::window::{Window, window};
+use crate::jobs::JobError;
+use crate::jobs::job::{Job, JobContext};
+use crate::meta::messaging::SenderAction;
+use crate::models::channels::Platform;
+use crate::state::AppState;
+
+/// A sender action Parley shows the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    MarkSeen,
+    TypingOn,
+}
+
+impl Signal {
+    fn action(self) -> SenderAction {
+        match self {
+            Signal::MarkSeen => SenderAction::MarkSeen,
+            Signal::TypingOn => SenderAction::TypingOn,
+        }
+    }
+
+    /// Seconds during which a second request of the same signal adds nothing (Messenger
+    /// shows "typing" for about 20 seconds).
+    fn period_secs(self) -> i64 {
+        match self {
+            Signal::MarkSeen => 60,
+            Signal::TypingOn => 15,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Signal::MarkSeen => "mark_seen",
+            Signal::TypingOn => "typing_on",
+        }
+    }
+}
+
+/// Queues `signal` for the conversation, once per period (the queue's dedupe key holds it
+/// across processes).
+pub fn queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+    signal: Signal,
+) -> QueryResult<()> {
+    let bucket = Utc::now().timestamp() / signal.period_secs();
+    crate::jobs::queue::enqueue(
+        conn,
+        &SendSignal {
+            conversation_id: conversation,
+            signal,
+        }
+        .to_new_job()
+        .for_tenant(tenant)
+        .max_attempts(3)
+        .dedupe(format!(
+            "signal:{conversation}:{}:{bucket}",
+            signal.as_str()
+        )),
+    )
+    .map(|_| ())
+}
+
+/// Job `send_signal`: one sender action. Best effort: a refusal is logged and dropped (a
+/// missed "seen" harms nobody); throttling and outages are retried a few times.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SendSignal {
+    pub conversation_id: ConversationId,
+    pub signal: Signal,
+}
+
+impl Job for SendSignal {
+    const KIND: &'static str = "send_signal";
+
+    async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
+        let tenant = ctx.tenant(Self::KIND)?;
+        let id = self.conversation_id;
+        let row = crate::db::run(&state.pool, move |conn| {
+            Ok(crate::models::conversation_list::row(conn, tenant, id)?)
+        })
+        .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        if !matches!(row.platform, Platform::Messenger | Platform::Instagram) {
+            return Ok(());
+        }
+        if !matches!(
+            window(row.platform, row.last_inbound_at, Utc::now()),
+            Window::Open { .. }
+        ) {
+            return Ok(()); // Meta refuses sender actions outside the 24 h window
+        }
+        let Some((channel, token)) =
+            connected_for_job(state, tenant, crate::db::ids::ChannelId(row.channel_id)).await?
+        else {
+            return Ok(());
+        };
+        let account = channel
+            .page_id
+            .clone()
+            .unwrap_or_else(|| channel.platform_id.clone());
+        match state
+            .graph
+            .sender_action(
+                &account,
+                &token,
+                &row.platform_user_id,
+                self.signal.action(),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_retryable() => Err(JobError::retry("sending a sender action", e)),
+            Err(e) => {
+                let _ = health::record_graph_failure(state, &channel, &e).await;
+                tracing::info!(conversation = %id, signal = self.signal.as_str(), error = %e, "Meta refused a sender action");
+                Ok(())
+            }
+        }
+    }
+}
