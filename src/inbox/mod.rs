@@ -6,6 +6,7 @@ pub mod actions;
 pub mod attachments;
 pub mod live;
 pub mod profiles;
+pub mod reactions;
 pub mod saved_replies;
 pub mod send;
 pub mod send_job;

@@ -34,6 +34,7 @@ macro_rules! registry {
 registry![
     crate::inbox::send_job::SendMessage,
     crate::inbox::signals::SendSignal,
+    crate::inbox::reactions::SendReaction,
     crate::inbox::attachments::DownloadAttachments,
     crate::inbox::profiles::FetchProfiles,
     crate::comments::ModerateComment,

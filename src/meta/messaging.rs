@@ -183,6 +183,38 @@ impl GraphClient {
         self.send(call).await.map(|_| ())
     }
 
+    /// Reacts to a customer's message (`reaction: Some("love")`) or takes the reaction back
+    /// (`None`): the `react` / `unreact` sender actions.
+    pub async fn react(
+        &self,
+        page_id: &str,
+        page_token: &AccessToken,
+        recipient: &str,
+        message_id: &str,
+        reaction: Option<&str>,
+    ) -> Result<(), GraphError> {
+        let body = match reaction {
+            Some(r) => serde_json::json!({
+                "recipient": {"id": recipient},
+                "sender_action": "react",
+                "payload": {"message_id": message_id, "reaction": r},
+            }),
+            None => serde_json::json!({
+                "recipient": {"id": recipient},
+                "sender_action": "unreact",
+                "payload": {"message_id": message_id},
+            }),
+        };
+        let call = Call::post(
+            format!("{page_id}/messages"),
+            Auth::Token(page_token),
+            Body::Json(body),
+            Repeat::Safe,
+        )
+        .budget(page_id);
+        self.send(call).await.map(|_| ())
+    }
+
     /// Uploads an attachment by URL for reuse (ids expire after 90 days).
     pub async fn upload_attachment(
         &self,

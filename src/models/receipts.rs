@@ -232,3 +232,13 @@ pub fn unsend(conn: &mut PgConnection, id: MessageId, at: DateTime<Utc>) -> Quer
     .execute(conn)
     .map(|_| ())
 }
+
+/// The business's current reaction to a message, if any (what a reaction job makes Meta show).
+pub fn business_reaction(conn: &mut PgConnection, id: MessageId) -> QueryResult<Option<String>> {
+    message_reactions::table
+        .filter(message_reactions::message_id.eq(id))
+        .filter(message_reactions::reactor.eq(reactor(true)))
+        .select(message_reactions::emoji)
+        .first(conn)
+        .optional()
+}

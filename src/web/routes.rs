@@ -82,6 +82,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/inbox/{id}/typing", web::post().to(inbox::actions::typing))
         .route(
+            "/inbox/{id}/messages/{message}/react",
+            web::post().to(inbox::actions::react),
+        )
+        .route(
             "/inbox/{id}/notes",
             web::post().to(inbox::actions::add_note),
         )

@@ -181,6 +181,82 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
     assert!(actions.iter().any(|(a, _)| a == "mark_seen"));
     assert!(actions.iter().any(|(a, _)| a == "typing_on"));
     assert!(actions.iter().all(|(_, p)| p.starts_with("/ig-graph/")));
+
+    // A reaction to Ines's new message: shown at once, then sent to Meta; taken back the same way.
+    let newest: i64 = app
+        .query(move |c| {
+            m::table
+                .filter(m::conversation_id.eq(ines))
+                .filter(m::direction.eq("inbound"))
+                .order(m::sent_at.desc())
+                .select(m::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let react = format!("/inbox/{ines}/messages/{newest}/react");
+    let res = agent.post_form(&react, &[("on", "1")]).await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = agent.page(&format!("/inbox/{ines}")).await;
+    assert!(page.contains("Remove your ❤️"), "{page}");
+    let outcomes = app.run_queued_jobs("send_reaction").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    agent.post_form(&react, &[("on", "0")]).await;
+    let outcomes = app.run_queued_jobs("send_reaction").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let reactions: Vec<String> = sandbox
+        .sent_messages()
+        .into_iter()
+        .filter_map(|m| {
+            let action = m.body["sender_action"].as_str()?.to_string();
+            (action == "react" || action == "unreact").then(|| {
+                assert!(m.path.starts_with("/ig-graph/"), "{}", m.path);
+                let reaction = m.body["payload"]["reaction"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string();
+                format!("{action}:{reaction}")
+            })
+        })
+        .collect();
+    // The first job ran while the reaction was on; later runs send the latest state.
+    assert_eq!(
+        reactions.first().map(String::as_str),
+        Some("react:love"),
+        "{reactions:?}"
+    );
+    assert_eq!(
+        reactions.last().map(String::as_str),
+        Some("unreact:-"),
+        "{reactions:?}"
+    );
+    // Lena is outside the window: refused before Meta is asked.
+    let lena_message: i64 = app
+        .query(move |c| {
+            m::table
+                .filter(m::conversation_id.eq(lena))
+                .filter(m::direction.eq("inbound"))
+                .select(m::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    agent
+        .post_form(
+            &format!("/inbox/{lena}/messages/{lena_message}/react"),
+            &[("on", "1")],
+        )
+        .await;
+    let (_, page) = agent.page(&format!("/inbox/{lena}")).await;
+    assert!(page.contains("only within 24 hours"), "{page}");
+    app.run_queued_jobs("send_reaction").await;
+    assert!(
+        sandbox
+            .sent_messages()
+            .iter()
+            .all(|m| m.recipient != customers[2]),
+        "nothing was sent to Lena"
+    );
     let (status, _) = {
         let (mut stranger, _, _) = app
             .signed_in("Bikes", "agent@bikes.test", Role::Agent)

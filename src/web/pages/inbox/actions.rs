@@ -227,6 +227,33 @@ pub async fn typing(
 }
 
 #[derive(Deserialize)]
+pub struct ReactForm {
+    /// `1` to react, `0` to take the reaction back.
+    on: String,
+}
+
+/// POST /inbox/{id}/messages/{message}/react
+pub async fn react(
+    state: web::Data<AppState>,
+    hx: Hx,
+    user: Authorized<InboxRoles>,
+    path: web::Path<(ConversationId, crate::db::ids::MessageId)>,
+    form: web::Form<ReactForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, message) = path.into_inner();
+    let on = form.on == "1";
+    let done_text = if on {
+        "Reaction sent."
+    } else {
+        "Reaction removed."
+    };
+    act(&state, hx, &user, id, done_text, move |conn, t, _| {
+        crate::inbox::reactions::react(conn, t, id, message, on)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
 pub struct LabelForm {
     name: String,
 }

@@ -33,6 +33,10 @@ pub struct MessageView {
     pub kind_label: Option<String>,
     pub attachments: Vec<AttachmentView>,
     pub reactions: Vec<String>,
+    /// The business reacted to this (customer) message.
+    pub reacted_by_us: bool,
+    /// A customer message Meta knows, which an agent may react to.
+    pub can_react: bool,
     pub quoted: Option<String>,
     pub referral: Option<Referral>,
     pub story_link: Option<SafeUrl>,
@@ -197,7 +201,16 @@ pub fn message_view(m: ThreadMessage, customer: &str) -> MessageView {
         .flatten()
         .filter_map(|r| s(r, "/emoji"))
         .collect();
+    let reacted_by_us = m
+        .reactions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| s(r, "/reactor").as_deref() == Some("business"));
+    let can_react = !outbound && m.platform_message_id.is_some() && m.deleted_at.is_none();
     MessageView {
+        reacted_by_us,
+        can_react,
         id: m.id,
         outbound,
         sender,
