@@ -277,6 +277,8 @@ impl Job for ImportHistory {
             .page_id
             .clone()
             .unwrap_or_else(|| channel.platform_id.clone());
+        let mut pace = Pace::new(state.config.history_import.calls_per_second);
+        pace.wait().await;
         let page = match state
             .graph
             .conversations(
@@ -310,6 +312,7 @@ impl Job for ImportHistory {
         let last_page = next.is_none() || in_window.len() < listed || in_window.len() >= room;
         let skip = usize::try_from(import.page_done).unwrap_or(0);
         for listed in in_window.into_iter().skip(skip) {
+            pace.wait().await;
             let detail = match state
                 .graph
                 .conversation_detail(&listed.id, &token, &account)
@@ -344,6 +347,33 @@ impl Job for ImportHistory {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// Spaces the calls of one import: Meta's Conversations API allows about 2 calls a second per
+/// account. One import runs one page at a time (the next page's job is queued when this one
+/// ends), so pacing inside the job holds across processes.
+struct Pace {
+    every: std::time::Duration,
+    last: Option<std::time::Instant>,
+}
+
+impl Pace {
+    fn new(per_second: u32) -> Pace {
+        Pace {
+            every: std::time::Duration::from_secs(1) / per_second.max(1),
+            last: None,
+        }
+    }
+
+    async fn wait(&mut self) {
+        if let Some(last) = self.last {
+            let since = last.elapsed();
+            if since < self.every {
+                tokio::time::sleep(self.every - since).await;
+            }
+        }
+        self.last = Some(std::time::Instant::now());
     }
 }
 

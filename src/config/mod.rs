@@ -37,11 +37,14 @@ pub const DEFAULT_WEBHOOK_PROCESSORS: usize = 4;
 pub const DEFAULT_LIVE_STREAMS_MAX: usize = 500;
 
 /// Which past conversations a new channel imports: those active in the last `days`, at most
-/// `max_conversations` (`PARLEY_HISTORY_IMPORT_DAYS`, `PARLEY_HISTORY_IMPORT_MAX`).
+/// `max_conversations` (`PARLEY_HISTORY_IMPORT_DAYS`, `PARLEY_HISTORY_IMPORT_MAX`), asking
+/// Meta's Conversations API at most `calls_per_second` times a second per channel
+/// (`PARLEY_HISTORY_IMPORT_RATE`; Meta allows about 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryImportWindow {
     pub days: i64,
     pub max_conversations: i32,
+    pub calls_per_second: u32,
 }
 
 impl Default for HistoryImportWindow {
@@ -49,6 +52,7 @@ impl Default for HistoryImportWindow {
         HistoryImportWindow {
             days: 30,
             max_conversations: 1000,
+            calls_per_second: 2,
         }
     }
 }
@@ -267,6 +271,13 @@ impl Config {
                 100_000,
             )?)
             .unwrap_or(defaults.max_conversations),
+            calls_per_second: u32::try_from(number(
+                "PARLEY_HISTORY_IMPORT_RATE",
+                i64::from(defaults.calls_per_second),
+                1000,
+            )?)
+            .unwrap_or(defaults.calls_per_second)
+            .max(1),
         };
 
         let trusted_proxies =

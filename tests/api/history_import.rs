@@ -69,7 +69,14 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
         .await;
     assert_eq!(res.status(), 303);
     let channel = app.channel_of(Platform::Instagram).await;
+    let started = std::time::Instant::now();
     assert_eq!(run_jobs(&app, "import_history").await, 1);
+    // Four calls (the list and three conversations) at Meta's 2 a second.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
     let (state, conversations, messages) = import_of(&app, channel.id.0).await;
     assert_eq!(state, RunState::Done);
     assert_eq!(conversations, 3);
@@ -280,7 +287,8 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
 
 #[tokio::test]
 async fn a_page_history_import_pages_resumes_after_a_failure_and_deduplicates() {
-    let (app, sandbox) = app_with_sandbox_env(3, &[]).await;
+    // Meta's pace (2 calls a second) would make this test take 17 seconds.
+    let (app, sandbox) = app_with_sandbox_env(3, &[("PARLEY_HISTORY_IMPORT_RATE", "1000")]).await;
     let page = sandbox.world().seed().pages[0].id.clone();
     // 3 seeded conversations and 30 more: two pages of the Conversations API.
     let extra = sandbox.world().add_conversations(&page, 30, 1);
@@ -362,6 +370,7 @@ async fn the_window_setting_bounds_the_import() {
         &[
             ("PARLEY_HISTORY_IMPORT_MAX", "5"),
             ("PARLEY_HISTORY_IMPORT_DAYS", "30"),
+            ("PARLEY_HISTORY_IMPORT_RATE", "1000"),
         ],
     )
     .await;
