@@ -6,10 +6,11 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::channels::{connected_for_job, health};
+use crate::channels::health;
 use crate::db::ids::{ConversationId, MessageId, TenantId};
 use crate::db::schema::messages;
 use crate::inbox::InboxError;
+use crate::inbox::signals::SenderTarget;
 use crate::inbox::window::{Window, window};
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
@@ -96,38 +97,28 @@ impl Job for SendReaction {
         let tenant = ctx.tenant(Self::KIND)?;
         let (conversation, id) = (self.conversation_id, self.message_id);
         let found = crate::db::run(&state.pool, move |conn| {
-            let Some(row) = crate::models::conversation_list::row(conn, tenant, conversation)?
-            else {
-                return Ok(None);
-            };
             let Some(Some(mid)) = inbound_message(conn, tenant, conversation, id)? else {
                 return Ok(None);
             };
-            Ok(Some((row, mid, receipts::business_reaction(conn, id)?)))
+            Ok(Some((mid, receipts::business_reaction(conn, id)?)))
         })
         .await?;
-        let Some((row, mid, current)) = found else {
+        let Some((mid, current)) = found else {
             return Ok(());
         };
-        let Some((channel, token)) =
-            connected_for_job(state, tenant, crate::db::ids::ChannelId(row.channel_id)).await?
-        else {
+        let Some(to) = SenderTarget::load(state, tenant, conversation).await? else {
             return Ok(());
         };
-        let account = channel
-            .page_id
-            .clone()
-            .unwrap_or_else(|| channel.platform_id.clone());
         let reaction = current.map(|_| LOVE.1);
         match state
             .graph
-            .react(&account, &token, &row.platform_user_id, &mid, reaction)
+            .react(&to.account, &to.token, &to.customer, &mid, reaction)
             .await
         {
             Ok(()) => Ok(()),
             Err(e) if e.is_retryable() => Err(JobError::retry("sending a reaction", e)),
             Err(e) => {
-                let _ = health::record_graph_failure(state, &channel, &e).await;
+                let _ = health::record_graph_failure(state, &to.channel, &e).await;
                 Err(JobError::Permanent(format!(
                     "Meta refused the reaction: {}",
                     e.describe()

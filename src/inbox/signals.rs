@@ -77,6 +77,60 @@ pub fn queue(
     .map(|_| ())
 }
 
+/// Where a sender action goes: the customer of a Messenger or Instagram conversation whose
+/// 24 h window is open (Meta refuses sender actions outside it), through its connected channel.
+pub(crate) struct SenderTarget {
+    pub channel: crate::models::channels::Channel,
+    pub token: crate::meta::AccessToken,
+    /// The id the Send API is called on (the Page, or the Instagram Login account).
+    pub account: String,
+    pub customer: String,
+}
+
+impl SenderTarget {
+    /// `None` when there is nothing to send: no such conversation, another platform, the
+    /// window closed, or the channel disconnected.
+    pub async fn load(
+        state: &AppState,
+        tenant: TenantId,
+        conversation: ConversationId,
+    ) -> Result<Option<SenderTarget>, JobError> {
+        let row = crate::db::run(&state.pool, move |conn| {
+            Ok(crate::models::conversation_list::row(
+                conn,
+                tenant,
+                conversation,
+            )?)
+        })
+        .await?;
+        let Some(row) =
+            row.filter(|r| matches!(r.platform, Platform::Messenger | Platform::Instagram))
+        else {
+            return Ok(None);
+        };
+        if !matches!(
+            window(row.platform, row.last_inbound_at, Utc::now()),
+            Window::Open { .. }
+        ) {
+            return Ok(None);
+        }
+        let Some((channel, token)) =
+            connected_for_job(state, tenant, crate::db::ids::ChannelId(row.channel_id)).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SenderTarget {
+            account: channel
+                .page_id
+                .clone()
+                .unwrap_or_else(|| channel.platform_id.clone()),
+            channel,
+            token,
+            customer: row.platform_user_id,
+        }))
+    }
+}
+
 /// Job `send_signal`: one sender action. Best effort: a refusal is logged and dropped (a
 /// missed "seen" harms nobody); throttling and outages are retried a few times.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -91,45 +145,18 @@ impl Job for SendSignal {
     async fn run(self, state: &AppState, ctx: &JobContext) -> Result<(), JobError> {
         let tenant = ctx.tenant(Self::KIND)?;
         let id = self.conversation_id;
-        let row = crate::db::run(&state.pool, move |conn| {
-            Ok(crate::models::conversation_list::row(conn, tenant, id)?)
-        })
-        .await?;
-        let Some(row) = row else {
+        let Some(to) = SenderTarget::load(state, tenant, id).await? else {
             return Ok(());
         };
-        if !matches!(row.platform, Platform::Messenger | Platform::Instagram) {
-            return Ok(());
-        }
-        if !matches!(
-            window(row.platform, row.last_inbound_at, Utc::now()),
-            Window::Open { .. }
-        ) {
-            return Ok(()); // Meta refuses sender actions outside the 24 h window
-        }
-        let Some((channel, token)) =
-            connected_for_job(state, tenant, crate::db::ids::ChannelId(row.channel_id)).await?
-        else {
-            return Ok(());
-        };
-        let account = channel
-            .page_id
-            .clone()
-            .unwrap_or_else(|| channel.platform_id.clone());
         match state
             .graph
-            .sender_action(
-                &account,
-                &token,
-                &row.platform_user_id,
-                self.signal.action(),
-            )
+            .sender_action(&to.account, &to.token, &to.customer, self.signal.action())
             .await
         {
             Ok(()) => Ok(()),
             Err(e) if e.is_retryable() => Err(JobError::retry("sending a sender action", e)),
             Err(e) => {
-                let _ = health::record_graph_failure(state, &channel, &e).await;
+                let _ = health::record_graph_failure(state, &to.channel, &e).await;
                 tracing::info!(conversation = %id, signal = self.signal.as_str(), error = %e, "Meta refused a sender action");
                 Ok(())
             }

@@ -22,6 +22,7 @@ mod instagram;
 mod instagram_login;
 mod media;
 mod messaging;
+mod nodes;
 mod oauth;
 mod pages;
 mod post_insights;

@@ -54,26 +54,32 @@ impl Browser {
             .map_err(|e| err("POST", e))
     }
 
-    /// Step 1: start, consent on the dialog, come back; returns the selection page's URL.
-    async fn consent(&mut self, start: &str) -> Result<String, WizardError> {
-        let res = self.post(&format!("{}{start}", self.base), &[]).await?;
-        let dialog = location(&res)
-            .ok_or_else(|| WizardError(format!("{start} did not redirect to Meta")))?;
-        let dialog_page = self.page(&dialog).await?;
-        let action = dialog_page
+    /// The consent page's form: where it posts (absolute) and its dialog id.
+    async fn dialog_form(&mut self, dialog: &str) -> Result<(String, String), WizardError> {
+        let page = self.page(dialog).await?;
+        let action = page
             .form_action()
-            .ok_or_else(|| WizardError("the dialog has no form".into()))?;
+            .ok_or_else(|| WizardError("the consent page has no form".into()))?;
         let origin: String = dialog.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
         let action = if action.starts_with("http") {
             action
         } else {
             format!("{origin}{action}")
         };
-        let dialog_id = dialog_page
+        let dialog_id = page
             .input_values("dialog_id")
             .into_iter()
             .next()
             .unwrap_or_default();
+        Ok((action, dialog_id))
+    }
+
+    /// Step 1: start, consent on the dialog, come back; returns the selection page's URL.
+    async fn consent(&mut self, start: &str) -> Result<String, WizardError> {
+        let res = self.post(&format!("{}{start}", self.base), &[]).await?;
+        let dialog = location(&res)
+            .ok_or_else(|| WizardError(format!("{start} did not redirect to Meta")))?;
+        let (action, dialog_id) = self.dialog_form(&dialog).await?;
         let back = self
             .http
             .post(&action)
@@ -103,19 +109,10 @@ impl Browser {
         let res = self.post(&start, &[]).await?;
         let dialog = location(&res)
             .ok_or_else(|| WizardError("Instagram Login did not redirect to Instagram".into()))?;
-        let dialog_page = self.page(&dialog).await?;
-        let action = dialog_page
-            .form_action()
-            .ok_or_else(|| WizardError("the Instagram window has no form".into()))?;
-        let origin: String = dialog.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-        let dialog_id = dialog_page
-            .input_values("dialog_id")
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let (action, dialog_id) = self.dialog_form(&dialog).await?;
         let back = self
             .http
-            .post(format!("{origin}{action}"))
+            .post(action)
             .form(&[
                 ("dialog_id", dialog_id.as_str()),
                 ("account", account),

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::web::layout::Layout;
 use crate::web::render;
 
-pub(crate) const STATE_KEY: &str = "oauth_state";
+const STATE_KEY: &str = "oauth_state";
 
 /// Maps service errors to the web boundary.
 pub fn channel_error(e: ChannelError) -> AppError {
@@ -135,20 +135,20 @@ pub(crate) fn problem(
     )
 }
 
-/// GET /oauth/meta/callback: Meta's answer. Nothing is stored unless the state checks out.
-pub async fn callback(
-    state: web::Data<AppState>,
-    user: Authorized<AdminOnly>,
-    query: web::Query<CallbackQuery>,
-) -> Result<HttpResponse, AppError> {
-    let q = query.into_inner();
+/// Uses up the `state` a callback returned against the one in this session (whatever the
+/// answer, the session's state is gone: a callback is tried once).
+pub(crate) async fn take_state(
+    state: &AppState,
+    user: &Authorized<AdminOnly>,
+    returned: Option<&str>,
+) -> Result<Result<Purpose, ChannelError>, AppError> {
     let in_session = user
         .session
         .remove_as::<String>(STATE_KEY)
         .and_then(Result::ok);
-    let returned = q.state.clone().unwrap_or_default();
+    let returned = returned.unwrap_or_default().to_string();
     let (tenant, uid) = (user.tenant_id, user.id);
-    let purpose = crate::db::run(&state.pool, move |conn| {
+    Ok(crate::db::run(&state.pool, move |conn| {
         Ok(connect::consume_state(
             conn,
             tenant,
@@ -157,7 +157,18 @@ pub async fn callback(
             in_session.as_deref(),
         ))
     })
-    .await?;
+    .await?)
+}
+
+/// GET /oauth/meta/callback: Meta's answer. Nothing is stored unless the state checks out.
+pub async fn callback(
+    state: web::Data<AppState>,
+    user: Authorized<AdminOnly>,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.into_inner();
+    let purpose = take_state(&state, &user, q.state.as_deref()).await?;
+    let (tenant, uid) = (user.tenant_id, user.id);
     let purpose = match purpose {
         Ok(p) => p,
         Err(e) => {

@@ -9,11 +9,11 @@ use crate::auth::Authorized;
 use crate::auth::roles::AdminOnly;
 use crate::auth::session::{self, FlashLevel};
 use crate::channels::ChannelError;
-use crate::channels::connect::{self, Purpose};
+use crate::channels::connect::Purpose;
 use crate::channels::instagram_login;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::pages::connect::{STATE_KEY, begin, problem};
+use crate::web::pages::connect::{begin, problem, take_state};
 use crate::web::render;
 
 /// Where Instagram sends the browser back (register it in the Instagram app's settings).
@@ -57,22 +57,8 @@ pub async fn callback(
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    let in_session = user
-        .session
-        .remove_as::<String>(STATE_KEY)
-        .and_then(Result::ok);
-    let returned = q.state.clone().unwrap_or_default();
+    let purpose = take_state(&state, &user, q.state.as_deref()).await?;
     let (tenant, uid) = (user.tenant_id, user.id);
-    let purpose = crate::db::run(&state.pool, move |conn| {
-        Ok(connect::consume_state(
-            conn,
-            tenant,
-            uid,
-            &returned,
-            in_session.as_deref(),
-        ))
-    })
-    .await?;
     if !matches!(purpose, Ok(Purpose::Instagram)) {
         let why = match purpose {
             Err(e) => e.to_string(),
