@@ -133,13 +133,35 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
     assert!(sent[0].path.starts_with("/ig-graph/"), "{}", sent[0].path);
     assert_eq!(sent[0].account_id, STUDIO);
     assert_eq!(sent[0].body["message"]["text"], "Thanks Ines!");
+    // Ravi wrote 30 hours ago: the HUMAN_AGENT tag carries the reply, on the same host.
+    let (ravi, _, _) = conversation_of(&app, &customers[1]).await;
+    agent.page(&format!("/inbox/{ravi}")).await;
+    let res = agent
+        .post_form(
+            &format!("/inbox/{ravi}/messages"),
+            &[("text", "Sorry for the wait!"), ("human_agent", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    run_jobs(&app, "send_message").await;
+    let tagged = sandbox
+        .sent_messages()
+        .into_iter()
+        .find(|m| m.recipient == customers[1])
+        .expect("the tagged reply");
+    assert_eq!(tagged.body["tag"], "HUMAN_AGENT");
+    assert!(tagged.path.starts_with("/ig-graph/"));
     // Lena wrote 9 days ago: outside even the human-agent window, so nothing is sent.
     agent.page(&format!("/inbox/{lena}")).await;
     let res = agent
         .post_form(&format!("/inbox/{lena}/messages"), &[("text", "Hello?")])
         .await;
     assert_eq!(res.status(), 422);
-    assert_eq!(sandbox.sent_messages().len(), 1);
+    assert_eq!(
+        sandbox.sent_messages().len(),
+        2,
+        "Ines once, Ravi once, Lena never"
+    );
 
     // New messages arrive by webhook, signed with the Instagram app's secret, and are news.
     sandbox
@@ -270,6 +292,13 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
             .await;
         let res = stranger
             .post_form(&format!("/inbox/{ines}/typing"), &[])
+            .await;
+        assert_eq!(res.status(), 404);
+        let res = stranger
+            .post_form(
+                &format!("/inbox/{ines}/messages/{newest}/react"),
+                &[("on", "1")],
+            )
             .await;
         (res.status(), ())
     };
