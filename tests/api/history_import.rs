@@ -1,7 +1,6 @@
-//! History on connect against the sandbox's Conversations API: an Instagram Login account's
-//! recent conversations (20 messages at most each, windows right, no unread) answered through
-//! `graph.instagram.com`; a Page's Messenger history over several pages, resumed after a
-//! failure, deduplicated against webhooks, within the window setting.
+//! History on connect against the sandbox's Conversations API: a Page's Messenger history over
+//! several pages, resumed after a failure, deduplicated against webhooks, within the window
+//! setting. (An Instagram Login account's import is in `instagram_inbox.rs`.)
 
 use diesel::prelude::*;
 use meta_sandbox::{CustomerMessage, Fault, FaultKind};
@@ -10,12 +9,10 @@ use parley::db::schema::{conversations as cv, history_imports as hi, messages as
 use parley::db::statuses::RunState;
 use parley::models::channels::Platform;
 
-use crate::support::{TestApp, app_with_instagram_login, app_with_sandbox_env, location, run_jobs};
-
-const STUDIO: &str = meta_sandbox::STUDIO_IG_ID;
+use crate::support::{TestApp, app_with_sandbox_env, location, run_jobs};
 
 /// (state, conversations, messages) of the channel's latest import.
-async fn import_of(app: &TestApp, channel: i64) -> (RunState, i32, i32) {
+pub(crate) async fn import_of(app: &TestApp, channel: i64) -> (RunState, i32, i32) {
     app.query(move |c| {
         hi::table
             .filter(hi::channel_id.eq(channel))
@@ -28,7 +25,7 @@ async fn import_of(app: &TestApp, channel: i64) -> (RunState, i32, i32) {
 }
 
 /// The conversation of a customer, with its unread count and earlier-unavailable flag.
-async fn conversation_of(app: &TestApp, customer: &str) -> (i64, i32, bool) {
+pub(crate) async fn conversation_of(app: &TestApp, customer: &str) -> (i64, i32, bool) {
     let customer = customer.to_string();
     app.query(move |c| {
         use parley::db::schema::contacts as ct;
@@ -42,7 +39,7 @@ async fn conversation_of(app: &TestApp, customer: &str) -> (i64, i32, bool) {
     .await
 }
 
-async fn message_count(app: &TestApp, conversation: i64) -> (i64, i64) {
+pub(crate) async fn message_count(app: &TestApp, conversation: i64) -> (i64, i64) {
     app.query(move |c| {
         let all: i64 = m::table
             .filter(m::conversation_id.eq(conversation))
@@ -58,260 +55,6 @@ async fn message_count(app: &TestApp, conversation: i64) -> (i64, i64) {
         (all, imported)
     })
     .await
-}
-
-#[tokio::test]
-async fn an_instagram_login_account_imports_its_history_and_answers_through_its_own_host() {
-    let (app, sandbox) = app_with_instagram_login(3, &[]).await;
-    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
-    let res = admin
-        .through_instagram_dialog("/channels/connect/instagram", Some(STUDIO))
-        .await;
-    assert_eq!(res.status(), 303);
-    let channel = app.channel_of(Platform::Instagram).await;
-    let started = std::time::Instant::now();
-    assert_eq!(run_jobs(&app, "import_history").await, 1);
-    // Four calls (the list and three conversations) at Meta's 2 a second.
-    assert!(
-        started.elapsed() >= std::time::Duration::from_millis(1400),
-        "{:?}",
-        started.elapsed()
-    );
-    let (state, conversations, messages) = import_of(&app, channel.id.0).await;
-    assert_eq!(state, RunState::Done);
-    assert_eq!(conversations, 3);
-    // Ines's thread has 26 messages at Meta, of which only the 20 newest can be read.
-    assert_eq!(messages, 20 + 3 + 3);
-    let customers: Vec<String> = sandbox
-        .world()
-        .seed()
-        .customers
-        .iter()
-        .filter(|c| c.account_id == STUDIO)
-        .map(|c| c.id.clone())
-        .collect();
-    let (ines, ines_unread, limited) = conversation_of(&app, &customers[0]).await;
-    assert_eq!(ines_unread, 0, "history is not news");
-    assert!(limited);
-    assert_eq!(message_count(&app, ines).await, (20, 20));
-    let (lena, _, lena_limited) = conversation_of(&app, &customers[2]).await;
-    assert!(!lena_limited);
-    let (_, html) = admin.page("/channels").await;
-    assert!(
-        html.contains("History imported: 3 conversations and 26 messages."),
-        "{html}"
-    );
-
-    // The agent sees it, with the window computed from the imported messages.
-    let (mut agent, _, _) = app.signed_in("Acme", "agent@acme.test", Role::Agent).await;
-    let (status, page) = agent.page(&format!("/inbox/{ines}")).await;
-    assert_eq!(status, 200);
-    assert!(
-        page.contains("Earlier messages are not available from Meta"),
-        "{page}"
-    );
-    assert!(page.contains("window-open"), "{page}");
-    assert!(
-        page.contains("Your team, before Parley"),
-        "imported replies say so"
-    );
-    let (_, page) = agent.page(&format!("/inbox/{lena}")).await;
-    assert!(!page.contains("Earlier messages are not available from Meta"));
-
-    // A reply goes out once, through graph.instagram.com with the Instagram token.
-    let res = agent
-        .post_form(
-            &format!("/inbox/{ines}/messages"),
-            &[("text", "Thanks Ines!")],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    assert_eq!(run_jobs(&app, "send_message").await, 1);
-    run_jobs(&app, "send_message").await;
-    let sent = sandbox.sent_messages();
-    assert_eq!(sent.len(), 1, "exactly one send: {sent:?}");
-    assert!(sent[0].path.starts_with("/ig-graph/"), "{}", sent[0].path);
-    assert_eq!(sent[0].account_id, STUDIO);
-    assert_eq!(sent[0].body["message"]["text"], "Thanks Ines!");
-    // Ravi wrote 30 hours ago: the HUMAN_AGENT tag carries the reply, on the same host.
-    let (ravi, _, _) = conversation_of(&app, &customers[1]).await;
-    agent.page(&format!("/inbox/{ravi}")).await;
-    let res = agent
-        .post_form(
-            &format!("/inbox/{ravi}/messages"),
-            &[("text", "Sorry for the wait!"), ("human_agent", "1")],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    run_jobs(&app, "send_message").await;
-    let tagged = sandbox
-        .sent_messages()
-        .into_iter()
-        .find(|m| m.recipient == customers[1])
-        .expect("the tagged reply");
-    assert_eq!(tagged.body["tag"], "HUMAN_AGENT");
-    assert!(tagged.path.starts_with("/ig-graph/"));
-    // Lena wrote 9 days ago: outside even the human-agent window, so nothing is sent.
-    agent.page(&format!("/inbox/{lena}")).await;
-    let res = agent
-        .post_form(&format!("/inbox/{lena}/messages"), &[("text", "Hello?")])
-        .await;
-    assert_eq!(res.status(), 422);
-    assert_eq!(
-        sandbox.sent_messages().len(),
-        2,
-        "Ines once, Ravi once, Lena never"
-    );
-
-    // New messages arrive by webhook, signed with the Instagram app's secret, and are news.
-    sandbox
-        .customer_message(CustomerMessage::text(
-            customers[0].clone(),
-            "One more thing",
-        ))
-        .await
-        .unwrap();
-    app.process_webhooks().await;
-    let (_, unread, _) = conversation_of(&app, &customers[0]).await;
-    assert_eq!(unread, 1);
-
-    // Opening it shows Ines it was seen; writing shows "typing…"; both go through the
-    // account's own host, once however often they are asked, and never outside the window.
-    agent.page(&format!("/inbox/{ines}")).await;
-    for _ in 0..3 {
-        let res = agent.post_form(&format!("/inbox/{ines}/typing"), &[]).await;
-        assert_eq!(res.status(), 204);
-    }
-    let res = agent.post_form(&format!("/inbox/{lena}/typing"), &[]).await;
-    assert_eq!(res.status(), 204);
-    let outcomes = app.run_queued_jobs("send_signal").await;
-    assert_eq!(
-        outcomes.len(),
-        3,
-        "seen and typing for Ines, typing for Lena: {outcomes:?}"
-    );
-    assert!(outcomes.iter().all(Result::is_ok));
-    let actions: Vec<(String, String)> = sandbox
-        .sent_messages()
-        .into_iter()
-        .filter(|m| m.message_id.is_empty())
-        .map(|m| {
-            (
-                m.body["sender_action"].as_str().unwrap_or("").to_string(),
-                m.path,
-            )
-        })
-        .collect();
-    assert_eq!(
-        actions.len(),
-        2,
-        "nothing for Lena, outside the window: {actions:?}"
-    );
-    assert!(actions.iter().any(|(a, _)| a == "mark_seen"));
-    assert!(actions.iter().any(|(a, _)| a == "typing_on"));
-    assert!(actions.iter().all(|(_, p)| p.starts_with("/ig-graph/")));
-
-    // A reaction to Ines's new message: shown at once, then sent to Meta; taken back the same way.
-    let newest: i64 = app
-        .query(move |c| {
-            m::table
-                .filter(m::conversation_id.eq(ines))
-                .filter(m::direction.eq("inbound"))
-                .order(m::sent_at.desc())
-                .select(m::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
-    let react = format!("/inbox/{ines}/messages/{newest}/react");
-    let res = agent.post_form(&react, &[("on", "1")]).await;
-    assert_eq!(res.status(), 303);
-    let (_, page) = agent.page(&format!("/inbox/{ines}")).await;
-    assert!(page.contains("Remove your ❤️"), "{page}");
-    let outcomes = app.run_queued_jobs("send_reaction").await;
-    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    agent.post_form(&react, &[("on", "0")]).await;
-    let outcomes = app.run_queued_jobs("send_reaction").await;
-    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    let reactions: Vec<String> = sandbox
-        .sent_messages()
-        .into_iter()
-        .filter_map(|m| {
-            let action = m.body["sender_action"].as_str()?.to_string();
-            (action == "react" || action == "unreact").then(|| {
-                assert!(m.path.starts_with("/ig-graph/"), "{}", m.path);
-                let reaction = m.body["payload"]["reaction"]
-                    .as_str()
-                    .unwrap_or("-")
-                    .to_string();
-                format!("{action}:{reaction}")
-            })
-        })
-        .collect();
-    // The first job ran while the reaction was on; later runs send the latest state.
-    assert_eq!(
-        reactions.first().map(String::as_str),
-        Some("react:love"),
-        "{reactions:?}"
-    );
-    assert_eq!(
-        reactions.last().map(String::as_str),
-        Some("unreact:-"),
-        "{reactions:?}"
-    );
-    // Lena is outside the window: refused before Meta is asked.
-    let lena_message: i64 = app
-        .query(move |c| {
-            m::table
-                .filter(m::conversation_id.eq(lena))
-                .filter(m::direction.eq("inbound"))
-                .select(m::id)
-                .first(c)
-                .unwrap()
-        })
-        .await;
-    agent
-        .post_form(
-            &format!("/inbox/{lena}/messages/{lena_message}/react"),
-            &[("on", "1")],
-        )
-        .await;
-    let (_, page) = agent.page(&format!("/inbox/{lena}")).await;
-    assert!(page.contains("only within 24 hours"), "{page}");
-    app.run_queued_jobs("send_reaction").await;
-    assert!(
-        sandbox
-            .sent_messages()
-            .iter()
-            .all(|m| m.recipient != customers[2]),
-        "nothing was sent to Lena"
-    );
-    let (status, _) = {
-        let (mut stranger, _, _) = app
-            .signed_in("Bikes", "agent@bikes.test", Role::Agent)
-            .await;
-        let res = stranger
-            .post_form(&format!("/inbox/{ines}/typing"), &[])
-            .await;
-        assert_eq!(res.status(), 404);
-        let res = stranger
-            .post_form(
-                &format!("/inbox/{ines}/messages/{newest}/react"),
-                &[("on", "1")],
-            )
-            .await;
-        (res.status(), ())
-    };
-    assert_eq!(status, 404, "another workspace's conversation");
-
-    // Another workspace sees none of it.
-    let (mut other, _, _) = app
-        .signed_in("Bikes", "admin@bikes.test", Role::Admin)
-        .await;
-    let (_, html) = other.page("/channels").await;
-    assert!(!html.contains("acme.studio") && !html.contains("History imported"));
-    let (status, _) = other.page(&format!("/inbox/{ines}")).await;
-    assert_eq!(status, 404);
 }
 
 #[tokio::test]

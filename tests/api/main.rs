@@ -29,6 +29,7 @@ mod insights;
 mod insights_audience;
 mod insights_messaging;
 mod insights_posts;
+mod instagram_inbox;
 mod instagram_login;
 mod jobs;
 mod message_templates;
