@@ -60,31 +60,82 @@ impl Timing {
     }
 }
 
+/// The range's episodes of one channel, platform, first responder and resolver: how many were
+/// opened, and the seconds to the first response and to resolution of those that have them.
 #[derive(QueryableByName)]
-struct TimingRow {
+struct EpisodeCell {
+    #[diesel(sql_type = BigInt)]
+    channel_id: i64,
     #[diesel(sql_type = Text)]
-    grouping: String,
-    #[diesel(sql_type = Text)]
-    key: String,
+    platform: String,
+    #[diesel(sql_type = BigInt)]
+    responder: i64,
+    #[diesel(sql_type = BigInt)]
+    resolver: i64,
     #[diesel(sql_type = BigInt)]
     opened: i64,
-    #[diesel(sql_type = BigInt)]
-    answered: i64,
-    #[diesel(sql_type = BigInt)]
-    resolved: i64,
-    /// Median and p90.
     #[diesel(sql_type = Nullable<Array<Double>>)]
     response: Option<Vec<f64>>,
     #[diesel(sql_type = Nullable<Array<Double>>)]
     resolution: Option<Vec<f64>>,
 }
 
+/// One group's episodes while the timings are gathered.
+#[derive(Default)]
+struct Gathered {
+    opened: i64,
+    response: Vec<f64>,
+    resolution: Vec<f64>,
+}
+
+impl Gathered {
+    fn add(&mut self, cell: &EpisodeCell) {
+        self.opened += cell.opened;
+        self.response.extend(cell.response.iter().flatten());
+        self.resolution.extend(cell.resolution.iter().flatten());
+    }
+
+    fn timing(mut self, group: TimingGroup, key: String) -> Timing {
+        Timing {
+            group: Some(group),
+            key,
+            opened: self.opened,
+            answered: self.response.len() as i64,
+            resolved: self.resolution.len() as i64,
+            response_median: percentile_cont(&mut self.response, 0.5),
+            response_p90: percentile_cont(&mut self.response, 0.9),
+            resolution_median: percentile_cont(&mut self.resolution, 0.5),
+            resolution_p90: percentile_cont(&mut self.resolution, 0.9),
+        }
+    }
+}
+
+/// PostgreSQL's `percentile_cont`: the value at `p` of the way through the sorted values,
+/// interpolated between the two nearest. Selection instead of a sort: linear time.
+pub fn percentile_cont(values: &mut [f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let pos = p.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let (_, at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let low = *at_lo;
+    let frac = pos - lo as f64;
+    if frac == 0.0 {
+        return Some(low);
+    }
+    let high = above.iter().copied().fold(f64::INFINITY, f64::min);
+    Some(low + (high - low) * frac)
+}
+
 /// Timings of the episodes opened in `[start, end)`: for all of them and by channel, platform,
 /// first responder and resolver. PostgreSQL reads the range's episodes from the covering index
-/// once and takes every group's median and p90 there: in `parley bench insights` that beat
-/// sending the episodes to the application (28 against 38 ms p95 for 28 days).
-/// Raw SQL: grouping sets of ordered-set aggregates over seconds between two times, which the
-/// builder cannot say.
+/// once and hands their seconds over as arrays per cell (channel, responder, resolver), which
+/// decode in bulk; the medians and p90s are then selected here in linear time. In `parley bench
+/// insights` that beat PostgreSQL sorting every group (90-day page p95 62.6 against 89.6 ms),
+/// and beat parallel arrays per channel filled into the groups here one episode at a time
+/// (94.9 ms).
+/// Raw SQL: arrays of seconds between two times per cell, which the builder cannot say.
 pub fn timings(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -92,62 +143,63 @@ pub fn timings(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> QueryResult<Vec<Timing>> {
-    let rows: Vec<TimingRow> = diesel::sql_query(
-        "SELECT CASE WHEN GROUPING(channel_id) = 0 THEN 'channel'
-                     WHEN GROUPING(platform) = 0 THEN 'platform'
-                     WHEN GROUPING(responder) = 0 THEN 'responder'
-                     WHEN GROUPING(resolver) = 0 THEN 'resolver'
-                     ELSE 'all' END AS grouping,
-                COALESCE(channel_id::text, platform, responder::text, resolver::text, '') AS key,
-                count(*) AS opened, count(response) AS answered, count(resolution) AS resolved,
-                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) AS response,
-                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) AS resolution
-           FROM (SELECT e.channel_id, ch.platform,
-                        COALESCE(e.first_responder_id, 0) AS responder,
-                        COALESCE(e.resolved_by, 0) AS resolver,
-                        extract(epoch FROM e.first_response_at - e.opened_at)::float8 AS response,
-                        extract(epoch FROM e.resolved_at - e.opened_at)::float8 AS resolution
-                   FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
-                  WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
-                    AND ($4::bigint IS NULL OR e.channel_id = $4)) episodes
-          GROUP BY GROUPING SETS ((), (channel_id), (platform), (responder), (resolver))",
+    let cells: Vec<EpisodeCell> = diesel::sql_query(
+        "SELECT e.channel_id, ch.platform,
+                COALESCE(e.first_responder_id, 0) AS responder,
+                COALESCE(e.resolved_by, 0) AS resolver,
+                count(*) AS opened,
+                array_agg(extract(epoch FROM e.first_response_at - e.opened_at)::float8)
+                    FILTER (WHERE e.first_response_at IS NOT NULL) AS response,
+                array_agg(extract(epoch FROM e.resolved_at - e.opened_at)::float8)
+                    FILTER (WHERE e.resolved_at IS NOT NULL) AS resolution
+           FROM conversation_episodes e JOIN channels ch ON ch.id = e.channel_id
+          WHERE e.tenant_id = $1 AND e.opened_at >= $2 AND e.opened_at < $3
+            AND ($4::bigint IS NULL OR e.channel_id = $4)
+          GROUP BY 1, 2, 3, 4",
     )
     .bind::<BigInt, _>(tenant.0)
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(end)
     .bind::<Nullable<BigInt>, _>(channel.map(|c| c.0))
     .load(conn)?;
-    let at = |v: &Option<Vec<f64>>, i: usize| v.as_ref().and_then(|v| v.get(i).copied());
-    let mut out: Vec<Timing> = rows
-        .into_iter()
-        .map(|r| Timing {
-            group: Some(match r.grouping.as_str() {
-                "channel" => TimingGroup::Channel,
-                "platform" => TimingGroup::Platform,
-                "responder" => TimingGroup::Responder,
-                "resolver" => TimingGroup::Resolver,
-                _ => TimingGroup::All,
-            }),
-            response_median: at(&r.response, 0),
-            response_p90: at(&r.response, 1),
-            resolution_median: at(&r.resolution, 0),
-            resolution_p90: at(&r.resolution, 1),
-            key: r.key,
-            opened: r.opened,
-            answered: r.answered,
-            resolved: r.resolved,
-        })
-        .collect();
-    // An empty range still has its "all" row.
-    if !out.iter().any(|t| t.group() == TimingGroup::All) {
-        out.insert(
-            0,
-            Timing {
-                group: Some(TimingGroup::All),
-                ..Timing::default()
-            },
-        );
+    use std::collections::BTreeMap;
+    let mut all = Gathered::default();
+    let mut by_channel: BTreeMap<i64, Gathered> = BTreeMap::new();
+    let mut by_platform: BTreeMap<String, Gathered> = BTreeMap::new();
+    let mut by_responder: BTreeMap<i64, Gathered> = BTreeMap::new();
+    let mut by_resolver: BTreeMap<i64, Gathered> = BTreeMap::new();
+    for cell in &cells {
+        all.add(cell);
+        by_channel.entry(cell.channel_id).or_default().add(cell);
+        by_platform
+            .entry(cell.platform.clone())
+            .or_default()
+            .add(cell);
+        by_responder.entry(cell.responder).or_default().add(cell);
+        by_resolver.entry(cell.resolver).or_default().add(cell);
     }
+    // The "all" row first (an empty range still has it).
+    let mut out = vec![all.timing(TimingGroup::All, String::new())];
+    out.extend(
+        by_channel
+            .into_iter()
+            .map(|(k, g)| g.timing(TimingGroup::Channel, k.to_string())),
+    );
+    out.extend(
+        by_platform
+            .into_iter()
+            .map(|(k, g)| g.timing(TimingGroup::Platform, k)),
+    );
+    out.extend(
+        by_responder
+            .into_iter()
+            .map(|(k, g)| g.timing(TimingGroup::Responder, k.to_string())),
+    );
+    out.extend(
+        by_resolver
+            .into_iter()
+            .map(|(k, g)| g.timing(TimingGroup::Resolver, k.to_string())),
+    );
     Ok(out)
 }
 
@@ -285,4 +337,24 @@ pub fn rebuild(conn: &mut PgConnection, tenant: TenantId) -> QueryResult<()> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod percentile_tests {
+    use super::percentile_cont;
+
+    #[test]
+    fn interpolates_like_postgresql() {
+        // SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x)
+        //   FROM unnest('{4,1,3,2}'::float8[]) x;  =>  {2.5, 3.7}
+        let mut v = vec![4.0, 1.0, 3.0, 2.0];
+        assert_eq!(percentile_cont(&mut v, 0.5), Some(2.5));
+        let p90 = percentile_cont(&mut v, 0.9).unwrap();
+        assert!((p90 - 3.7).abs() < 1e-9, "{p90}");
+        assert_eq!(percentile_cont(&mut [7.0], 0.9), Some(7.0));
+        assert_eq!(percentile_cont(&mut [], 0.5), None);
+        let mut many: Vec<f64> = (0..1001).rev().map(f64::from).collect();
+        assert_eq!(percentile_cont(&mut many, 0.5), Some(500.0));
+        assert_eq!(percentile_cont(&mut many, 0.9), Some(900.0));
+    }
 }
