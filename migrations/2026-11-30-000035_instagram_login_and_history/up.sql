@@ -33,6 +33,8 @@ CREATE TABLE history_imports (
     page_done          INT NOT NULL DEFAULT 0,
     conversations_done INT NOT NULL DEFAULT 0,
     messages_done      INT NOT NULL DEFAULT 0,
+    -- Conversations Meta would not describe (e.g. deleted meanwhile): skipped, not fatal.
+    conversations_skipped INT NOT NULL DEFAULT 0,
     error              TEXT,
     started_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),

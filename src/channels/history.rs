@@ -15,8 +15,8 @@ use crate::db::schema::conversations;
 use crate::db::statuses::RunState;
 use crate::jobs::JobError;
 use crate::jobs::job::{Job, JobContext};
-use crate::meta::GraphError;
 use crate::meta::conversations::{ConversationDetail, ConversationMessage};
+use crate::meta::{GraphError, GraphErrorKind};
 use crate::models::attachments::Attachment;
 use crate::models::channels::{self, Channel, Platform};
 use crate::models::conversations::{ConversationChange, apply_change};
@@ -319,6 +319,24 @@ impl Job for ImportHistory {
                 .await
             {
                 Ok(detail) => detail,
+                // One conversation Meta will not describe (deleted meanwhile, a person Meta
+                // hides) is skipped and counted; it never stops the others.
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        GraphErrorKind::NotFound
+                            | GraphErrorKind::InvalidRequest
+                            | GraphErrorKind::Unexpected
+                    ) =>
+                {
+                    tracing::warn!(import = id, conversation = %listed.id, error = %e, "a conversation could not be imported");
+                    crate::db::run(&state.pool, move |conn| {
+                        history_imports::conversation_skipped(conn, id)?;
+                        Ok(())
+                    })
+                    .await?;
+                    continue;
+                }
                 Err(e) => return failed(e).await,
             };
             let conversation = conversation_of(&channel, &detail);

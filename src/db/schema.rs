@@ -245,6 +245,7 @@ diesel::table! {
         page_done -> Int4,
         conversations_done -> Int4,
         messages_done -> Int4,
+        conversations_skipped -> Int4,
         error -> Nullable<Text>,
         started_at -> Timestamptz,
         updated_at -> Timestamptz,

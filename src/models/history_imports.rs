@@ -22,6 +22,7 @@ pub struct HistoryImport {
     pub page_done: i32,
     pub conversations_done: i32,
     pub messages_done: i32,
+    pub conversations_skipped: i32,
     pub error: Option<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -41,6 +42,10 @@ impl HistoryImport {
             self.messages_done,
             if self.messages_done == 1 { "" } else { "s" }
         );
+        let counts = match self.conversations_skipped {
+            0 => counts,
+            n => format!("{counts} ({n} Meta would not show)"),
+        };
         match (self.state, &self.error) {
             (RunState::Running, _) => format!("Importing recent conversations: {counts} so far."),
             (RunState::Failed, Some(why)) => {
@@ -111,6 +116,18 @@ pub fn conversation_done(
             h::page_done.eq(h::page_done + 1),
             h::conversations_done.eq(h::conversations_done + 1),
             h::messages_done.eq(h::messages_done + new_messages),
+            h::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}
+
+/// Counts a conversation Meta refused to describe as done, and skipped.
+pub fn conversation_skipped(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(h::table.filter(h::id.eq(id)))
+        .set((
+            h::page_done.eq(h::page_done + 1),
+            h::conversations_done.eq(h::conversations_done + 1),
+            h::conversations_skipped.eq(h::conversations_skipped + 1),
             h::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)
