@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::channels::{ChannelError, seal_token};
-use crate::crypto::{EncryptedSecret, TokenCipher, constant_time_eq, random_hex};
+use crate::crypto::{constant_time_eq, random_hex};
 use crate::db::ids::{TenantId, UserId};
 use crate::meta::pages::PAGE_WEBHOOK_FIELDS;
 use crate::meta::{AccessToken, GraphClient};
@@ -16,6 +16,10 @@ use crate::models::channel_tokens;
 use crate::models::channels::{self, Channel, Login, NewChannel, Platform};
 use crate::models::connect;
 use crate::state::AppState;
+
+pub use crate::channels::pending::{
+    PendingAssets, PendingInstagram, PendingNumber, PendingPage, load_pending, save_pending,
+};
 
 /// How long an OAuth `state` stays valid.
 pub const STATE_TTL: Duration = Duration::minutes(10);
@@ -43,7 +47,7 @@ impl Purpose {
         }
     }
 
-    fn parse(s: &str) -> Option<Purpose> {
+    pub(crate) fn parse(s: &str) -> Option<Purpose> {
         match s {
             "meta" => Some(Purpose::Meta),
             "whatsapp" => Some(Purpose::Whatsapp),
@@ -96,43 +100,6 @@ pub fn consume_state(
     Purpose::parse(&row.purpose).ok_or(ChannelError::StateInvalid)
 }
 
-/// An Instagram account linked to a consented Page.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingInstagram {
-    pub id: String,
-    pub username: Option<String>,
-    pub picture_url: Option<String>,
-}
-
-/// A Page the admin consented to share, with its token (kept encrypted at rest).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingPage {
-    pub id: String,
-    pub name: String,
-    pub picture_url: Option<String>,
-    pub tasks: Vec<String>,
-    pub token: String,
-    pub instagram: Option<PendingInstagram>,
-}
-
-/// A WhatsApp number the admin consented to share.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingNumber {
-    pub phone_number_id: String,
-    pub waba_id: String,
-    pub display_phone_number: Option<String>,
-    pub verified_name: Option<String>,
-}
-
-/// Everything consent returned, until the admin chooses.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PendingAssets {
-    pub pages: Vec<PendingPage>,
-    pub numbers: Vec<PendingNumber>,
-    /// The business (system-user) token of a WhatsApp signup.
-    pub business_token: Option<String>,
-}
-
 /// Exchanges the code and lists the Pages (with paging) and their Instagram accounts.
 pub async fn fetch_meta_assets(
     graph: &GraphClient,
@@ -164,53 +131,6 @@ pub async fn fetch_meta_assets(
         pages,
         ..Default::default()
     })
-}
-
-fn selection_context(tenant: TenantId, id: &str) -> String {
-    format!("connect-selection:{tenant}:{id}")
-}
-
-/// Keeps the consent result (encrypted) and returns its id for the selection page.
-pub fn save_pending(
-    conn: &mut PgConnection,
-    cipher: &TokenCipher,
-    tenant: TenantId,
-    user: UserId,
-    purpose: Purpose,
-    assets: &PendingAssets,
-) -> Result<String, ChannelError> {
-    let id = random_hex(16);
-    let json = serde_json::to_string(assets).map_err(|e| ChannelError::Invalid(e.to_string()))?;
-    let sealed = cipher.encrypt(&json, &selection_context(tenant, &id))?;
-    connect::insert_session(
-        conn,
-        &id,
-        tenant,
-        user,
-        purpose.as_str(),
-        &sealed.blob,
-        &sealed.key_id,
-        Utc::now() + SELECTION_TTL,
-    )?;
-    Ok(id)
-}
-
-/// Reads a pending consent result of this tenant.
-pub fn load_pending(
-    conn: &mut PgConnection,
-    cipher: &TokenCipher,
-    tenant: TenantId,
-    id: &str,
-) -> Result<(Purpose, PendingAssets), ChannelError> {
-    let row = connect::get_session(conn, tenant, id)?.ok_or(ChannelError::SelectionExpired)?;
-    let secret = EncryptedSecret {
-        key_id: row.payload_key_id,
-        blob: row.payload,
-    };
-    let json = cipher.decrypt(&secret, &selection_context(tenant, id))?;
-    let assets = serde_json::from_str(&json).map_err(|_| ChannelError::SelectionExpired)?;
-    let purpose = Purpose::parse(&row.purpose).ok_or(ChannelError::SelectionExpired)?;
-    Ok((purpose, assets))
 }
 
 /// What connecting the chosen assets did, asset by asset.

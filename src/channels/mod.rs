@@ -9,6 +9,7 @@ pub mod disconnect;
 pub mod health;
 pub mod history;
 pub mod instagram_login;
+pub mod pending;
 pub mod rotation;
 pub mod whatsapp;
 

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod attachments;
 pub mod batches;
+pub mod channel_kinds;
 pub mod channel_tokens;
 pub mod channels;
 pub mod comment_actions;
