@@ -5,6 +5,7 @@
 mod content;
 mod faults;
 mod graph;
+mod instagram_login;
 mod messaging;
 mod oauth;
 mod webhooks;
