@@ -33,12 +33,30 @@ struct Envelope {
     error: MetaError,
 }
 
+/// `api.instagram.com`'s own error shape (Instagram Login's code exchange):
+/// `{"error_type": "OAuthException", "code": 400, "error_message": "…"}`.
+#[derive(Deserialize)]
+struct InstagramOAuthError {
+    error_type: String,
+    #[serde(default)]
+    code: i64,
+    error_message: String,
+}
+
 impl MetaError {
     /// Parses an error body; `None` when it is not Meta's JSON error object.
     pub fn parse(body: &[u8]) -> Option<MetaError> {
-        serde_json::from_slice::<Envelope>(body)
-            .ok()
-            .map(|e| e.error)
+        if let Ok(e) = serde_json::from_slice::<Envelope>(body) {
+            return Some(e.error);
+        }
+        let ig = serde_json::from_slice::<InstagramOAuthError>(body).ok()?;
+        Some(MetaError {
+            message: ig.error_message,
+            error_type: Some(ig.error_type),
+            // Its `code` is the HTTP status; what it means is Graph's "invalid parameter".
+            code: if ig.code >= 400 { 100 } else { ig.code },
+            ..MetaError::default()
+        })
     }
 
     /// WhatsApp's `error_data.details`, decoding `error_data` when it arrives as a string.
@@ -336,6 +354,14 @@ mod tests {
             message: "m".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn reads_instagram_logins_own_error_shape() {
+        let body = br#"{"error_type": "OAuthException", "code": 400, "error_message": "Invalid authorization code"}"#;
+        let e = GraphError::from_response(400, body);
+        assert_eq!(e.kind, GraphErrorKind::InvalidRequest);
+        assert!(e.to_string().contains("Invalid authorization code"), "{e}");
     }
 
     #[test]

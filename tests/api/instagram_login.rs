@@ -111,6 +111,19 @@ async fn declining_replaying_and_missing_settings_store_nothing() {
     assert_eq!(status, 400);
     assert!(body.contains("expired or was already used"));
 
+    // A forged code: Instagram's own error answer is read and shown, and nothing is stored.
+    let callback = admin
+        .instagram_callback_url("/channels/connect/instagram", Some(STUDIO))
+        .await;
+    let forged = callback
+        .split_once("/oauth")
+        .map(|(_, p)| format!("/oauth{p}"))
+        .unwrap()
+        .replace("code=", "code=forged");
+    let (status, body) = admin.page(&forged).await;
+    assert_eq!(status, 502);
+    assert!(body.contains("Invalid authorization code"), "{body}");
+
     // A Facebook wizard state is not accepted by the Instagram callback.
     let res = admin.post_form("/channels/connect/meta", &[]).await;
     let state = location(&res)

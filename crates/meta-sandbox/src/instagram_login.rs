@@ -79,7 +79,17 @@ pub(crate) fn front(inner: &Inner, host: &str, req: &GraphRequest) -> HttpRespon
         ("ig-www" | "ig-api", ["oauth", "authorize", "confirm"], "POST") => {
             return confirm(inner, req);
         }
-        ("ig-api", ["oauth", "access_token"], "POST") => exchange_code(inner, req),
+        ("ig-api", ["oauth", "access_token"], "POST") => {
+            // api.instagram.com answers errors in its own shape, not Graph's.
+            return match exchange_code(inner, req) {
+                Ok(v) => HttpResponse::Ok().json(v),
+                Err(e) => HttpResponse::BadRequest().json(json!({
+                    "error_type": e.kind,
+                    "code": 400,
+                    "error_message": e.message,
+                })),
+            };
+        }
         ("ig-graph", ["access_token"], "GET") => long_lived(inner, req),
         ("ig-graph", ["refresh_access_token"], "GET") => refresh(inner, req),
         _ => Err(MetaError::new(
