@@ -1,6 +1,7 @@
 //! An Instagram Login account in the inbox: its imported history (20 messages at most each,
 //! windows right, no unread), replies in and out of the window, seen, typing and reactions,
-//! all through `graph.instagram.com`, and none of it reachable from another workspace.
+//! comments, private replies and insights, all through `graph.instagram.com`, and none of it
+//! reachable from another workspace.
 
 use diesel::prelude::*;
 use meta_sandbox::CustomerMessage;
@@ -266,4 +267,98 @@ async fn an_instagram_login_account_imports_its_history_and_answers_through_its_
     assert!(!html.contains("acme.studio") && !html.contains("History imported"));
     let (status, _) = other.page(&format!("/inbox/{ines}")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn comments_and_insights_of_an_instagram_login_account_go_through_its_host() {
+    let (app, sandbox) = app_with_instagram_login(3, &[]).await;
+    let (mut admin, tenant, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
+    admin
+        .through_instagram_dialog("/channels/connect/instagram", Some(STUDIO))
+        .await;
+    let outcomes = app.run_queued_jobs("sync_comments").await;
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(Result::is_ok),
+        "{outcomes:?}"
+    );
+    let comments: Vec<(i64, String)> = app
+        .query(move |c| {
+            use parley::db::schema::comments as cm;
+            cm::table
+                .filter(cm::tenant_id.eq(tenant))
+                .filter(cm::parent_comment_id.is_null())
+                .filter(cm::from_business.eq(false))
+                // The account's own customers (not the crowd, some of whom are hidden already).
+                .filter(cm::author_id.like("990%"))
+                .order(cm::id)
+                .select((cm::id, cm::platform_comment_id))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert!(
+        comments.len() >= 2,
+        "the account's comments were read: {comments:?}"
+    );
+
+    let (mut moderator, _, _) = app
+        .signed_in("Acme", "mod@acme.test", Role::Moderator)
+        .await;
+    moderator.page("/comments?state=all").await;
+    let (hide, hide_at_meta) = comments[0].clone();
+    let res = moderator
+        .post_form(&format!("/comments/{hide}/hide"), &[("back", "state=all")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (private, private_at_meta) = comments[1].clone();
+    let res = moderator
+        .post_form(
+            &format!("/comments/{private}/private-reply"),
+            &[("message", "We sent you a DM!"), ("back", "state=all")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let outcomes = app.run_queued_jobs("moderate_comment").await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let requests = sandbox.world().graph_requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method == "POST" && r.path == format!("/ig-graph/v24.0/{hide_at_meta}")),
+        "hidden through graph.instagram.com: {requests:?}"
+    );
+    let private_reply = sandbox
+        .sent_messages()
+        .into_iter()
+        .find(|m| m.recipient == format!("comment:{private_at_meta}"))
+        .expect("the private reply was sent");
+    assert!(
+        private_reply.path.starts_with("/ig-graph/"),
+        "{}",
+        private_reply.path
+    );
+
+    // Account insights are read there too.
+    let outcomes = app.run_queued_jobs("refresh_insights").await;
+    assert!(
+        !outcomes.is_empty() && outcomes.iter().all(Result::is_ok),
+        "{outcomes:?}"
+    );
+    assert!(
+        sandbox
+            .world()
+            .graph_requests()
+            .iter()
+            .any(|r| r.path == format!("/ig-graph/v24.0/{STUDIO}/insights")),
+        "insights through graph.instagram.com"
+    );
+    // And nothing of this account ever went to the Facebook host.
+    assert!(
+        sandbox
+            .world()
+            .graph_requests()
+            .iter()
+            .filter(|r| r.path.contains(STUDIO))
+            .all(|r| r.path.starts_with("/ig-graph/")),
+    );
 }
