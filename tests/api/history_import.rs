@@ -163,29 +163,26 @@ async fn the_window_setting_bounds_the_import() {
     sandbox.world().add_conversations(&page, 10, 1);
     // Older than the window: never imported.
     sandbox.world().add_conversations(&page, 3, 24 * 40);
-    let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
-    let res = admin
-        .through_meta_dialog("/channels/connect/meta", true)
-        .await;
-    let select = location(&res);
-    admin.post_form(&select, &[("page", &page)]).await;
-    let channel = app.channel_of(Platform::Messenger).await;
-    run_jobs(&app, "import_history").await;
-    let (state, conversations, _) = import_of(&app, channel.id.0).await;
+    let (state, conversations, _) = connect_first_page_and_import(&app, &page).await;
     assert_eq!(state, RunState::Done);
     assert_eq!(conversations, 5);
 
     let (app, sandbox) = app_with_sandbox_env(3, &[("PARLEY_HISTORY_IMPORT_DAYS", "30")]).await;
     let page = sandbox.world().seed().pages[0].id.clone();
     sandbox.world().add_conversations(&page, 3, 24 * 40);
+    let (_, conversations, _) = connect_first_page_and_import(&app, &page).await;
+    assert_eq!(conversations, 3, "only the seeded ones are within 30 days");
+}
+
+/// An admin connects the Page's Messenger through the wizard; its import runs.
+async fn connect_first_page_and_import(app: &TestApp, page: &str) -> (RunState, i32, i32) {
     let (mut admin, _, _) = app.signed_in("Acme", "admin@acme.test", Role::Admin).await;
     let res = admin
         .through_meta_dialog("/channels/connect/meta", true)
         .await;
     let select = location(&res);
-    admin.post_form(&select, &[("page", &page)]).await;
+    admin.post_form(&select, &[("page", page)]).await;
     let channel = app.channel_of(Platform::Messenger).await;
-    run_jobs(&app, "import_history").await;
-    let (_, conversations, _) = import_of(&app, channel.id.0).await;
-    assert_eq!(conversations, 3, "only the seeded ones are within 30 days");
+    run_jobs(app, "import_history").await;
+    import_of(app, channel.id.0).await
 }

@@ -103,12 +103,13 @@ pub async fn start_whatsapp(
     begin(&state, &user, Purpose::Whatsapp).await
 }
 
+/// What an OAuth dialog (Facebook's or Instagram's) sends back.
 #[derive(Deserialize)]
 pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
 }
 
 #[derive(Template)]

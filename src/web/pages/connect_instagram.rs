@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 use crate::auth::Authorized;
 use crate::auth::roles::AdminOnly;
@@ -13,7 +12,7 @@ use crate::channels::connect::Purpose;
 use crate::channels::instagram_login;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::pages::connect::{begin, problem, take_state};
+use crate::web::pages::connect::{CallbackQuery, begin, problem, take_state};
 use crate::web::render;
 
 /// Where Instagram sends the browser back (register it in the Instagram app's settings).
@@ -39,14 +38,6 @@ pub async fn start(
         return Ok(render::see_other("/channels"));
     }
     begin(&state, &user, Purpose::Instagram).await
-}
-
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// GET /oauth/instagram/callback: Instagram's answer. Nothing is stored unless the state checks
