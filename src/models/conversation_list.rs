@@ -114,6 +114,9 @@ pub struct ConversationRow {
     pub last_message_preview: Option<String>,
     #[diesel(sql_type = Integer)]
     pub unread_count: i32,
+    /// Meta holds earlier messages than the import could read.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub history_limited: bool,
 }
 
 impl ConversationRow {
@@ -247,7 +250,8 @@ impl Sql {
 const SELECT: &str = "SELECT c.id, c.channel_id, ch.platform, ch.name AS channel_name, c.contact_id,
         ct.name AS contact_name, ct.username AS contact_username, ct.picture_file AS contact_picture,
         ct.platform_user_id, c.status, c.assignee_id, u.display_name AS assignee_name, c.snoozed_until,
-        c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count
+        c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count,
+        c.history_limited
    FROM conversations c
    JOIN channels ch ON ch.id = c.channel_id
    JOIN contacts ct ON ct.id = c.contact_id
@@ -302,7 +306,8 @@ pub(crate) fn with_filters(
 pub(crate) const COLUMNS: &str = "SELECT c.id, c.channel_id, ch.platform, ch.name AS channel_name, c.contact_id,
         ct.name AS contact_name, ct.username AS contact_username, ct.picture_file AS contact_picture,
         ct.platform_user_id, c.status, c.assignee_id, u.display_name AS assignee_name, c.snoozed_until,
-        c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count";
+        c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count,
+        c.history_limited";
 
 /// Keeps the first `limit` rows and says where the next page starts.
 pub(crate) fn paged(mut rows: Vec<ConversationRow>, limit: i64) -> Page {

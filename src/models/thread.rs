@@ -76,9 +76,6 @@ pub struct ThreadPage {
     pub messages: Vec<ThreadMessage>,
     pub notes: Vec<Note>,
     pub earlier: Option<Cursor>,
-    /// The page reaches the start of what Parley has, and Meta holds earlier messages it did
-    /// not let Parley import.
-    pub earlier_unavailable: bool,
 }
 
 const SELECT: &str = "SELECT m.id, m.direction, m.platform_message_id, m.sent_at, m.kind, m.text, m.attachments,
@@ -144,19 +141,10 @@ pub fn page(
     .bind::<Nullable<Timestamptz>, _>(from)
     .bind::<Nullable<Timestamptz>, _>(to)
     .load(conn)?;
-    let earlier_unavailable = earlier.is_none()
-        && crate::db::schema::conversations::table
-            .filter(crate::db::schema::conversations::tenant_id.eq(tenant))
-            .filter(crate::db::schema::conversations::id.eq(conversation))
-            .select(crate::db::schema::conversations::history_limited)
-            .first::<bool>(conn)
-            .optional()?
-            .unwrap_or(false);
     Ok(ThreadPage {
         messages,
         notes,
         earlier,
-        earlier_unavailable,
     })
 }
 

@@ -120,7 +120,8 @@ pub fn present_thread(
         .earlier
         .map(|c| format!("/inbox/{id}/thread?before={}", c.encode()));
     ThreadOnly {
-        earlier_unavailable: page.earlier_unavailable,
+        // At the start of what Parley has, and Meta kept earlier messages from the import.
+        earlier_unavailable: page.earlier.is_none() && row.history_limited,
         days: view_thread::days(page, &row.display_name()),
         earlier_url,
         window: WindowView::new(window(row.platform, row.last_inbound_at, now), now),
