@@ -119,12 +119,7 @@ pub fn read_on_open(
     if conversations::read_if_unread(conn, tenant, conversation)? {
         notify(conn, tenant, conversation)?;
         // The customer sees that the team read them (Messenger and Instagram).
-        crate::inbox::signals::queue(
-            conn,
-            tenant,
-            conversation,
-            crate::inbox::signals::Signal::MarkSeen,
-        )?;
+        crate::inbox::signals::queue_seen(conn, tenant, conversation)?;
     }
     Ok(())
 }

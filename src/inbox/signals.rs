@@ -131,6 +131,27 @@ impl SenderTarget {
     }
 }
 
+/// Queues "seen" for a conversation an agent just read, when its channel has sender actions
+/// (Messenger and Instagram; WhatsApp's read receipts are another API).
+pub fn queue_seen(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    conversation: ConversationId,
+) -> QueryResult<()> {
+    use crate::db::schema::{channels, conversations};
+    let platform: Option<Platform> = conversations::table
+        .inner_join(channels::table)
+        .filter(conversations::tenant_id.eq(tenant))
+        .filter(conversations::id.eq(conversation))
+        .select(channels::platform)
+        .first(conn)
+        .optional()?;
+    if matches!(platform, Some(Platform::Messenger | Platform::Instagram)) {
+        queue(conn, tenant, conversation, Signal::MarkSeen)?;
+    }
+    Ok(())
+}
+
 /// Job `send_signal`: one sender action. Best effort: a refusal is logged and dropped (a
 /// missed "seen" harms nobody); throttling and outages are retried a few times.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

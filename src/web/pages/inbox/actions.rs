@@ -208,8 +208,11 @@ pub async fn typing(
 ) -> Result<HttpResponse, AppError> {
     let (tenant, id) = (user.tenant_id, path.into_inner());
     let known = crate::db::run(&state.pool, move |conn| {
-        let exists = crate::models::conversation_list::row(conn, tenant, id)?.is_some();
-        if exists {
+        let Some(row) = crate::models::conversation_list::row(conn, tenant, id)? else {
+            return Ok(false);
+        };
+        // WhatsApp has no typing indicator to send.
+        if row.platform != crate::models::channels::Platform::Whatsapp {
             crate::inbox::signals::queue(
                 conn,
                 tenant,
@@ -217,7 +220,7 @@ pub async fn typing(
                 crate::inbox::signals::Signal::TypingOn,
             )?;
         }
-        Ok(exists)
+        Ok(true)
     })
     .await?;
     if !known {
